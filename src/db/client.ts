@@ -1,0 +1,31 @@
+import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
+import pg from "pg";
+import * as schema from "./schema/index.js";
+
+export type Db = NodePgDatabase<typeof schema>;
+export type Database = { pool: pg.Pool; db: Db; close(): Promise<void> };
+
+/** The role the application acts as; it may not UPDATE, DELETE or TRUNCATE the audit trail. */
+export const APP_ROLE = "patchpilot_app";
+
+export function createDatabase(url: string, opts: { max?: number; appRole?: boolean } = {}): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.max ?? 10,
+    // A click must be answered within 2.5 s even when Postgres stalls (QUALITY.md scenario 8).
+    connectionTimeoutMillis: 2_000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: 10_000,
+    application_name: "patchpilot",
+  });
+  if (opts.appRole !== false) {
+    // Queries on a pg client run in order, so this runs before any query the pool hands out.
+    pool.on("connect", (client) => {
+      client.query(`SET ROLE ${APP_ROLE}`).catch(() => client.release(true));
+    });
+  }
+  // An idle client losing its server (restart, network) must not crash the process.
+  pool.on("error", () => {});
+  const db = drizzle(pool, { schema });
+  return { pool, db, close: () => pool.end() };
+}

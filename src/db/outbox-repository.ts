@@ -1,0 +1,77 @@
+import { and, asc, eq, lte, sql } from "drizzle-orm";
+import type { Db } from "./client.js";
+import { outbox } from "./schema/index.js";
+
+export type OutboxIntent = { kind: string; dedupeKey: string; payload: Record<string, unknown> };
+export type OutboxRow = typeof outbox.$inferSelect;
+type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+type Executor = Db | Tx;
+
+/** Records a side-effect intent; the same dedupe key twice is one intent. Returns its id. */
+export async function insertIntent(db: Executor, intent: OutboxIntent): Promise<number> {
+  const inserted = await db
+    .insert(outbox)
+    .values({ kind: intent.kind, dedupeKey: intent.dedupeKey, payload: intent.payload })
+    .onConflictDoNothing({ target: outbox.dedupeKey })
+    .returning({ id: outbox.id });
+  if (inserted[0]) return inserted[0].id;
+  const existing = await db
+    .select({ id: outbox.id })
+    .from(outbox)
+    .where(eq(outbox.dedupeKey, intent.dedupeKey));
+  if (!existing[0]) throw new Error(`outbox intent ${intent.dedupeKey} vanished`);
+  return existing[0].id;
+}
+
+export async function listPendingIntents(db: Db, now: Date, limit: number): Promise<number[]> {
+  const rows = await db
+    .select({ id: outbox.id })
+    .from(outbox)
+    .where(and(eq(outbox.status, "pending"), lte(outbox.availableAt, now)))
+    .orderBy(asc(outbox.id))
+    .limit(limit);
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Runs `effect` for a pending intent while holding its row lock, then marks it done in the same
+ * transaction. A second worker skips a locked row instead of repeating the effect.
+ */
+export async function performIntent(
+  db: Db,
+  id: number,
+  effect: (row: OutboxRow) => Promise<Record<string, unknown>>,
+): Promise<"done" | "skipped"> {
+  return db.transaction(async (tx) => {
+    const rows = await tx
+      .select()
+      .from(outbox)
+      .where(and(eq(outbox.id, id), eq(outbox.status, "pending")))
+      .for("update", { skipLocked: true });
+    const row = rows[0];
+    if (!row) return "skipped";
+    const result = await effect(row);
+    await tx
+      .update(outbox)
+      .set({
+        status: "done",
+        doneAt: new Date(),
+        attempts: sql`${outbox.attempts} + 1`,
+        result,
+        lastError: null,
+      })
+      .where(eq(outbox.id, id));
+    return "done";
+  });
+}
+
+export async function recordIntentFailure(db: Db, id: number, error: string, final: boolean): Promise<void> {
+  await db
+    .update(outbox)
+    .set({
+      attempts: sql`${outbox.attempts} + 1`,
+      lastError: error.slice(0, 2000),
+      ...(final ? { status: "failed" } : {}),
+    })
+    .where(and(eq(outbox.id, id), eq(outbox.status, "pending")));
+}

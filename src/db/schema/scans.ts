@@ -1,0 +1,93 @@
+import { sql } from "drizzle-orm";
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  real,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from "drizzle-orm/pg-core";
+import { images } from "./fleet.js";
+
+export const scans = pgTable(
+  "scans",
+  {
+    id: uuid("id").primaryKey().default(sql`gen_random_uuid()`),
+    imageId: uuid("image_id")
+      .notNull()
+      .references(() => images.id),
+    digest: text("digest").notNull(),
+    tag: text("tag"),
+    format: text("format").notNull(),
+    scannerName: text("scanner_name").notNull(),
+    scannerVersion: text("scanner_version"),
+    /** sha256 of the normalized findings: a re-upload of the same report is a no-op. */
+    contentHash: text("content_hash").notNull(),
+    reportCreatedAt: timestamp("report_created_at", { withTimezone: true }),
+    receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
+    findingCount: integer("finding_count").notNull(),
+    diffNew: integer("diff_new").notNull().default(0),
+    diffFixed: integer("diff_fixed").notNull().default(0),
+    diffUnchanged: integer("diff_unchanged").notNull().default(0),
+    rolloutId: integer("rollout_id"),
+    uploadedBy: text("uploaded_by"),
+  },
+  (t) => [
+    unique("scans_image_digest_content_uq").on(t.imageId, t.digest, t.contentHash),
+    index("scans_image_received_idx").on(t.imageId, t.receivedAt),
+  ],
+);
+
+export const findings = pgTable(
+  "findings",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    scanId: uuid("scan_id")
+      .notNull()
+      .references(() => scans.id, { onDelete: "cascade" }),
+    fingerprint: text("fingerprint").notNull(),
+    vulnerabilityId: text("vulnerability_id").notNull(),
+    aliases: text("aliases").array().notNull().default(sql`'{}'::text[]`),
+    packageName: text("package_name").notNull(),
+    packageType: text("package_type"),
+    purl: text("purl"),
+    packagePath: text("package_path"),
+    installedVersion: text("installed_version"),
+    fixedVersions: text("fixed_versions").array().notNull().default(sql`'{}'::text[]`),
+    fixState: text("fix_state").notNull(),
+    severity: text("severity").notNull(),
+    cvssScore: real("cvss_score"),
+    cvssVector: text("cvss_vector"),
+    epss: real("epss"),
+    knownExploited: boolean("known_exploited").notNull().default(false),
+    layerDigest: text("layer_digest"),
+    layerDiffId: text("layer_diff_id"),
+    title: text("title"),
+    primaryUrl: text("primary_url"),
+  },
+  (t) => [
+    unique("findings_scan_fingerprint_uq").on(t.scanId, t.fingerprint),
+    index("findings_vuln_idx").on(t.vulnerabilityId),
+  ],
+);
+
+/** First-seen / fixed-at per (image, vulnerability, package): the SLA clock survives rebuilds. */
+export const findingLifecycle = pgTable(
+  "finding_lifecycle",
+  {
+    imageId: uuid("image_id")
+      .notNull()
+      .references(() => images.id),
+    vulnerabilityId: text("vulnerability_id").notNull(),
+    packageName: text("package_name").notNull(),
+    firstSeenAt: timestamp("first_seen_at", { withTimezone: true }).notNull(),
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true }).notNull(),
+    fixedAt: timestamp("fixed_at", { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.imageId, t.vulnerabilityId, t.packageName] })],
+);

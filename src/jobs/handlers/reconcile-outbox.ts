@@ -1,0 +1,26 @@
+import type { Db } from "../../db/client.js";
+import { listPendingIntents } from "../../db/outbox-repository.js";
+import type { JobHandler } from "../job-catalogue.js";
+import type { JobQueues } from "../job-queues.js";
+
+const BATCH = 500;
+
+/**
+ * Postgres is the source of truth: every pending intent gets a delivery job. The job id is the
+ * intent id, so a job still queued is not added twice, and after Redis loses everything the
+ * next run puts all of them back.
+ */
+export function reconcileOutbox(deps: {
+  db: Db;
+  queues: JobQueues;
+  now: () => Date;
+}): JobHandler<"reconcile-outbox"> {
+  return async () => {
+    const ids = await listPendingIntents(deps.db, deps.now(), BATCH);
+    for (const outboxId of ids) {
+      await deps.queues.enqueue("deliver-outbox", { outboxId }, { jobId: deliverJobId(outboxId) });
+    }
+  };
+}
+
+export const deliverJobId = (outboxId: number) => `outbox-${outboxId}`;

@@ -1,0 +1,38 @@
+import { z } from "zod";
+
+/**
+ * Every background job: its name, the queue it runs on and the zod schema of its payload. Job
+ * data never carries secrets, only ids the handler re-reads from Postgres. To add a job: add it
+ * here, write `handlers/<name>.ts`, and wire it in `build-job-handlers.ts`.
+ */
+export const jobCatalogue = {
+  "reconcile-outbox": { queue: "maintenance", payload: z.object({}).strict() },
+  "deliver-outbox": {
+    queue: "effects",
+    payload: z.object({ outboxId: z.number().int().positive() }).strict(),
+  },
+} as const;
+
+export type JobName = keyof typeof jobCatalogue;
+export type JobPayload<N extends JobName> = z.infer<(typeof jobCatalogue)[N]["payload"]>;
+export type QueueName = (typeof jobCatalogue)[JobName]["queue"];
+
+export const QUEUE_NAMES: readonly QueueName[] = [
+  ...new Set(Object.values(jobCatalogue).map((j) => j.queue)),
+];
+
+export type JobContext = { jobId: string; attemptsMade: number; maxAttempts: number };
+export type JobHandler<N extends JobName> = (payload: JobPayload<N>, ctx: JobContext) => Promise<void>;
+export type JobHandlers = { [N in JobName]: JobHandler<N> };
+
+export const DEFAULT_JOB_OPTIONS = {
+  attempts: 8,
+  backoff: { type: "exponential", delay: 1_000 },
+  removeOnComplete: { count: 1_000, age: 24 * 3600 },
+  removeOnFail: { count: 5_000, age: 7 * 24 * 3600 },
+} as const;
+
+/** Recurring jobs registered idempotently at start-up (BullMQ job schedulers). */
+export const RECURRING_JOBS: ReadonlyArray<{ id: string; name: JobName; everyMs: number }> = [
+  { id: "reconcile-outbox", name: "reconcile-outbox", everyMs: 15_000 },
+];

@@ -1,0 +1,144 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createLogger, type Logger } from "./adapters/logger.js";
+import { assertRedisKeepsKeys } from "./adapters/redis-eviction-check.js";
+import { createSlackWebClient } from "./adapters/slack-web.js";
+import { type EnvConfig, loadConfig, type Role } from "./config/env.js";
+import type { PatchpilotConfig } from "./config/file-schema.js";
+import { loadConfigFile } from "./config/load-config-file.js";
+import { normalizeImageRef } from "./core/scan/normalize-image-ref.js";
+import { createDatabase } from "./db/client.js";
+import { migrationStatus, runMigrations } from "./db/migrate.js";
+import { createHttpApp } from "./http/create-http-app.js";
+import { createMetrics } from "./http/metrics.js";
+import { buildJobHandlers } from "./jobs/build-job-handlers.js";
+import { createJobQueues, createRedis } from "./jobs/job-queues.js";
+import { startWorkers, type Workers } from "./jobs/start-workers.js";
+import { syncConfig } from "./services/sync-config.js";
+import { buildSubcommands } from "./slack/commands/index.js";
+import { createSlackApp, type SlackApp } from "./slack/create-slack-app.js";
+
+export type Patchpilot = {
+  env: EnvConfig;
+  config: PatchpilotConfig;
+  logger: Logger;
+  /** The port the HTTP server listens on. */
+  port: number;
+  /** Stops accepting work, lets in-flight requests and jobs finish (bounded), closes pools. */
+  close(): Promise<void>;
+};
+
+export type StartOptions = {
+  role: Exclude<Role, "tool">;
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+  now?: () => Date;
+};
+
+/**
+ * The composition root: configuration, adapters, services, then the HTTP receiver and/or the
+ * workers. Nothing is created at import time, so tests start as many instances as they like.
+ */
+export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
+  const env = loadConfig(opts.env ?? process.env, opts.role);
+  const config = await loadConfigFile(env.PATCHPILOT_CONFIG);
+  const logger = opts.logger ?? createLogger(env.LOG_LEVEL);
+  const now = opts.now ?? (() => new Date());
+
+  const redis = createRedis(env.REDIS_URL);
+  redis.on("error", (e) => logger.warn({ err: e.message }, "redis connection error"));
+  try {
+    await redis.connect();
+    await assertRedisKeepsKeys(redis);
+    await runMigrations(env.DATABASE_URL);
+  } catch (e) {
+    redis.disconnect();
+    throw e;
+  }
+  const database = createDatabase(env.DATABASE_URL);
+  await syncConfig(database.db, config, (ref) => normalizeImageRef(ref).repository);
+
+  const metrics = createMetrics();
+  const queues = createJobQueues({ connection: redis, prefix: env.REDIS_PREFIX });
+  const slackWeb = createSlackWebClient({ token: env.SLACK_BOT_TOKEN, apiUrl: env.SLACK_API_URL, logger });
+
+  let workers: Workers | null = null;
+
+  // Every role serves /healthz, /readyz and /metrics (a worker's job metrics live in its process);
+  // only web and all receive Slack.
+  const http = createHttpApp({
+    logger,
+    metrics,
+    readiness: [
+      {
+        name: "postgres",
+        check: async () => {
+          const s = await migrationStatus(database.pool);
+          if (s.applied < s.expected) throw new Error(`${s.expected - s.applied} migration(s) not applied`);
+        },
+      },
+      { name: "redis", check: async () => void (await redis.ping()) },
+    ],
+    collectMetrics: async () => {
+      for (const d of await queues.depths())
+        metrics.queueDepth.set({ queue: d.queue, state: d.state }, d.count);
+    },
+  });
+  let slackApp: SlackApp | null = null;
+  if (opts.role === "web" || opts.role === "all") {
+    slackApp = createSlackApp({
+      botToken: env.SLACK_BOT_TOKEN,
+      signingSecret: env.SLACK_SIGNING_SECRET,
+      apiUrl: env.SLACK_API_URL,
+      appToken: env.SLACK_APP_TOKEN,
+      logger,
+      subcommands: buildSubcommands(),
+      http,
+      now: () => now().getTime(),
+    });
+    await slackApp.start();
+  }
+  const server = createServer(http);
+  // Longer than a typical load balancer's idle timeout, so it never closes a reused socket first.
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(env.PORT, () => resolve());
+  });
+
+  if (opts.role === "worker" || opts.role === "all") {
+    const handlers = buildJobHandlers({ db: database.db, queues, slack: slackWeb, now });
+    workers = startWorkers({ redisUrl: env.REDIS_URL, prefix: env.REDIS_PREFIX, handlers, logger, metrics });
+    await queues.registerRecurring();
+  }
+
+  const port = (server.address() as AddressInfo).port;
+  logger.info(
+    { role: opts.role, port, teams: config.teams.length, images: config.images.length },
+    "patchpilot started",
+  );
+
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= (async () => {
+      const deadline = Date.now() + env.SHUTDOWN_TIMEOUT_MS;
+      // Stop accepting; requests already received finish and get their answers.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await Promise.race([closed, sleep(Math.max(0, deadline - Date.now()))]);
+      server.closeAllConnections();
+      while (slackApp && slackApp.inFlight() > 0 && Date.now() < deadline) await sleep(20);
+      await slackApp?.stop();
+      await workers?.close(deadline);
+      // With Redis down these would wait for a reconnect that may never come.
+      await Promise.race([queues.close(), sleep(Math.max(500, deadline - Date.now()))]);
+      redis.disconnect();
+      await database.close();
+      logger.info("patchpilot stopped");
+    })();
+    return closing;
+  };
+  return { env, config, logger, port, close };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

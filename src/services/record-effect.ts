@@ -1,0 +1,21 @@
+import type { Db } from "../db/client.js";
+import { insertIntent, type OutboxIntent } from "../db/outbox-repository.js";
+import { deliverJobId } from "../jobs/handlers/reconcile-outbox.js";
+import type { JobQueues } from "../jobs/job-queues.js";
+
+/**
+ * Records a side effect durably, then queues it. If queueing fails (Redis down), the intent is
+ * already safe in Postgres and the reconciler will queue it; the caller need not retry.
+ */
+export async function recordEffect(
+  deps: { db: Db; queues: JobQueues; onQueueError?: (e: unknown) => void },
+  intent: OutboxIntent,
+): Promise<number> {
+  const id = await insertIntent(deps.db, intent);
+  try {
+    await deps.queues.enqueue("deliver-outbox", { outboxId: id }, { jobId: deliverJobId(id) });
+  } catch (e) {
+    deps.onQueueError?.(e);
+  }
+  return id;
+}

@@ -1,0 +1,54 @@
+import type { WebClient } from "@slack/web-api";
+import { eq } from "drizzle-orm";
+import { z } from "zod";
+import type { Db } from "../db/client.js";
+import { slackMessages } from "../db/schema/index.js";
+import { assertWithinBlockKitLimits } from "../render/block-kit-limits.js";
+
+export const slackPostPayload = z.object({
+  /** Stable key (kind + subject): the same key updates the message already posted. */
+  key: z.string().min(1).max(200),
+  channel: z.string().min(1),
+  text: z.string().min(1),
+  blocks: z.array(z.looseObject({ type: z.string() })).optional(),
+  threadKey: z.string().optional(),
+});
+export type SlackPost = z.infer<typeof slackPostPayload>;
+
+const postAnswer = z.object({ ts: z.string(), channel: z.string() });
+
+/**
+ * Posts a message, or updates it in place when one with the same key was posted before, and
+ * remembers channel + ts so later changes edit rather than repeat.
+ */
+export async function upsertSlackMessage(
+  db: Db,
+  slack: WebClient,
+  post: SlackPost,
+): Promise<{ ts: string; updated: boolean }> {
+  const blocks = post.blocks ?? [];
+  assertWithinBlockKitLimits({ text: post.text, blocks }, "message");
+  const existing = (await db.select().from(slackMessages).where(eq(slackMessages.key, post.key)))[0];
+  if (existing) {
+    await slack.chat.update({ channel: existing.channel, ts: existing.ts, text: post.text, blocks });
+    await db.update(slackMessages).set({ updatedAt: new Date() }).where(eq(slackMessages.key, post.key));
+    return { ts: existing.ts, updated: true };
+  }
+  let threadTs: string | undefined;
+  if (post.threadKey) {
+    threadTs = (await db.select().from(slackMessages).where(eq(slackMessages.key, post.threadKey)))[0]?.ts;
+  }
+  const answer = postAnswer.parse(
+    await slack.chat.postMessage({
+      channel: post.channel,
+      text: post.text,
+      blocks,
+      ...(threadTs ? { thread_ts: threadTs } : {}),
+    }),
+  );
+  await db
+    .insert(slackMessages)
+    .values({ key: post.key, channel: answer.channel, ts: answer.ts, threadTs: threadTs ?? null })
+    .onConflictDoNothing();
+  return { ts: answer.ts, updated: false };
+}

@@ -1,0 +1,163 @@
+import { App, type Logger as BoltLogger, ExpressReceiver, LogLevel } from "@slack/bolt";
+import type { Express, NextFunction, Request, Response } from "express";
+import type { Logger } from "../adapters/logger.js";
+import { PatchpilotError } from "../core/errors.js";
+import type { SlackMessage } from "../render/slack-message.js";
+import type { Subcommand } from "./commands/subcommand.js";
+import { routeCommand } from "./route-command.js";
+
+export type SlackAppOptions = {
+  botToken: string;
+  signingSecret: string;
+  apiUrl: string;
+  /** Socket Mode when set: events arrive over a websocket instead of POST /slack/events. */
+  appToken?: string | undefined;
+  logger: Logger;
+  subcommands: ReadonlyMap<string, Subcommand>;
+  /** The HTTP app to mount POST /slack/events on (HTTP mode only). */
+  http: Express;
+  now?: () => number;
+};
+
+export type SlackApp = {
+  bolt: App;
+  /** Listener work still running after its ack; shutdown waits for it. */
+  inFlight(): number;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+};
+
+const MAX_SKEW_SECONDS = 300;
+
+/**
+ * Bolt rejects stale timestamps but not ones from the future; a request stamped ahead of our
+ * clock could be replayed later, so it is refused here before Bolt reads the body.
+ */
+export function rejectFutureTimestamps(now: () => number) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const ts = Number(req.header("x-slack-request-timestamp"));
+    if (Number.isFinite(ts) && ts > Math.floor(now() / 1000) + MAX_SKEW_SECONDS) {
+      res.status(401).send();
+      return;
+    }
+    next();
+  };
+}
+
+function boltLogger(logger: Logger): BoltLogger {
+  const log = logger.child({ component: "bolt" });
+  const text = (msg: unknown[]) => msg.map((m) => (m instanceof Error ? m.message : String(m))).join(" ");
+  let level = LogLevel.WARN;
+  return {
+    debug: (...m: unknown[]) => log.debug(text(m)),
+    info: (...m: unknown[]) => log.info(text(m)),
+    warn: (...m: unknown[]) => log.warn(text(m)),
+    error: (...m: unknown[]) => log.error(text(m)),
+    setLevel: (l: LogLevel) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: () => {},
+  };
+}
+
+function somethingWentWrong(reference: string): SlackMessage {
+  const text = `Something went wrong on our side and nothing was changed. Try again in a minute; if it keeps failing, give your admin this reference: ${reference}`;
+  return {
+    text,
+    blocks: [{ type: "section", text: { type: "mrkdwn", text: `:warning: ${text}` } }],
+    response_type: "ephemeral",
+  };
+}
+
+function userMistake(message: string): SlackMessage {
+  return {
+    text: message,
+    blocks: [{ type: "section", text: { type: "mrkdwn", text: message } }],
+    response_type: "ephemeral",
+  };
+}
+
+export function createSlackApp(opts: SlackAppOptions): SlackApp {
+  const logger = boltLogger(opts.logger);
+  const clientOptions = { slackApiUrl: opts.apiUrl };
+  let bolt: App;
+  if (opts.appToken) {
+    bolt = new App({
+      token: opts.botToken,
+      appToken: opts.appToken,
+      socketMode: true,
+      logger,
+      clientOptions,
+      tokenVerificationEnabled: false,
+    });
+  } else {
+    opts.http.post("/slack/events", rejectFutureTimestamps(opts.now ?? Date.now));
+    const receiver = new ExpressReceiver({
+      signingSecret: opts.signingSecret,
+      endpoints: "/slack/events",
+      logger,
+      app: opts.http,
+      processBeforeResponse: false,
+    });
+    bolt = new App({
+      token: opts.botToken,
+      receiver,
+      logger,
+      clientOptions,
+      tokenVerificationEnabled: false,
+    });
+  }
+
+  let inFlight = 0;
+  bolt.use(async ({ next }) => {
+    inFlight++;
+    try {
+      await next();
+    } finally {
+      inFlight--;
+    }
+  });
+
+  bolt.command("/patch", async ({ command, ack }) => {
+    let reply: SlackMessage;
+    try {
+      reply = await routeCommand(
+        command.text ?? "",
+        {
+          userId: command.user_id,
+          userName: command.user_name,
+          channelId: command.channel_id,
+          teamId: command.team_id,
+          triggerId: command.trigger_id,
+        },
+        opts.subcommands,
+      );
+    } catch (e) {
+      if (e instanceof PatchpilotError && e.kind === "user") {
+        reply = userMistake(e.message);
+      } else {
+        const reference = `ERR-${Date.now().toString(36).toUpperCase()}`;
+        opts.logger.error({ err: e, reference, command: command.text?.split(" ")[0] }, "command failed");
+        reply = somethingWentWrong(reference);
+      }
+    }
+    await ack(reply);
+  });
+
+  bolt.error(async (error) => {
+    opts.logger.error({ err: error }, "unhandled Slack listener error");
+  });
+
+  return {
+    bolt,
+    inFlight: () => inFlight,
+    start: async () => {
+      // In HTTP mode our own server listens; Bolt only needs starting for the websocket.
+      if (opts.appToken) await bolt.start();
+    },
+    stop: async () => {
+      if (opts.appToken) await bolt.stop();
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import { readdir } from "node:fs/promises";
+import { describe, expect, it } from "vitest";
+import { checkBlockKitLimits } from "../../src/render/block-kit-limits.js";
+import { buildSubcommands } from "../../src/slack/commands/index.js";
+
+const NOT_COMMANDS = new Set(["index.ts", "subcommand.ts", "README.md"]);
+
+describe("the /patch subcommand index", () => {
+  it("registers every file in src/slack/commands, and nothing else", async () => {
+    const files = (await readdir(new URL("../../src/slack/commands", import.meta.url))).filter(
+      (f) => !NOT_COMMANDS.has(f),
+    );
+    const registered = [...buildSubcommands().keys()];
+    expect(registered.map((n) => `${n}.ts`).sort()).toEqual(files.sort());
+  });
+
+  it("gives every command usage, a summary and an example for help", async () => {
+    for (const c of buildSubcommands().values()) {
+      expect(c.usage.startsWith(`/patch ${c.name}`), c.name).toBe(true);
+      expect(c.summary.length, c.name).toBeGreaterThan(10);
+      expect(c.examples.length, c.name).toBeGreaterThan(0);
+    }
+  });
+
+  it("renders help within Block Kit limits", async () => {
+    const help = buildSubcommands().get("help");
+    const reply = await help!.run({
+      userId: "U1",
+      userName: "u",
+      channelId: "C1",
+      teamId: "T1",
+      triggerId: "t",
+      args: [],
+    });
+    expect(checkBlockKitLimits(reply, "message")).toEqual([]);
+  });
+});
