@@ -158,9 +158,7 @@ CREATE TABLE "scans" (
 	"report_created_at" timestamp with time zone,
 	"received_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"finding_count" integer NOT NULL,
-	"diff_new" integer DEFAULT 0 NOT NULL,
-	"diff_fixed" integer DEFAULT 0 NOT NULL,
-	"diff_unchanged" integer DEFAULT 0 NOT NULL,
+	"diff" jsonb NOT NULL,
 	"rollout_id" integer,
 	"uploaded_by" text,
 	CONSTRAINT "scans_image_digest_content_uq" UNIQUE("image_id","digest","content_hash")

@@ -2,9 +2,10 @@ import { parseArgs } from "node:util";
 import { createLogger } from "./adapters/logger.js";
 import { StartupError } from "./adapters/redis-eviction-check.js";
 import { auditCommand } from "./cli/audit-command.js";
+import { ingestCommand } from "./cli/ingest-command.js";
 import { tokenCommand } from "./cli/token-command.js";
 import { ConfigError, loadConfig } from "./config/env.js";
-import { parseConfigText } from "./config/load-config-file.js";
+import { loadConfigFile, parseConfigText } from "./config/load-config-file.js";
 import { runMigrations } from "./db/migrate.js";
 import { startPatchpilot } from "./main.js";
 
@@ -15,6 +16,8 @@ const USAGE = `Usage: patchpilot <command>
   worker                background workers only
   migrate               apply database migrations
   config check [FILE]   validate a config file (default: $PATCHPILOT_CONFIG or patchpilot.yaml)
+  ingest FILE [--image REF] [--digest sha256:…] [--team ID]
+                        ingest a scan report, as POST /api/v1/scans does
   token create --team ID [--name N] [--scope upload|audit]
                         print a new scan-upload (or audit) token, once
   token revoke ID | token list
@@ -47,6 +50,15 @@ export async function runCli(
       }
       case "config":
         return await configCommand(rest, env, io);
+      case "ingest": {
+        const cfg = loadConfig(env, "tool");
+        const config = await loadConfigFile(cfg.PATCHPILOT_CONFIG);
+        return await ingestCommand(rest, io, {
+          databaseUrl: cfg.DATABASE_URL,
+          maxBytes: config.scans.maxUploadBytes,
+          now: () => new Date(),
+        });
+      }
       case "audit":
         return await auditCommand(rest, io, loadConfig(env, "tool").DATABASE_URL);
       case "token":

@@ -6,14 +6,18 @@ import { createSlackWebClient } from "./adapters/slack-web.js";
 import { type EnvConfig, loadConfig, type Role } from "./config/env.js";
 import type { PatchpilotConfig } from "./config/file-schema.js";
 import { loadConfigFile } from "./config/load-config-file.js";
+import { slaPolicyFromConfig } from "./config/sla-policy-from-config.js";
 import { normalizeImageRef } from "./core/scan/normalize-image-ref.js";
 import { createDatabase } from "./db/client.js";
 import { migrationStatus, runMigrations } from "./db/migrate.js";
+import { apiErrorHandler } from "./http/api-errors.js";
 import { createHttpApp } from "./http/create-http-app.js";
 import { createMetrics } from "./http/metrics.js";
+import { createScanRoutes } from "./http/scan-routes.js";
 import { buildJobHandlers } from "./jobs/build-job-handlers.js";
 import { createJobQueues, createRedis } from "./jobs/job-queues.js";
 import { startWorkers, type Workers } from "./jobs/start-workers.js";
+import { queueIntents } from "./services/record-effect.js";
 import { syncConfig } from "./services/sync-config.js";
 import { buildSubcommands } from "./slack/commands/index.js";
 import { createSlackApp, type SlackApp } from "./slack/create-slack-app.js";
@@ -60,12 +64,18 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
 
   const metrics = createMetrics();
   const queues = createJobQueues({ connection: redis, prefix: env.REDIS_PREFIX });
+  const queueErrorLogger = (e: unknown) =>
+    logger.warn(
+      { err: e instanceof Error ? e.message : String(e) },
+      "queueing failed; the reconciler will pick it up",
+    );
   const slackWeb = createSlackWebClient({ token: env.SLACK_BOT_TOKEN, apiUrl: env.SLACK_API_URL, logger });
 
   let workers: Workers | null = null;
 
   // Every role serves /healthz, /readyz and /metrics (a worker's job metrics live in its process);
   // only web and all receive Slack.
+  let draining = false;
   const http = createHttpApp({
     logger,
     metrics,
@@ -78,6 +88,12 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
         },
       },
       { name: "redis", check: async () => void (await redis.ping()) },
+      {
+        name: "shutdown",
+        check: async () => {
+          if (draining) throw new Error("shutting down");
+        },
+      },
     ],
     collectMetrics: async () => {
       for (const d of await queues.depths())
@@ -86,6 +102,15 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
   });
   let slackApp: SlackApp | null = null;
   if (opts.role === "web" || opts.role === "all") {
+    http.use(
+      createScanRoutes({
+        db: database.db,
+        now,
+        maxBodyBytes: config.scans.maxUploadBytes,
+        afterCommit: (ids) => queueIntents({ queues, onQueueError: queueErrorLogger }, ids),
+      }),
+    );
+    http.use(apiErrorHandler(logger, () => config.scans.maxUploadBytes));
     slackApp = createSlackApp({
       botToken: env.SLACK_BOT_TOKEN,
       signingSecret: env.SLACK_SIGNING_SECRET,
@@ -107,7 +132,13 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
   });
 
   if (opts.role === "worker" || opts.role === "all") {
-    const handlers = buildJobHandlers({ db: database.db, queues, slack: slackWeb, now });
+    const handlers = buildJobHandlers({
+      db: database.db,
+      queues,
+      slack: slackWeb,
+      sla: slaPolicyFromConfig(config.sla),
+      now,
+    });
     workers = startWorkers({ redisUrl: env.REDIS_URL, prefix: env.REDIS_PREFIX, handlers, logger, metrics });
     await queues.registerRecurring();
   }
@@ -122,6 +153,10 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
   const close = () => {
     closing ??= (async () => {
       const deadline = Date.now() + env.SHUTDOWN_TIMEOUT_MS;
+      // Say "not ready" and keep serving a moment, so a load balancer stops sending us new
+      // requests before we stop accepting: a request already on its way is still answered.
+      draining = true;
+      await sleep(Math.min(env.SHUTDOWN_DRAIN_MS, env.SHUTDOWN_TIMEOUT_MS / 2));
       // Stop accepting; requests already received finish and get their answers.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

@@ -57,6 +57,7 @@ const envSchema = z
       })
       .default("info"),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(25_000),
+    SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
   })
   .superRefine((env, ctx) => {
     if (env.GITHUB_APP_ID !== undefined && env.GITHUB_APP_PRIVATE_KEY === undefined) {

@@ -7,6 +7,16 @@ export function sendApiError(res: Response, status: number, code: string, messag
   res.status(status).json({ error: { code, message } });
 }
 
+export function sendTooLarge(res: Response, limitBytes: number): void {
+  const mb = (limitBytes / 1024 / 1024).toFixed(0);
+  sendApiError(
+    res,
+    413,
+    "too_large",
+    `the body is larger than the ${mb} MB limit (scans.maxUploadBytes in patchpilot.yaml)`,
+  );
+}
+
 /**
  * The last handler on /api: user mistakes keep their status and message; body-parser's own
  * errors become clear 4xx answers; anything else is our bug, logged with a reference.
@@ -19,12 +29,16 @@ export function apiErrorHandler(logger: Logger, limitBytes: () => number): Error
     }
     const type = typeof err === "object" && err !== null && "type" in err ? String(err.type) : "";
     if (type === "entity.too.large") {
-      const mb = (limitBytes() / 1024 / 1024).toFixed(0);
-      sendApiError(res, 413, "too_large", `the body is larger than the ${mb} MB limit (scans.maxUploadBytes in patchpilot.yaml)`);
+      sendTooLarge(res, limitBytes());
       return;
     }
     if (type === "request.aborted" || type === "request.size.invalid") {
-      sendApiError(res, 400, "incomplete_body", "the request body ended before its declared length; send it again");
+      sendApiError(
+        res,
+        400,
+        "incomplete_body",
+        "the request body ended before its declared length; send it again",
+      );
       return;
     }
     if (type === "encoding.unsupported" || type === "charset.unsupported") {
@@ -33,6 +47,11 @@ export function apiErrorHandler(logger: Logger, limitBytes: () => number): Error
     }
     const reference = `ERR-${Date.now().toString(36).toUpperCase()}`;
     logger.error({ err, reference }, "API request failed");
-    sendApiError(res, 500, "internal", `something went wrong on our side; nothing was stored. Reference: ${reference}`);
+    sendApiError(
+      res,
+      500,
+      "internal",
+      `something went wrong on our side; nothing was stored. Reference: ${reference}`,
+    );
   };
 }

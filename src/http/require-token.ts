@@ -12,17 +12,32 @@ export function requireToken(deps: { db: Db; now: () => Date }, scope: TokenScop
     const header = req.header("authorization") ?? "";
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match?.[1]) {
-      sendApiError(res, 401, "missing_token", "send Authorization: Bearer <token>; create one with `patchpilot token create --team ID`");
+      sendApiError(
+        res,
+        401,
+        "missing_token",
+        "send Authorization: Bearer <token>; create one with `patchpilot token create --team ID`",
+      );
       return;
     }
     try {
       const identity = await authenticateToken(deps.db, match[1], deps.now());
       if (!identity) {
-        sendApiError(res, 401, "invalid_token", "this token is unknown or revoked; create a new one with `patchpilot token create --team ID`");
+        sendApiError(
+          res,
+          401,
+          "invalid_token",
+          "this token is unknown or revoked; create a new one with `patchpilot token create --team ID`",
+        );
         return;
       }
       if (!identity.scopes.includes(scope)) {
-        sendApiError(res, 403, "wrong_scope", `this token may not be used here (it has ${identity.scopes.join(", ")}; this needs ${scope})`);
+        sendApiError(
+          res,
+          403,
+          "wrong_scope",
+          `this token may not be used here (it has ${identity.scopes.join(", ")}; this needs ${scope})`,
+        );
         return;
       }
       res.locals.identity = identity;

@@ -1,5 +1,7 @@
 import type { WebClient } from "@slack/web-api";
+import type { SlaPolicy } from "../core/sla/sla-policy.js";
 import type { Db } from "../db/client.js";
+import { newFindingsPayload, notifyNewFindings } from "../services/notify-new-findings.js";
 import { slackPostPayload, upsertSlackMessage } from "../services/upsert-slack-message.js";
 import { deliverOutbox } from "./handlers/deliver-outbox.js";
 import { reconcileOutbox } from "./handlers/reconcile-outbox.js";
@@ -11,6 +13,7 @@ export function buildJobHandlers(deps: {
   db: Db;
   queues: JobQueues;
   slack: WebClient;
+  sla: SlaPolicy;
   now: () => Date;
 }): JobHandlers {
   return {
@@ -21,6 +24,10 @@ export function buildJobHandlers(deps: {
         "slack.post": async (row) => {
           const r = await upsertSlackMessage(deps.db, deps.slack, slackPostPayload.parse(row.payload));
           return { ts: r.ts, updated: r.updated };
+        },
+        "notify.new-findings": async (row) => {
+          const { scanId } = newFindingsPayload.parse(row.payload);
+          return notifyNewFindings({ db: deps.db, slack: deps.slack, sla: deps.sla }, scanId);
         },
       },
     }),

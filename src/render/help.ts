@@ -35,9 +35,7 @@ export function renderHelp(input: HelpInput): SlackMessage {
   }
   blocks.push({
     type: "context",
-    elements: [
-      { type: "mrkdwn", text: "Only you can see this answer." },
-    ],
+    elements: [{ type: "mrkdwn", text: "Only you can see this answer." }],
   });
   return { text, blocks, response_type: "ephemeral" };
 }

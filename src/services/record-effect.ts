@@ -7,15 +7,25 @@ import type { JobQueues } from "../jobs/job-queues.js";
  * Records a side effect durably, then queues it. If queueing fails (Redis down), the intent is
  * already safe in Postgres and the reconciler will queue it; the caller need not retry.
  */
+/** Queues delivery of intents already committed; a failure is harmless (the reconciler retries). */
+export async function queueIntents(
+  deps: { queues: JobQueues; onQueueError?: (e: unknown) => void },
+  outboxIds: readonly number[],
+): Promise<void> {
+  for (const id of outboxIds) {
+    try {
+      await deps.queues.enqueue("deliver-outbox", { outboxId: id }, { jobId: deliverJobId(id) });
+    } catch (e) {
+      deps.onQueueError?.(e);
+    }
+  }
+}
+
 export async function recordEffect(
   deps: { db: Db; queues: JobQueues; onQueueError?: (e: unknown) => void },
   intent: OutboxIntent,
 ): Promise<number> {
   const id = await insertIntent(deps.db, intent);
-  try {
-    await deps.queues.enqueue("deliver-outbox", { outboxId: id }, { jobId: deliverJobId(id) });
-  } catch (e) {
-    deps.onQueueError?.(e);
-  }
+  await queueIntents(deps, [id]);
   return id;
 }

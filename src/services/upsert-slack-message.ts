@@ -1,3 +1,4 @@
+import type { Block, KnownBlock } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
@@ -13,7 +14,9 @@ export const slackPostPayload = z.object({
   blocks: z.array(z.looseObject({ type: z.string() })).optional(),
   threadKey: z.string().optional(),
 });
-export type SlackPost = z.infer<typeof slackPostPayload>;
+export type SlackPost = Omit<z.infer<typeof slackPostPayload>, "blocks"> & {
+  blocks?: Array<KnownBlock | Block> | undefined;
+};
 
 const postAnswer = z.object({ ts: z.string(), channel: z.string() });
 

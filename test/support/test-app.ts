@@ -52,6 +52,7 @@ export async function startTestApp(
     SLACK_API_URL: slack.url,
     LOG_LEVEL: "info",
     SHUTDOWN_TIMEOUT_MS: "5000",
+    SHUTDOWN_DRAIN_MS: "0",
     ...opts.env,
   };
   const logLines: string[] = [];

@@ -4,6 +4,7 @@ import {
   boolean,
   index,
   integer,
+  jsonb,
   pgTable,
   primaryKey,
   real,
@@ -12,6 +13,7 @@ import {
   unique,
   uuid,
 } from "drizzle-orm/pg-core";
+import type { ScanDiff } from "../../core/scan/diff-scans.js";
 import { images } from "./fleet.js";
 
 export const scans = pgTable(
@@ -31,9 +33,8 @@ export const scans = pgTable(
     reportCreatedAt: timestamp("report_created_at", { withTimezone: true }),
     receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
     findingCount: integer("finding_count").notNull(),
-    diffNew: integer("diff_new").notNull().default(0),
-    diffFixed: integer("diff_fixed").notNull().default(0),
-    diffUnchanged: integer("diff_unchanged").notNull().default(0),
+    /** new / fixed / unchanged against the image's previous scan, with counts by severity. */
+    diff: jsonb("diff").$type<ScanDiff>().notNull(),
     rolloutId: integer("rollout_id"),
     uploadedBy: text("uploaded_by"),
   },

@@ -1,105 +1,25 @@
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { acceptedFormatsHelp } from "../../../src/core/scan/detect-scan-format.js";
 import type { NormalizedReport } from "../../../src/core/scan/normalized-report.js";
 import { parseScanReport } from "../../../src/core/scan/parse-scan-report.js";
+import {
+  arr,
+  expectedCount,
+  filesIn,
+  fixtures,
+  folders,
+  isRefused,
+  load,
+  obj,
+  relative,
+} from "../../support/fixture-finding-counts.js";
 
 /**
- * Every recorded report in ../shared/fixtures, checked against a finding count computed here from
- * the raw JSON, not through the parser. Provenance of each file: ../shared/fixtures/SOURCES.md.
+ * Every recorded report in ../shared/fixtures, checked against a finding count computed from the
+ * raw JSON in test/support/fixture-finding-counts.ts, not through the parser.
  */
-const fixtures = join(import.meta.dirname, "../../../../shared/fixtures");
-const folders = ["trivy", "grype", "cyclonedx", "clair"] as const;
-
-type Json = Record<string, unknown>;
-const isJson = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
-const obj = (v: unknown): Json => (isJson(v) ? v : {});
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const str = (v: unknown): string | null => (typeof v === "string" && v.trim() !== "" ? v.trim() : null);
-
-function filesIn(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((name) => {
-      const path = join(dir, name);
-      return statSync(path).isDirectory() ? filesIn(path) : name.endsWith(".json") ? [path] : [];
-    });
-}
-
-const load = (path: string): unknown => JSON.parse(readFileSync(path, "utf8"));
-const relative = (path: string) => path.slice(fixtures.length + 1);
-
-/** Distinct keys, i.e. the number of findings once a report's repeats are removed. */
-function countDistinct(keys: Iterable<unknown[]>): number {
-  return new Set([...keys].map((k) => JSON.stringify(k))).size;
-}
-
-// Trivy: one finding per (id, package, version, path, type); outside images the lock file or
-// binary named in Target stands for the path (see trivy.ts).
-function expectedTrivy(doc: unknown): number {
-  const results = Array.isArray(doc)
-    ? doc
-    : "ClusterName" in obj(doc)
-      ? arr(obj(doc).Resources ?? obj(doc).Vulnerabilities).flatMap((r) => arr(obj(r).Results))
-      : arr(obj(doc).Results);
-  return countDistinct(
-    results.flatMap((result) => {
-      const r = obj(result);
-      return arr(r.Vulnerabilities)
-        .map(obj)
-        .filter((v) => str(v.VulnerabilityID) && str(v.PkgName))
-        .map((v) => [
-          str(v.VulnerabilityID),
-          str(v.PkgName),
-          str(v.InstalledVersion),
-          str(v.PkgPath) ?? (r.Class === "lang-pkgs" ? str(r.Target) : null),
-          str(r.Type),
-        ]);
-    }),
-  );
-}
-
-function expectedGrype(doc: unknown): number {
-  return countDistinct(
-    arr(obj(doc).matches).map((m) => {
-      const v = obj(obj(m).vulnerability);
-      const a = obj(obj(m).artifact);
-      const locations = arr(a.locations).map(obj);
-      const primary = locations.find((l) => obj(l.annotations).evidence === "primary") ?? locations[0];
-      return [v.id, a.name, str(a.version), str(primary?.path), str(a.type)];
-    }),
-  );
-}
-
-// CycloneDX: one finding per (vulnerability, affected ref).
-function expectedCycloneDx(doc: unknown): number {
-  return countDistinct(
-    arr(obj(doc).vulnerabilities).flatMap((v) => arr(obj(v).affects).map((a) => [obj(v).id, obj(a).ref])),
-  );
-}
-
-// Clair: one finding per (package, vulnerability). Clair repeats an advisory once per repository
-// that carries it (RHSA-2022:0892 for libarchive from both BaseOS and AppStream), as records
-// with different ids and the same name: the name is what identifies the advisory.
-function expectedClair(doc: unknown): number {
-  const vulnerabilities = obj(obj(doc).vulnerabilities);
-  return countDistinct(
-    Object.entries(obj(obj(doc).package_vulnerabilities)).flatMap(([pkg, ids]) =>
-      arr(ids).map((id) => [pkg, obj(vulnerabilities[String(id)]).name]),
-    ),
-  );
-}
-
-function expectedCount(path: string, doc: unknown): number {
-  if (path.includes("cyclonedx") || obj(doc).bomFormat === "CycloneDX") return expectedCycloneDx(doc);
-  if (path.includes(".grype.")) return expectedGrype(doc);
-  if (path.includes(".clair.")) return expectedClair(doc);
-  return expectedTrivy(doc);
-}
-
-const isRefused = (path: string) => /\.(sarif|spdx)\.json$/.test(path);
-
 for (const folder of folders) {
   const dir = join(fixtures, folder);
   if (!existsSync(dir)) console.warn(`conformance: ${dir} is absent, skipping the ${folder} fixtures`);

@@ -1,0 +1,64 @@
+import type { NormalizedFinding, Severity } from "./normalized-report.js";
+
+export type SeverityCounts = Record<Severity, number>;
+export type ScanDiff = {
+  new: number;
+  fixed: number;
+  unchanged: number;
+  newBySeverity: SeverityCounts;
+  fixedBySeverity: SeverityCounts;
+};
+export type FindingKey = { vulnerabilityId: string; packageName: string; severity: Severity };
+
+export const SEVERITIES: readonly Severity[] = ["critical", "high", "medium", "low", "negligible", "unknown"];
+
+export function zeroCounts(): SeverityCounts {
+  return { critical: 0, high: 0, medium: 0, low: 0, negligible: 0, unknown: 0 };
+}
+
+export const findingKey = (k: { vulnerabilityId: string; packageName: string }) =>
+  `${k.vulnerabilityId}\u0000${k.packageName}`;
+
+/**
+ * new / fixed / unchanged between two scans of an image, by (vulnerability, package): a rebuild
+ * that bumps a still-vulnerable package's version is "unchanged", not new. A key reported at
+ * several paths counts once, at its highest severity.
+ */
+export function diffScans(before: readonly FindingKey[], after: readonly NormalizedFinding[]) {
+  const prev = new Map<string, FindingKey>();
+  for (const k of before) keepWorst(prev, k);
+  const present = new Map<string, FindingKey>();
+  for (const f of after) keepWorst(present, f);
+  const diff: ScanDiff = {
+    new: 0,
+    fixed: 0,
+    unchanged: 0,
+    newBySeverity: zeroCounts(),
+    fixedBySeverity: zeroCounts(),
+  };
+  const newKeys = new Set<string>();
+  for (const [k, f] of present) {
+    if (prev.has(k)) diff.unchanged++;
+    else {
+      diff.new++;
+      diff.newBySeverity[f.severity]++;
+      newKeys.add(k);
+    }
+  }
+  const goneKeys: FindingKey[] = [];
+  for (const [k, f] of prev) {
+    if (present.has(k)) continue;
+    diff.fixed++;
+    diff.fixedBySeverity[f.severity]++;
+    goneKeys.push(f);
+  }
+  return { diff, newKeys, presentKeys: [...present.values()], goneKeys };
+}
+
+function keepWorst(map: Map<string, FindingKey>, f: FindingKey): void {
+  const k = findingKey(f);
+  const seen = map.get(k);
+  if (!seen || SEVERITIES.indexOf(f.severity) < SEVERITIES.indexOf(seen.severity)) {
+    map.set(k, { vulnerabilityId: f.vulnerabilityId, packageName: f.packageName, severity: f.severity });
+  }
+}

@@ -1,0 +1,225 @@
+import { createHash } from "node:crypto";
+import { userError } from "../core/errors.js";
+import { diffScans, findingKey, type ScanDiff } from "../core/scan/diff-scans.js";
+import { parseImageRef } from "../core/scan/normalize-image-ref.js";
+import type { NormalizedFinding, NormalizedReport } from "../core/scan/normalized-report.js";
+import { parseScanReport } from "../core/scan/parse-scan-report.js";
+import { appendAuditEvent } from "../db/audit-repository.js";
+import type { Db } from "../db/client.js";
+import { insertIntent } from "../db/outbox-repository.js";
+import {
+  ensureUnownedImage,
+  findImageByRepository,
+  findingKeysOfScan,
+  findScanByContent,
+  insertFindings,
+  lockImage,
+  setLatestScan,
+  updateLifecycle,
+} from "../db/scan-repository.js";
+import { scans } from "../db/schema/index.js";
+
+export type IngestResult = {
+  scanId: string;
+  image: string;
+  digest: string;
+  team: string | null;
+  format: string;
+  findings: number;
+  diff: ScanDiff;
+  /** False when the same report was uploaded before: nothing was stored again. */
+  created: boolean;
+};
+
+export type IngestInput = {
+  doc: unknown;
+  /** From ?image= or --image: needed only when the report does not name the image. */
+  imageRef?: string | undefined;
+  digest?: string | undefined;
+  /** The uploader's team (token or --team); null for an operator's CLI without --team. */
+  uploaderTeam: string | null;
+  actor: { id: string; name?: string };
+  origin: Record<string, unknown>;
+  rolloutId?: number | undefined;
+};
+
+export type IngestDeps = {
+  db: Db;
+  now: () => Date;
+  /** Called after commit with the outbox ids to deliver (the notification of new criticals). */
+  afterCommit?: (outboxIds: number[]) => Promise<void>;
+};
+
+const DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-f0-9]{32,128}$/;
+
+/**
+ * One scan report in, one transaction: the scan, its findings, the diff against the image's
+ * previous scan, first-seen/fixed-at bookkeeping, the new-critical notification intent and an
+ * audit event. A report identical to one already stored is answered with the stored scan.
+ */
+export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<IngestResult> {
+  const parsed = parseScanReport(input.doc);
+  if (!parsed.ok) throw userError(parsed.code, parsed.message, 422);
+  const report = parsed.report;
+  const { repository, digest } = identify(report, input);
+
+  const existing = await findImageByRepository(deps.db, repository);
+  if (existing?.teamId && input.uploaderTeam !== null && existing.teamId !== input.uploaderTeam) {
+    throw userError(
+      "forbidden_image",
+      `${repository} is owned by team ${existing.teamId}; this token belongs to team ${input.uploaderTeam}. Upload with a token of team ${existing.teamId}.`,
+      403,
+    );
+  }
+  const image = existing ?? (await ensureUnownedImage(deps.db, repository));
+  const contentHash = hashContent(digest, report.findings);
+  const now = deps.now();
+
+  const outcome = await deps.db.transaction(async (tx) => {
+    await lockImage(tx, image.id);
+    const same = await findScanByContent(tx, image.id, digest, contentHash);
+    if (same) return { scan: same, created: false, outboxIds: [] as number[] };
+
+    const previousScanId = (await findImageByRepository(tx, repository))?.latestScanId ?? null;
+    const before = previousScanId ? await findingKeysOfScan(tx, previousScanId) : [];
+    const diff = diffScans(before, report.findings);
+
+    const [scan] = await tx
+      .insert(scans)
+      .values({
+        imageId: image.id,
+        digest,
+        tag: report.image.tag,
+        format: report.format,
+        scannerName: report.scanner.name,
+        scannerVersion: report.scanner.version,
+        contentHash,
+        reportCreatedAt: validDate(report.createdAt),
+        receivedAt: now,
+        findingCount: report.findings.length,
+        diff: diff.diff,
+        rolloutId: input.rolloutId ?? null,
+        uploadedBy: input.actor.id,
+      })
+      .returning();
+    if (!scan) throw new Error("scan insert returned nothing");
+    await insertFindings(tx, scan.id, report.findings);
+    await updateLifecycle(tx, image.id, now, diff.presentKeys, diff.goneKeys);
+    await setLatestScan(tx, image.id, scan.id, digest, now);
+
+    const outboxIds: number[] = [];
+    const alerting = report.findings.filter(
+      (f) =>
+        diff.newKeys.has(findingKey(f)) &&
+        ((f.severity === "critical" && f.fixState === "fixed") || f.knownExploited),
+    );
+    if (alerting.length > 0 && image.teamId) {
+      outboxIds.push(
+        await insertIntent(tx, {
+          kind: "notify.new-findings",
+          dedupeKey: `new-findings:${scan.id}`,
+          payload: { scanId: scan.id, imageId: image.id, teamId: image.teamId, count: alerting.length },
+        }),
+      );
+    }
+    await appendAuditEvent(tx, {
+      at: now,
+      actor: { id: input.actor.id, name: input.actor.name ?? null },
+      action: "scan.ingested",
+      outcome: "ok",
+      origin: input.origin,
+      resource: {
+        image: repository,
+        digest,
+        scanId: scan.id,
+        ...(input.rolloutId ? { rolloutId: input.rolloutId } : {}),
+      },
+      payload: {
+        format: report.format,
+        scanner: `${report.scanner.name}${report.scanner.version ? ` ${report.scanner.version}` : ""}`,
+        findings: report.findings.length,
+        new: diff.diff.new,
+        fixed: diff.diff.fixed,
+        newCriticalOrKev: alerting.length,
+      },
+    });
+    return { scan, created: true, outboxIds };
+  });
+
+  if (outcome.outboxIds.length > 0) await deps.afterCommit?.(outcome.outboxIds);
+  const s = outcome.scan;
+  return {
+    scanId: s.id,
+    image: repository,
+    digest,
+    team: image.teamId,
+    format: s.format,
+    findings: s.findingCount,
+    diff: s.diff,
+    created: outcome.created,
+  };
+}
+
+function identify(report: NormalizedReport, input: IngestInput): { repository: string; digest: string } {
+  let repository: string | null = null;
+  let refDigest: string | null = null;
+  if (input.imageRef !== undefined) {
+    const ref = parseImageRef(input.imageRef);
+    if (!ref)
+      throw userError(
+        "bad_image",
+        `"${input.imageRef.slice(0, 200)}" is not an image reference (e.g. ghcr.io/acme/api:1.2)`,
+        400,
+      );
+    repository = ref.repository;
+    refDigest = ref.digest;
+  }
+  repository ??= report.image.repository;
+  if (!repository) {
+    throw userError(
+      "image_required",
+      "the report does not name the image it scanned; pass ?image=REPOSITORY (or --image) with the upload",
+      422,
+    );
+  }
+  const requested = input.digest ?? refDigest;
+  if (requested !== null && !DIGEST.test(requested)) {
+    throw userError(
+      "bad_digest",
+      `"${requested.slice(0, 100)}" is not an image digest (expected sha256:<64 hex>)`,
+      400,
+    );
+  }
+  const fromReport = report.image.digest;
+  if (fromReport && requested && fromReport !== requested) {
+    throw userError(
+      "digest_mismatch",
+      `the report is for ${fromReport} but the upload says ${requested}; upload the report of the image you name`,
+      422,
+    );
+  }
+  const digest = fromReport ?? requested;
+  if (!digest) {
+    throw userError(
+      "digest_required",
+      "the report does not name the image digest; pass ?digest=sha256:… (or --digest) with the upload",
+      422,
+    );
+  }
+  return { repository, digest };
+}
+
+function hashContent(digest: string, list: readonly NormalizedFinding[]): string {
+  const h = createHash("sha256").update(digest);
+  const rows = list.map(
+    (f) => `${f.fingerprint}|${f.severity}|${f.fixState}|${f.fixedVersions.join(",")}|${f.knownExploited}`,
+  );
+  for (const r of rows.sort()) h.update("\n").update(r);
+  return h.digest("hex");
+}
+
+function validDate(s: string | null): Date | null {
+  if (s === null) return null;
+  const d = new Date(s);
+  return Number.isFinite(d.getTime()) ? d : null;
+}

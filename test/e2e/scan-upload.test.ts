@@ -1,0 +1,221 @@
+import { readFile } from "node:fs/promises";
+import { request } from "node:http";
+import { sql } from "drizzle-orm";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createToken } from "../../src/services/upload-tokens.js";
+import { digestOf, type SyntheticVuln, trivyReport } from "../support/report-builders.js";
+import { waitFor } from "../support/spawn-cli.js";
+import { startTestApp, type TestApp, writeTestConfig } from "../support/test-app.js";
+
+const LIMIT = 5 * 1024 * 1024;
+let t: TestApp;
+let payments: string;
+let search: string;
+let auditOnly: string;
+
+beforeAll(async () => {
+  const example = await readFile(new URL("../../patchpilot.example.yaml", import.meta.url), "utf8");
+  const config = await writeTestConfig(
+    example.replace("maxUploadBytes: 52428800", `maxUploadBytes: ${LIMIT}`),
+  );
+  t = await startTestApp({ env: { PATCHPILOT_CONFIG: config } });
+  payments = (await createToken(t.owner.db, { teamId: "payments", name: "ci", scopes: ["upload"] })).token;
+  search = (await createToken(t.owner.db, { teamId: "search", name: "ci", scopes: ["upload"] })).token;
+  auditOnly = (await createToken(t.owner.db, { teamId: null, name: "auditor", scopes: ["audit"] })).token;
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+async function upload(body: string | Buffer, opts: { token?: string; query?: string; type?: string } = {}) {
+  const res = await fetch(`${t.baseUrl}/api/v1/scans${opts.query ?? ""}`, {
+    method: "POST",
+    body,
+    headers: {
+      "content-type": opts.type ?? "application/json",
+      ...(opts.token === "" ? {} : { authorization: `Bearer ${opts.token ?? payments}` }),
+    },
+  });
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = JSON.parse(text);
+  } catch {}
+  return {
+    status: res.status,
+    json: json as Record<string, unknown> & { error?: { code: string; message: string } },
+  };
+}
+
+async function scanCount(): Promise<number> {
+  const r = await t.owner.db.execute(sql`SELECT count(*)::int AS n FROM scans`);
+  return Number(r.rows[0]?.n);
+}
+
+const report = (
+  n: number,
+  vulns: SyntheticVuln[] = [{ id: "CVE-2026-1000", pkg: "openssl", severity: "HIGH" }],
+) => JSON.stringify(trivyReport({ image: "ghcr.io/acme/payments-api:1.0", digest: digestOf(n), vulns }));
+
+describe("POST /api/v1/scans", () => {
+  it("answers 201 with the documented JSON, then 200 for the same report", async () => {
+    const first = await upload(report(1));
+    expect(first.status).toBe(201);
+    expect(first.json).toMatchObject({
+      image: "ghcr.io/acme/payments-api",
+      digest: digestOf(1),
+      format: "trivy",
+      findings: 1,
+      diff: { new: 1, fixed: 0, unchanged: 0 },
+    });
+    expect(typeof first.json.scanId).toBe("string");
+    const again = await upload(report(1));
+    expect(again.status).toBe(200);
+    expect(again.json.scanId).toBe(first.json.scanId);
+  });
+
+  it("posts the new-critical alert to the owning team's channel", async () => {
+    const r = await upload(
+      report(2, [{ id: "CVE-2026-4242", pkg: "libexpat", severity: "CRITICAL" as const, fixed: "2.6.3" }]),
+    );
+    expect(r.status).toBe(201);
+    await waitFor(() => t.slack.callsTo("chat.postMessage").length > 0, 20_000, "the alert to be posted");
+    const [post] = t.slack.callsTo("chat.postMessage");
+    expect(post?.args.channel).toBe("C0PAYMENTS");
+    expect(String(post?.args.text)).toContain("CVE-2026-4242 in libexpat");
+    expect(JSON.stringify(post?.args.blocks)).toContain("fixed in 2.6.3");
+  });
+
+  type UploadOpts = { token?: string; type?: string; query?: string };
+  it.each<[string, UploadOpts, number, string]>([
+    ["no token", { token: "" }, 401, "missing_token"],
+    ["an unknown token", { token: "ppt_not-a-real-token" }, 401, "invalid_token"],
+    ["an audit-only token", { token: "AUDIT" }, 403, "wrong_scope"],
+    ["another team's token", { token: "SEARCH" }, 403, "forbidden_image"],
+    ["a form content type", { type: "application/x-www-form-urlencoded" }, 415, "unsupported_media_type"],
+    ["a bad query parameter", { query: "?rollout_id=abc" }, 400, "bad_query"],
+  ])("refuses %s with a clear 4xx and stores nothing", async (_what, opts, status, code) => {
+    const before = await scanCount();
+    const token = opts.token === "AUDIT" ? auditOnly : opts.token === "SEARCH" ? search : opts.token;
+    const r = await upload(report(3), { ...opts, ...(token === undefined ? {} : { token }) });
+    expect(r.status).toBe(status);
+    expect(r.json.error?.code).toBe(code);
+    expect(r.json.error?.message.length).toBeGreaterThan(20);
+    expect(await scanCount()).toBe(before);
+  });
+
+  it.each([
+    ["truncated JSON", report(4).slice(0, 200), 400, "is the file complete?"],
+    ["not JSON", "hello", 400, "not valid JSON"],
+    ["an empty body", "", 400, "body is empty"],
+    ["deeply nested JSON", `${"[".repeat(5000)}${"]".repeat(5000)}`, 400, "nested more than"],
+    [
+      "a SARIF report",
+      JSON.stringify({
+        version: "2.1.0",
+        $schema: "https://json.schemastore.org/sarif-2.1.0.json",
+        runs: [],
+      }),
+      422,
+      "trivy image -f json",
+    ],
+    [
+      "a string where the results list belongs",
+      JSON.stringify({ SchemaVersion: 2, ArtifactName: "ghcr.io/acme/payments-api", Results: "oops" }),
+      422,
+      '"Results" should be a list, but it is a string',
+    ],
+  ])("answers %s with a 4xx that says what was wrong", async (_what, body, status, message) => {
+    const before = await scanCount();
+    const r = await upload(body, { query: `?digest=${digestOf(5)}` });
+    expect(r.status).toBe(status);
+    expect(r.json.error?.message).toContain(message);
+    expect(await scanCount()).toBe(before);
+  });
+
+  it("reads null where a list belongs as empty, as Go-written scanners emit for a clean image", async () => {
+    const body = JSON.stringify({
+      matches: null,
+      source: { type: "image", target: { userInput: "ghcr.io/acme/search-api:3" } },
+      descriptor: { name: "grype", version: "0.86.1" },
+    });
+    const r = await upload(body, { token: search, query: `?digest=${digestOf(7)}` });
+    expect(r.status).toBe(201);
+    expect(r.json).toMatchObject({ image: "ghcr.io/acme/search-api", format: "grype", findings: 0 });
+  });
+
+  it("refuses a declared body over the limit with 413 before reading it", async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${t.baseUrl}/api/v1/scans`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${payments}`,
+          "content-type": "application/json",
+          "content-length": String(LIMIT + 1),
+        },
+      });
+      req.on("response", (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      });
+      req.on("error", reject);
+      req.write("{"); // the rest never comes: the answer must not wait for it
+    });
+    expect(status).toBe(413);
+  });
+
+  it("refuses a chunked body that grows over the limit with 413", async () => {
+    const chunk = Buffer.alloc(256 * 1024, 0x20);
+    const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${t.baseUrl}/api/v1/scans`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${payments}`,
+          "content-type": "application/json",
+          "transfer-encoding": "chunked",
+        },
+      });
+      req.on("response", (res) => {
+        let body = "";
+        res.on("data", (d) => {
+          body += String(d);
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on("error", () => {});
+      let sent = 0;
+      const pump = () => {
+        while (sent <= LIMIT + chunk.length) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return void req.once("drain", pump);
+        }
+        req.end();
+      };
+      pump();
+      setTimeout(() => reject(new Error("no answer")), 15_000).unref();
+    });
+    expect(r.status).toBe(413);
+    expect(r.body).toContain("5 MB limit");
+  });
+
+  it("never answers 5xx to random bodies (QUALITY.md scenario 17)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.json({ maxDepth: 5 }),
+          fc.string({ maxLength: 300 }),
+          fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify({ SchemaVersion: 2, Results: v })),
+          fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify({ matches: [v], source: v })),
+        ),
+        async (body) => {
+          const r = await upload(body, { query: `?image=ghcr.io/acme/payments-api&digest=${digestOf(6)}` });
+          expect(r.status, JSON.stringify(r.json)).toBeLessThan(500);
+          if (r.status >= 400) expect(r.json.error?.code).toBeTruthy();
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+});

@@ -1,0 +1,233 @@
+import { readFile } from "node:fs/promises";
+import { sql } from "drizzle-orm";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseConfigText } from "../../src/config/load-config-file.js";
+import { PatchpilotError } from "../../src/core/errors.js";
+import { normalizeImageRef } from "../../src/core/scan/normalize-image-ref.js";
+import { createDatabase, type Database } from "../../src/db/client.js";
+import { verifyAuditTrail } from "../../src/services/audit/verify-audit-trail.js";
+import { type IngestInput, ingestScan } from "../../src/services/ingest-scan.js";
+import { syncConfig } from "../../src/services/sync-config.js";
+import { createTestDatabase, type TestDatabase } from "../support/databases.js";
+import { digestOf, grypeReport, type SyntheticVuln, trivyReport } from "../support/report-builders.js";
+
+let database: TestDatabase;
+let app: Database;
+let clock = new Date("2026-11-01T00:00:00Z");
+const now = () => clock;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  app = createDatabase(database.url, { max: 4 });
+  const example = await readFile(new URL("../../patchpilot.example.yaml", import.meta.url), "utf8");
+  const parsed = parseConfigText(example);
+  if (!parsed.ok) throw new Error("example config invalid");
+  await syncConfig(app.db, parsed.config, (r) => normalizeImageRef(r).repository);
+});
+afterAll(async () => {
+  await app?.close();
+  await database?.drop();
+});
+
+const base = (doc: unknown, over: Partial<IngestInput> = {}): IngestInput => ({
+  doc,
+  uploaderTeam: "payments",
+  actor: { id: "token:test", name: "ci" },
+  origin: { source: "test" },
+  ...over,
+});
+
+async function count(table: "scans" | "findings" | "audit_events" | "outbox"): Promise<number> {
+  const r = await app.pool.query(`SELECT count(*)::int AS n FROM ${table}`);
+  return r.rows[0].n;
+}
+
+async function lifecycle(image: string, vuln: string) {
+  const r = await app.db.execute(sql`
+    SELECT l.first_seen_at, l.fixed_at FROM finding_lifecycle l JOIN images i ON i.id = l.image_id
+    WHERE i.repository = ${image} AND l.vulnerability_id = ${vuln}`);
+  const row = r.rows[0];
+  return row
+    ? {
+        first_seen_at: new Date(String(row.first_seen_at)),
+        fixed_at: row.fixed_at ? new Date(String(row.fixed_at)) : null,
+      }
+    : undefined;
+}
+
+const v = (
+  id: string,
+  severity: SyntheticVuln["severity"],
+  fixed?: string,
+  pkg = "openssl",
+): SyntheticVuln => ({
+  id,
+  pkg,
+  severity,
+  version: "3.0.1",
+  ...(fixed ? { fixed } : {}),
+});
+
+describe("ingestScan", () => {
+  const image = "ghcr.io/acme/payments-api";
+
+  it("stores a scan, its findings and an audit event, then answers a re-upload with the same scan", async () => {
+    const doc = trivyReport({
+      image: `${image}:1.0`,
+      digest: digestOf(1),
+      vulns: [
+        v("CVE-2026-0001", "CRITICAL", "3.0.2"),
+        v("CVE-2026-0002", "HIGH"),
+        v("CVE-2026-0003", "LOW", "3.0.9", "zlib"),
+      ],
+    });
+    const first = await ingestScan({ db: app.db, now }, base(doc));
+    expect(first).toMatchObject({
+      image,
+      digest: digestOf(1),
+      team: "payments",
+      format: "trivy",
+      findings: 3,
+      created: true,
+    });
+    expect(first.diff).toMatchObject({
+      new: 3,
+      fixed: 0,
+      unchanged: 0,
+      newBySeverity: { critical: 1, high: 1, low: 1 },
+    });
+
+    const scansBefore = await count("scans");
+    const again = await ingestScan({ db: app.db, now }, base(JSON.parse(JSON.stringify(doc))));
+    expect(again).toMatchObject({ scanId: first.scanId, created: false, findings: 3 });
+    expect(await count("scans")).toBe(scansBefore);
+    expect((await verifyAuditTrail(app.db)).ok).toBe(true);
+  });
+
+  it("diffs against the previous scan, keeps first-seen across rebuilds and records fixed-at", async () => {
+    const firstSeen = await lifecycle(image, "CVE-2026-0002");
+    clock = new Date("2026-11-08T00:00:00Z");
+    const doc = trivyReport({
+      image: `${image}:1.1`,
+      digest: digestOf(2),
+      // 0001 fixed by the rebuild; 0002 still there (another version); 0004 is new and critical.
+      vulns: [
+        { ...v("CVE-2026-0002", "HIGH"), version: "3.0.5" },
+        v("CVE-2026-0003", "LOW", "3.0.9", "zlib"),
+        v("CVE-2026-0004", "CRITICAL", "3.0.7"),
+      ],
+    });
+    const r = await ingestScan({ db: app.db, now }, base(doc));
+    expect(r.diff).toMatchObject({
+      new: 1,
+      fixed: 1,
+      unchanged: 2,
+      newBySeverity: { critical: 1 },
+      fixedBySeverity: { critical: 1 },
+    });
+    expect((await lifecycle(image, "CVE-2026-0002"))?.first_seen_at).toEqual(firstSeen?.first_seen_at);
+    expect((await lifecycle(image, "CVE-2026-0001"))?.fixed_at).toEqual(clock);
+    expect((await lifecycle(image, "CVE-2026-0004"))?.first_seen_at).toEqual(clock);
+  });
+
+  it("queues one notification when a scan brings a new fixable critical or known-exploited finding", async () => {
+    const intents = await app.db.execute(sql`SELECT kind, payload FROM outbox ORDER BY id`);
+    // Scan 1 brought CVE-2026-0001 (critical, fixable); scan 2 brought CVE-2026-0004.
+    expect(intents.rows.map((row) => row.kind)).toEqual(["notify.new-findings", "notify.new-findings"]);
+    const unfixable = trivyReport({
+      image: `${image}:1.2`,
+      digest: digestOf(3),
+      vulns: [v("CVE-2026-0005", "CRITICAL")],
+    });
+    await ingestScan({ db: app.db, now }, base(unfixable));
+    expect(await count("outbox")).toBe(2);
+  });
+
+  it("keeps a report for an image no config names, as unowned", async () => {
+    const r = await ingestScan(
+      { db: app.db, now },
+      base(
+        grypeReport({
+          image: "docker.io/library/nginx:1.27",
+          digest: digestOf(9),
+          vulns: [v("CVE-2026-0100", "CRITICAL", "1.1")],
+        }),
+        {
+          uploaderTeam: "search",
+        },
+      ),
+    );
+    expect(r).toMatchObject({ image: "docker.io/library/nginx", team: null, format: "grype", findings: 1 });
+    // Unowned images alert nobody (no channel), but the finding is kept.
+    expect(await count("outbox")).toBe(2);
+  });
+
+  it.each([
+    ["another team's token", { uploaderTeam: "search" }, "forbidden_image", 403, "owned by team payments"],
+    [
+      "a digest that contradicts the report",
+      { digest: digestOf(77) },
+      "digest_mismatch",
+      422,
+      "the report is for",
+    ],
+    ["a malformed digest", { digest: "sha256:xyz" }, "bad_digest", 400, "not an image digest"],
+  ])("refuses %s and stores nothing", async (_what, over, code, status, message) => {
+    const before = [await count("scans"), await count("findings"), await count("audit_events")];
+    const doc = trivyReport({
+      image: `${image}:2.0`,
+      digest: digestOf(4),
+      vulns: [v("CVE-2026-0200", "HIGH")],
+    });
+    const err = await ingestScan({ db: app.db, now }, base(doc, over)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PatchpilotError);
+    expect(err).toMatchObject({ code, status });
+    expect((err as Error).message).toContain(message);
+    expect([await count("scans"), await count("findings"), await count("audit_events")]).toEqual(before);
+  });
+
+  it("asks for the image and digest when the report names neither", async () => {
+    const doc = trivyReport({ image: "x", vulns: [v("CVE-2026-0300", "LOW")] });
+    delete doc.ArtifactName;
+    doc.Metadata = { OS: { Family: "debian", Name: "12.8" } };
+    await expect(ingestScan({ db: app.db, now }, base(doc))).rejects.toThrow(/pass \?image=REPOSITORY/);
+    await expect(
+      ingestScan({ db: app.db, now }, base(doc, { imageRef: "ghcr.io/acme/ledger-worker" })),
+    ).rejects.toThrow(/pass \?digest=sha256/);
+    const ok = await ingestScan(
+      { db: app.db, now },
+      base(doc, { imageRef: "ghcr.io/acme/ledger-worker", digest: digestOf(5) }),
+    );
+    expect(ok).toMatchObject({ image: "ghcr.io/acme/ledger-worker", team: "payments", findings: 1 });
+  });
+
+  it("stores text with NUL characters instead of failing", async () => {
+    const doc = trivyReport({
+      image: `${image}:nul`,
+      digest: digestOf(6),
+      vulns: [v("CVE-2026-0400", "LOW", undefined, "lib\u0000nul")],
+    });
+    const r = await ingestScan({ db: app.db, now }, base(doc));
+    expect(r.findings).toBe(1);
+    const stored = await app.db.execute(
+      sql`SELECT package_name FROM findings WHERE vulnerability_id = 'CVE-2026-0400'`,
+    );
+    expect(stored.rows[0]).toEqual({ package_name: "libnul" });
+  });
+
+  it("never stores part of a broken report (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue({ maxDepth: 4 }), async (junk) => {
+        const before = await count("scans");
+        try {
+          await ingestScan({ db: app.db, now }, base(junk, { imageRef: image, digest: digestOf(8) }));
+        } catch (e) {
+          expect(e).toBeInstanceOf(PatchpilotError);
+          expect(await count("scans")).toBe(before);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
