@@ -4,6 +4,7 @@ import { StartupError } from "./adapters/redis-eviction-check.js";
 import { auditCommand } from "./cli/audit-command.js";
 import { ingestCommand } from "./cli/ingest-command.js";
 import { tokenCommand } from "./cli/token-command.js";
+import { vexCommand } from "./cli/vex-command.js";
 import { ConfigError, loadConfig } from "./config/env.js";
 import { loadConfigFile, parseConfigText } from "./config/load-config-file.js";
 import { runMigrations } from "./db/migrate.js";
@@ -18,6 +19,8 @@ const USAGE = `Usage: patchpilot <command>
   config check [FILE]   validate a config file (default: $PATCHPILOT_CONFIG or patchpilot.yaml)
   ingest FILE [--image REF] [--digest sha256:…] [--team ID]
                         ingest a scan report, as POST /api/v1/scans does
+  vex import FILE [--team ID]         record OpenVEX / CycloneDX VEX decisions
+  vex export --image REF              accepted risks and VEX decisions as OpenVEX
   token create --team ID [--name N] [--scope upload|audit]
                         print a new scan-upload (or audit) token, once
   token revoke ID | token list
@@ -58,6 +61,11 @@ export async function runCli(
           maxBytes: config.scans.maxUploadBytes,
           now: () => new Date(),
         });
+      }
+      case "vex": {
+        const cfg = loadConfig(env, "tool");
+        const config = await loadConfigFile(cfg.PATCHPILOT_CONFIG);
+        return await vexCommand(rest, io, { databaseUrl: cfg.DATABASE_URL, config, now: () => new Date() });
       }
       case "audit":
         return await auditCommand(rest, io, loadConfig(env, "tool").DATABASE_URL);

@@ -11,9 +11,11 @@ import { normalizeImageRef } from "./core/scan/normalize-image-ref.js";
 import { createDatabase } from "./db/client.js";
 import { migrationStatus, runMigrations } from "./db/migrate.js";
 import { apiErrorHandler } from "./http/api-errors.js";
+import { createAuditRoutes } from "./http/audit-routes.js";
 import { createHttpApp } from "./http/create-http-app.js";
 import { createMetrics } from "./http/metrics.js";
 import { createScanRoutes } from "./http/scan-routes.js";
+import { createVexRoutes } from "./http/vex-routes.js";
 import { buildJobHandlers } from "./jobs/build-job-handlers.js";
 import { createJobQueues, createRedis } from "./jobs/job-queues.js";
 import { startWorkers, type Workers } from "./jobs/start-workers.js";
@@ -110,6 +112,8 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
         afterCommit: (ids) => queueIntents({ queues, onQueueError: queueErrorLogger }, ids),
       }),
     );
+    http.use(createAuditRoutes({ db: database.db, now }));
+    http.use(createVexRoutes({ db: database.db, config, now, maxBodyBytes: config.scans.maxUploadBytes }));
     http.use(apiErrorHandler(logger, () => config.scans.maxUploadBytes));
     slackApp = createSlackApp({
       botToken: env.SLACK_BOT_TOKEN,

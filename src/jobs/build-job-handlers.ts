@@ -1,9 +1,15 @@
 import type { WebClient } from "@slack/web-api";
 import type { SlaPolicy } from "../core/sla/sla-policy.js";
 import type { Db } from "../db/client.js";
+import { renderAcceptanceExpired } from "../render/render-acceptance-expired.js";
 import { newFindingsPayload, notifyNewFindings } from "../services/notify-new-findings.js";
+import {
+  acceptanceExpiredPayload,
+  expiredAcceptanceNotice,
+} from "../services/risk/expired-acceptance-notice.js";
 import { slackPostPayload, upsertSlackMessage } from "../services/upsert-slack-message.js";
 import { deliverOutbox } from "./handlers/deliver-outbox.js";
+import { expireAcceptances } from "./handlers/expire-acceptances.js";
 import { reconcileOutbox } from "./handlers/reconcile-outbox.js";
 import type { JobHandlers } from "./job-catalogue.js";
 import type { JobQueues } from "./job-queues.js";
@@ -18,12 +24,26 @@ export function buildJobHandlers(deps: {
 }): JobHandlers {
   return {
     "reconcile-outbox": reconcileOutbox(deps),
+    "expire-acceptances": expireAcceptances({ db: deps.db, now: deps.now }),
     "deliver-outbox": deliverOutbox({
       db: deps.db,
       effects: {
         "slack.post": async (row) => {
           const r = await upsertSlackMessage(deps.db, deps.slack, slackPostPayload.parse(row.payload));
           return { ts: r.ts, updated: r.updated };
+        },
+        "notify.acceptance-expired": async (row) => {
+          const { acceptanceId } = acceptanceExpiredPayload.parse(row.payload);
+          const notice = await expiredAcceptanceNotice(deps.db, acceptanceId);
+          if (!notice) return { skipped: "no team channel, or revoked meanwhile" };
+          const message = renderAcceptanceExpired(notice);
+          const r = await upsertSlackMessage(deps.db, deps.slack, {
+            key: `acceptance-expired:${acceptanceId}`,
+            channel: notice.channel,
+            text: message.text,
+            blocks: message.blocks,
+          });
+          return { ts: r.ts };
         },
         "notify.new-findings": async (row) => {
           const { scanId } = newFindingsPayload.parse(row.payload);

@@ -11,6 +11,7 @@ export const jobCatalogue = {
     queue: "effects",
     payload: z.object({ outboxId: z.number().int().positive() }).strict(),
   },
+  "expire-acceptances": { queue: "maintenance", payload: z.object({}).strict() },
 } as const;
 
 export type JobName = keyof typeof jobCatalogue;
@@ -35,4 +36,5 @@ export const DEFAULT_JOB_OPTIONS = {
 /** Recurring jobs registered idempotently at start-up (BullMQ job schedulers). */
 export const RECURRING_JOBS: ReadonlyArray<{ id: string; name: JobName; everyMs: number }> = [
   { id: "reconcile-outbox", name: "reconcile-outbox", everyMs: 15_000 },
+  { id: "expire-acceptances", name: "expire-acceptances", everyMs: 60_000 },
 ];

@@ -137,3 +137,12 @@ describe("Slack signature matrix (QUALITY.md scenario 1)", () => {
     expect(res.status).toBe(200);
   });
 });
+
+describe("secrets in logs (QUALITY.md scenario 21)", () => {
+  it("never writes the bot token or the signing secret to a log line, even for rejected requests", () => {
+    expect(t.logLines.length).toBeGreaterThan(0);
+    const all = t.logLines.join("\n");
+    expect(all).not.toContain(TEST_SIGNING_SECRET);
+    expect(all).not.toContain(t.env.SLACK_BOT_TOKEN);
+  });
+});

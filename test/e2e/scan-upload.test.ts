@@ -219,3 +219,13 @@ describe("POST /api/v1/scans", () => {
     );
   });
 });
+
+describe("secrets in logs (QUALITY.md scenario 21)", () => {
+  it("never writes an upload token, the bot token or the signing secret to a log line", () => {
+    expect(t.logLines.length).toBeGreaterThan(0);
+    const all = t.logLines.join("\n");
+    for (const secret of [payments, search, auditOnly, t.env.SLACK_BOT_TOKEN, t.env.SLACK_SIGNING_SECRET]) {
+      expect(all).not.toContain(secret);
+    }
+  });
+});
