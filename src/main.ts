@@ -1,5 +1,6 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createChannelGate } from "./adapters/channel-gate.js";
 import { createLogger, type Logger } from "./adapters/logger.js";
 import { assertRedisKeepsKeys } from "./adapters/redis-eviction-check.js";
 import { createSlackWebClient } from "./adapters/slack-web.js";
@@ -136,10 +137,12 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
   });
 
   if (opts.role === "worker" || opts.role === "all") {
+    const gate = createChannelGate({ redis, prefix: env.REDIS_PREFIX });
     const handlers = buildJobHandlers({
       db: database.db,
       queues,
       slack: slackWeb,
+      gate,
       sla: slaPolicyFromConfig(config.sla),
       now,
     });

@@ -33,6 +33,11 @@ export async function listPendingIntents(db: Db, now: Date, limit: number): Prom
   return rows.map((r) => r.id);
 }
 
+export async function readIntent(db: Db, id: number): Promise<OutboxRow | null> {
+  const rows = await db.select().from(outbox).where(eq(outbox.id, id));
+  return rows[0] ?? null;
+}
+
 /**
  * Runs `effect` for a pending intent while holding its row lock, then marks it done in the same
  * transaction. A second worker skips a locked row instead of repeating the effect.

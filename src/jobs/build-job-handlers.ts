@@ -1,4 +1,5 @@
 import type { WebClient } from "@slack/web-api";
+import type { ChannelGate } from "../adapters/channel-gate.js";
 import type { SlaPolicy } from "../core/sla/sla-policy.js";
 import type { Db } from "../db/client.js";
 import { renderAcceptanceExpired } from "../render/render-acceptance-expired.js";
@@ -19,6 +20,7 @@ export function buildJobHandlers(deps: {
   db: Db;
   queues: JobQueues;
   slack: WebClient;
+  gate: ChannelGate;
   sla: SlaPolicy;
   now: () => Date;
 }): JobHandlers {
@@ -27,27 +29,41 @@ export function buildJobHandlers(deps: {
     "expire-acceptances": expireAcceptances({ db: deps.db, now: deps.now }),
     "deliver-outbox": deliverOutbox({
       db: deps.db,
+      now: () => deps.now().getTime(),
       effects: {
         "slack.post": async (row) => {
-          const r = await upsertSlackMessage(deps.db, deps.slack, slackPostPayload.parse(row.payload));
+          const r = await upsertSlackMessage(
+            deps.db,
+            deps.slack,
+            slackPostPayload.parse(row.payload),
+            deps.gate,
+          );
           return { ts: r.ts, updated: r.updated };
+        },
+        "notify.new-findings": async (row) => {
+          const { scanId } = newFindingsPayload.parse(row.payload);
+          return notifyNewFindings(
+            { db: deps.db, slack: deps.slack, gate: deps.gate, sla: deps.sla },
+            scanId,
+          );
         },
         "notify.acceptance-expired": async (row) => {
           const { acceptanceId } = acceptanceExpiredPayload.parse(row.payload);
           const notice = await expiredAcceptanceNotice(deps.db, acceptanceId);
           if (!notice) return { skipped: "no team channel, or revoked meanwhile" };
           const message = renderAcceptanceExpired(notice);
-          const r = await upsertSlackMessage(deps.db, deps.slack, {
-            key: `acceptance-expired:${acceptanceId}`,
-            channel: notice.channel,
-            text: message.text,
-            blocks: message.blocks,
-          });
+          const r = await upsertSlackMessage(
+            deps.db,
+            deps.slack,
+            {
+              key: `acceptance-expired:${acceptanceId}`,
+              channel: notice.channel,
+              text: message.text,
+              blocks: message.blocks,
+            },
+            deps.gate,
+          );
           return { ts: r.ts };
-        },
-        "notify.new-findings": async (row) => {
-          const { scanId } = newFindingsPayload.parse(row.payload);
-          return notifyNewFindings({ db: deps.db, slack: deps.slack, sla: deps.sla }, scanId);
         },
       },
     }),

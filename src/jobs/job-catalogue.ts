@@ -18,11 +18,20 @@ export type JobName = keyof typeof jobCatalogue;
 export type JobPayload<N extends JobName> = z.infer<(typeof jobCatalogue)[N]["payload"]>;
 export type QueueName = (typeof jobCatalogue)[JobName]["queue"];
 
+/** Jobs run at once per worker process: effects wait on Slack and GitHub, not on our CPU. */
+export const QUEUE_CONCURRENCY: Record<QueueName, number> = { maintenance: 2, effects: 64 };
+
 export const QUEUE_NAMES: readonly QueueName[] = [
   ...new Set(Object.values(jobCatalogue).map((j) => j.queue)),
 ];
 
-export type JobContext = { jobId: string; attemptsMade: number; maxAttempts: number };
+export type JobContext = {
+  jobId: string;
+  attemptsMade: number;
+  maxAttempts: number;
+  /** Puts the job back to run at `timestamp` without counting an attempt (pacing, Retry-After). */
+  deferUntil(timestamp: number): Promise<never>;
+};
 export type JobHandler<N extends JobName> = (payload: JobPayload<N>, ctx: JobContext) => Promise<void>;
 export type JobHandlers = { [N in JobName]: JobHandler<N> };
 

@@ -1,7 +1,13 @@
-import { type Job, UnrecoverableError, Worker } from "bullmq";
+import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Logger } from "../adapters/logger.js";
 import type { Metrics } from "../http/metrics.js";
-import { type JobHandlers, type JobName, jobCatalogue, QUEUE_NAMES } from "./job-catalogue.js";
+import {
+  type JobHandlers,
+  type JobName,
+  jobCatalogue,
+  QUEUE_CONCURRENCY,
+  QUEUE_NAMES,
+} from "./job-catalogue.js";
 import { createRedis } from "./job-queues.js";
 
 export type Workers = {
@@ -20,7 +26,6 @@ export function startWorkers(opts: {
   handlers: JobHandlers;
   logger: Logger;
   metrics: Metrics;
-  concurrency?: number;
 }): Workers {
   const workers = QUEUE_NAMES.map((queue) => {
     const connection = createRedis(opts.redisUrl, { forWorker: true });
@@ -29,7 +34,7 @@ export function startWorkers(opts: {
     );
     const worker = new Worker(
       queue,
-      async (job: Job) => {
+      async (job: Job, token?: string) => {
         const name = job.name;
         if (!isJobName(name)) throw new UnrecoverableError(`unknown job "${name}" on queue ${queue}`);
         const parsed = jobCatalogue[name].payload.safeParse(job.data);
@@ -40,9 +45,13 @@ export function startWorkers(opts: {
           jobId: job.id ?? "",
           attemptsMade: job.attemptsMade,
           maxAttempts: job.opts.attempts ?? 1,
+          deferUntil: async (timestamp: number) => {
+            await job.moveToDelayed(timestamp, token);
+            throw new DelayedError();
+          },
         });
       },
-      { connection, prefix: opts.prefix, concurrency: opts.concurrency ?? 4, autorun: true },
+      { connection, prefix: opts.prefix, concurrency: QUEUE_CONCURRENCY[queue], autorun: true },
     );
     worker.on("completed", (job) =>
       opts.metrics.jobOutcomes.inc({ queue, job: job.name, outcome: "completed" }),

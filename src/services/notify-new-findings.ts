@@ -1,6 +1,7 @@
 import type { WebClient } from "@slack/web-api";
 import { sql } from "drizzle-orm";
 import { z } from "zod";
+import type { ChannelGate } from "../adapters/channel-gate.js";
 import type { Severity } from "../core/scan/normalized-report.js";
 import { slaClock } from "../core/sla/sla-clock.js";
 import type { SlaPolicy } from "../core/sla/sla-policy.js";
@@ -37,7 +38,7 @@ const SEVERITY_ORDER: Severity[] = ["critical", "high", "medium", "low", "neglig
  * The findings are re-read: those first seen by this very scan, so a retry says the same thing.
  */
 export async function notifyNewFindings(
-  deps: { db: Db; slack: WebClient; sla: SlaPolicy },
+  deps: { db: Db; slack: WebClient; gate?: ChannelGate; sla: SlaPolicy },
   scanId: string,
 ): Promise<{ posted: boolean }> {
   const h = await deps.db.execute(sql`
@@ -87,11 +88,16 @@ export async function notifyNewFindings(
     scanner: scan.scanner,
     findings,
   });
-  await upsertSlackMessage(deps.db, deps.slack, {
-    key: `alert:new-findings:${scanId}`,
-    channel: scan.channel,
-    text: message.text,
-    blocks: message.blocks,
-  });
+  await upsertSlackMessage(
+    deps.db,
+    deps.slack,
+    {
+      key: `alert:new-findings:${scanId}`,
+      channel: scan.channel,
+      text: message.text,
+      blocks: message.blocks,
+    },
+    deps.gate,
+  );
   return { posted: true };
 }

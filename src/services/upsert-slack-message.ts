@@ -2,6 +2,8 @@ import type { Block, KnownBlock } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
+import type { ChannelGate } from "../adapters/channel-gate.js";
+import { classifySlackError, NotYet } from "../adapters/slack-errors.js";
 import type { Db } from "../db/client.js";
 import { slackMessages } from "../db/schema/index.js";
 import { assertWithinBlockKitLimits } from "../render/block-kit-limits.js";
@@ -21,33 +23,59 @@ export type SlackPost = Omit<z.infer<typeof slackPostPayload>, "blocks"> & {
 const postAnswer = z.object({ ts: z.string(), channel: z.string() });
 
 /**
+ * Takes the channel's next send slot right before the request, so pacing follows real send
+ * times; a closed gate or a 429 becomes NotYet, and the caller tries again when it says.
+ */
+async function paced<T>(gate: ChannelGate | undefined, channel: string, send: () => Promise<T>): Promise<T> {
+  if (!gate) return send();
+  const wait = await gate.acquire(channel);
+  if (wait > 0) throw new NotYet(`channel ${channel} paced`, wait);
+  try {
+    return await send();
+  } catch (e) {
+    const failure = classifySlackError(e);
+    if (failure.kind !== "rate_limited") throw e;
+    await gate.block(channel, Date.now() + failure.retryAfterMs);
+    throw new NotYet(`Slack rate-limited channel ${channel}`, failure.retryAfterMs);
+  }
+}
+
+/**
  * Posts a message, or updates it in place when one with the same key was posted before, and
- * remembers channel + ts so later changes edit rather than repeat.
+ * remembers channel + ts so later changes edit rather than repeat. With a gate, sends are paced
+ * per channel (see `paced`).
  */
 export async function upsertSlackMessage(
   db: Db,
   slack: WebClient,
   post: SlackPost,
+  gate?: ChannelGate,
 ): Promise<{ ts: string; updated: boolean }> {
   const blocks = post.blocks ?? [];
   assertWithinBlockKitLimits({ text: post.text, blocks }, "message");
   const existing = (await db.select().from(slackMessages).where(eq(slackMessages.key, post.key)))[0];
   if (existing) {
-    await slack.chat.update({ channel: existing.channel, ts: existing.ts, text: post.text, blocks });
+    await paced(gate, existing.channel, () =>
+      slack.chat.update({ channel: existing.channel, ts: existing.ts, text: post.text, blocks }),
+    );
     await db.update(slackMessages).set({ updatedAt: new Date() }).where(eq(slackMessages.key, post.key));
     return { ts: existing.ts, updated: true };
   }
   let threadTs: string | undefined;
   if (post.threadKey) {
     threadTs = (await db.select().from(slackMessages).where(eq(slackMessages.key, post.threadKey)))[0]?.ts;
+    // A reply must never land outside its thread: wait for the parent to be posted.
+    if (threadTs === undefined) throw new NotYet(`thread parent ${post.threadKey} not posted yet`, 1_000);
   }
   const answer = postAnswer.parse(
-    await slack.chat.postMessage({
-      channel: post.channel,
-      text: post.text,
-      blocks,
-      ...(threadTs ? { thread_ts: threadTs } : {}),
-    }),
+    await paced(gate, post.channel, () =>
+      slack.chat.postMessage({
+        channel: post.channel,
+        text: post.text,
+        blocks,
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+      }),
+    ),
   );
   await db
     .insert(slackMessages)

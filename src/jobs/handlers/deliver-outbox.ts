@@ -1,23 +1,54 @@
 import { UnrecoverableError } from "bullmq";
+import { classifySlackError, NotYet } from "../../adapters/slack-errors.js";
 import type { Db } from "../../db/client.js";
-import { type OutboxRow, performIntent, recordIntentFailure } from "../../db/outbox-repository.js";
+import {
+  type OutboxRow,
+  performIntent,
+  readIntent,
+  recordIntentFailure,
+} from "../../db/outbox-repository.js";
 import type { JobHandler } from "../job-catalogue.js";
 
-/** What each kind of intent does. New kinds (dispatch, notify, …) add an entry here. */
+/**
+ * What each kind of intent does. An effect that cannot act yet (a paced or rate-limited Slack
+ * channel, a thread parent not posted) throws NotYet: the job returns later, no attempt counted.
+ */
 export type OutboxEffects = Record<string, (row: OutboxRow) => Promise<Record<string, unknown>>>;
 
-export function deliverOutbox(deps: { db: Db; effects: OutboxEffects }): JobHandler<"deliver-outbox"> {
+export function deliverOutbox(deps: {
+  db: Db;
+  effects: OutboxEffects;
+  now: () => number;
+}): JobHandler<"deliver-outbox"> {
   return async ({ outboxId }, ctx) => {
+    const row = await readIntent(deps.db, outboxId);
+    if (row?.status !== "pending") return;
+    const effect = deps.effects[row.kind];
+    if (!effect) {
+      await recordIntentFailure(
+        deps.db,
+        outboxId,
+        `no effect registered for outbox kind "${row.kind}"`,
+        true,
+      );
+      throw new UnrecoverableError(`no effect registered for outbox kind "${row.kind}"`);
+    }
     try {
-      await performIntent(deps.db, outboxId, async (row) => {
-        const effect = deps.effects[row.kind];
-        if (!effect) throw new UnrecoverableError(`no effect registered for outbox kind "${row.kind}"`);
-        return effect(row);
-      });
+      await performIntent(deps.db, outboxId, effect);
     } catch (e) {
-      const final = e instanceof UnrecoverableError || ctx.attemptsMade + 1 >= ctx.maxAttempts;
-      await recordIntentFailure(deps.db, outboxId, e instanceof Error ? e.message : String(e), final);
+      if (e instanceof NotYet) return ctx.deferUntil(deps.now() + e.retryInMs);
+      const failure = classifySlackError(e);
+      const final = failure.kind === "permanent" || ctx.attemptsMade + 1 >= ctx.maxAttempts;
+      await recordIntentFailure(
+        deps.db,
+        outboxId,
+        failure.kind === "permanent" ? `slack: ${failure.reason}` : errorText(e),
+        final,
+      );
+      if (failure.kind === "permanent") throw new UnrecoverableError(`slack answered ${failure.reason}`);
       throw e;
     }
   };
 }
+
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
