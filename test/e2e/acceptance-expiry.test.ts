@@ -37,7 +37,9 @@ describe("an expired risk acceptance", () => {
       "⏰ Risk acceptance expired: CVE-2026-9999 in ghcr.io/acme/payments-api counts as open again",
     );
     expect(JSON.stringify(posts[0]?.args.blocks)).toContain("not reachable: no TLS server in this image");
-    const audit = await t.owner.db.execute(sql`SELECT action, actor_id FROM audit_events WHERE action = 'risk.acceptance_expired'`);
+    const audit = await t.owner.db.execute(
+      sql`SELECT action, actor_id FROM audit_events WHERE action = 'risk.acceptance_expired'`,
+    );
     expect(audit.rows).toHaveLength(1);
   });
 });
