@@ -1,0 +1,49 @@
+import type { AcceptedRisk } from "./accepted-risk.js";
+import type { NamedImage } from "./named-image.js";
+import type { SeverityCounts } from "./severity-counts.js";
+import type { TeamRef } from "./team-ref.js";
+
+export type RolloutStageState =
+  | "done"
+  | "running"
+  | "awaiting_approval"
+  | "waiting_for_window"
+  | "pending"
+  | "failed"
+  | "rolled_back";
+
+export type RolloutStageProgress = {
+  name: string;
+  state: RolloutStageState;
+  approvalsMissing: number;
+  /** The next opening of the stage's maintenance window, and the zone the window is defined in. */
+  window: { opensAt: Date; timeZone: string } | null;
+};
+
+export type RolloutInFlight = { rolloutId: number; reason: string | null; stages: RolloutStageProgress[] };
+
+export type BaseImageUpdate = {
+  current: string;
+  /** The newer release, or null when the image is on the newest one. */
+  available: string | null;
+  availableSince: Date | null;
+  /** What rebuilding on `available` would fix, when known. */
+  fixes: SeverityCounts | null;
+};
+
+/** The answer to `/patch status <image>`. */
+export type ImageStatus = {
+  generatedAt: Date;
+  image: NamedImage & { digest: string | null };
+  team: TeamRef | null;
+  open: SeverityCounts;
+  fixable: number;
+  breached: number;
+  /** The breached finding that fell due first. */
+  firstBreach: { vulnerabilityId: string; dueAt: Date } | null;
+  baseImage: BaseImageUpdate | null;
+  rollouts: RolloutInFlight[];
+  /** Active acceptances covering this image. */
+  accepted: AcceptedRisk[];
+  lastScan: { at: Date; scanner: string; findings: number } | null;
+};
