@@ -20,8 +20,10 @@ import { createVexRoutes } from "./http/vex-routes.js";
 import { buildJobHandlers } from "./jobs/build-job-handlers.js";
 import { createJobQueues, createRedis } from "./jobs/job-queues.js";
 import { startWorkers, type Workers } from "./jobs/start-workers.js";
+import { listSubscriptions, syncConfigSubscriptions } from "./services/digest-subscriptions.js";
 import { queueIntents } from "./services/record-effect.js";
 import { syncConfig } from "./services/sync-config.js";
+import { createTeamsOfUser } from "./services/teams-of-user.js";
 import { buildSubcommands } from "./slack/commands/index.js";
 import { createSlackApp, type SlackApp } from "./slack/create-slack-app.js";
 
@@ -64,9 +66,11 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
   }
   const database = createDatabase(env.DATABASE_URL);
   await syncConfig(database.db, config, (ref) => normalizeImageRef(ref).repository);
+  await syncConfigSubscriptions(database.db, config);
 
   const metrics = createMetrics();
   const queues = createJobQueues({ connection: redis, prefix: env.REDIS_PREFIX });
+  const syncSchedules = async () => queues.syncDigestSchedules(await listSubscriptions(database.db));
   const queueErrorLogger = (e: unknown) =>
     logger.warn(
       { err: e instanceof Error ? e.message : String(e) },
@@ -122,7 +126,14 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
       apiUrl: env.SLACK_API_URL,
       appToken: env.SLACK_APP_TOKEN,
       logger,
-      subcommands: buildSubcommands(),
+      subcommands: buildSubcommands({
+        db: database.db,
+        config,
+        sla: slaPolicyFromConfig(config.sla),
+        teamsOfUser: createTeamsOfUser({ config, slack: slackWeb, now: () => now().getTime() }),
+        now,
+        onSubscriptionsChanged: syncSchedules,
+      }),
       http,
       now: () => now().getTime(),
     });
@@ -144,10 +155,12 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
       slack: slackWeb,
       gate,
       sla: slaPolicyFromConfig(config.sla),
+      charts: config.digestCharts,
       now,
     });
     workers = startWorkers({ redisUrl: env.REDIS_URL, prefix: env.REDIS_PREFIX, handlers, logger, metrics });
     await queues.registerRecurring();
+    await syncSchedules();
   }
 
   const port = (server.address() as AddressInfo).port;

@@ -221,6 +221,8 @@ export const configFileSchema = z
       acceptanceMaxDays: { critical: 30, high: 90, medium: 180, low: 365 },
     }),
     digests: z.array(digest).default([]),
+    /** Upload the trend chart PNG into each digest's thread (needs the files:write scope). */
+    digestCharts: z.boolean().default(true),
     healthChecks: z.record(id, healthCheck).default({}),
     prometheus: z.object({ url: z.url() }).strict().optional(),
     registries: z.array(registry).default([]),

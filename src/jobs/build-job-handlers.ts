@@ -4,6 +4,9 @@ import type { SlaPolicy } from "../core/sla/sla-policy.js";
 import type { Db } from "../db/client.js";
 import { renderAcceptanceExpired } from "../render/render-acceptance-expired.js";
 import { newFindingsPayload, notifyNewFindings } from "../services/notify-new-findings.js";
+import { postDigest } from "../services/post-digest.js";
+import { digestChartPayload, postDigestChart } from "../services/post-digest-chart.js";
+import { queueIntents } from "../services/record-effect.js";
 import {
   acceptanceExpiredPayload,
   expiredAcceptanceNotice,
@@ -22,11 +25,24 @@ export function buildJobHandlers(deps: {
   slack: WebClient;
   gate: ChannelGate;
   sla: SlaPolicy;
+  charts: boolean;
   now: () => Date;
 }): JobHandlers {
   return {
     "reconcile-outbox": reconcileOutbox(deps),
     "expire-acceptances": expireAcceptances({ db: deps.db, now: deps.now }),
+    "post-digest": async ({ subscriptionId }) => {
+      await postDigest(
+        {
+          db: deps.db,
+          sla: deps.sla,
+          charts: deps.charts,
+          now: deps.now,
+          afterCommit: (ids) => queueIntents({ queues: deps.queues }, ids),
+        },
+        subscriptionId,
+      );
+    },
     "deliver-outbox": deliverOutbox({
       db: deps.db,
       now: () => deps.now().getTime(),
@@ -40,6 +56,11 @@ export function buildJobHandlers(deps: {
           );
           return { ts: r.ts, updated: r.updated };
         },
+        "slack.digest-chart": async (row) =>
+          postDigestChart(
+            { db: deps.db, slack: deps.slack, gate: deps.gate },
+            digestChartPayload.parse(row.payload),
+          ),
         "notify.new-findings": async (row) => {
           const { scanId } = newFindingsPayload.parse(row.payload);
           return notifyNewFindings(

@@ -12,6 +12,7 @@ export const jobCatalogue = {
     payload: z.object({ outboxId: z.number().int().positive() }).strict(),
   },
   "expire-acceptances": { queue: "maintenance", payload: z.object({}).strict() },
+  "post-digest": { queue: "digests", payload: z.object({ subscriptionId: z.uuid() }).strict() },
 } as const;
 
 export type JobName = keyof typeof jobCatalogue;
@@ -19,7 +20,7 @@ export type JobPayload<N extends JobName> = z.infer<(typeof jobCatalogue)[N]["pa
 export type QueueName = (typeof jobCatalogue)[JobName]["queue"];
 
 /** Jobs run at once per worker process: effects wait on Slack and GitHub, not on our CPU. */
-export const QUEUE_CONCURRENCY: Record<QueueName, number> = { maintenance: 2, effects: 64 };
+export const QUEUE_CONCURRENCY: Record<QueueName, number> = { maintenance: 2, effects: 64, digests: 4 };
 
 export const QUEUE_NAMES: readonly QueueName[] = [
   ...new Set(Object.values(jobCatalogue).map((j) => j.queue)),

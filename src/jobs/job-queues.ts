@@ -17,6 +17,8 @@ export type JobQueues = {
     opts?: Pick<JobsOptions, "jobId" | "delay">,
   ): Promise<void>;
   registerRecurring(): Promise<void>;
+  /** Makes the digest schedulers exactly these (cron + IANA zone each), removing any others. */
+  syncDigestSchedules(subs: ReadonlyArray<{ id: string; cron: string; timezone: string }>): Promise<void>;
   depths(): Promise<Array<{ queue: QueueName; state: string; count: number }>>;
   close(): Promise<void>;
 };
@@ -51,6 +53,21 @@ export function createJobQueues(opts: { connection: Redis; prefix: string }): Jo
         await queueFor(r.name).upsertJobScheduler(r.id, { every: r.everyMs }, { name: r.name, data: {} });
       }
     },
+    async syncDigestSchedules(subs) {
+      const queue = queueFor("post-digest");
+      const wanted = new Set(subs.map((s) => digestSchedulerId(s.id)));
+      for (const s of subs) {
+        await queue.upsertJobScheduler(
+          digestSchedulerId(s.id),
+          { pattern: s.cron, tz: s.timezone },
+          { name: "post-digest", data: { subscriptionId: s.id }, opts: { ...DEFAULT_JOB_OPTIONS } },
+        );
+      }
+      for (const existing of await queue.getJobSchedulers(0, -1)) {
+        const key = existing.key;
+        if (key.startsWith("digest:") && !wanted.has(key)) await queue.removeJobScheduler(key);
+      }
+    },
     async depths() {
       const out: Array<{ queue: QueueName; state: string; count: number }> = [];
       for (const [name, q] of queues) {
@@ -64,3 +81,5 @@ export function createJobQueues(opts: { connection: Redis; prefix: string }): Jo
     },
   };
 }
+
+export const digestSchedulerId = (subscriptionId: string) => `digest:${subscriptionId}`;

@@ -26,7 +26,11 @@ const postAnswer = z.object({ ts: z.string(), channel: z.string() });
  * Takes the channel's next send slot right before the request, so pacing follows real send
  * times; a closed gate or a 429 becomes NotYet, and the caller tries again when it says.
  */
-async function paced<T>(gate: ChannelGate | undefined, channel: string, send: () => Promise<T>): Promise<T> {
+export async function paced<T>(
+  gate: ChannelGate | undefined,
+  channel: string,
+  send: () => Promise<T>,
+): Promise<T> {
   if (!gate) return send();
   const wait = await gate.acquire(channel);
   if (wait > 0) throw new NotYet(`channel ${channel} paced`, wait);

@@ -1,7 +1,25 @@
-import { readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
+import { parseConfigText } from "../../src/config/load-config-file.js";
+import { DEFAULT_SLA_POLICY } from "../../src/core/sla/sla-policy.js";
+import { createDatabase } from "../../src/db/client.js";
 import { checkBlockKitLimits } from "../../src/render/block-kit-limits.js";
-import { buildSubcommands } from "../../src/slack/commands/index.js";
+import { buildSubcommands as build } from "../../src/slack/commands/index.js";
+
+// Building the commands touches nothing: the pool below never connects.
+const example = parseConfigText(
+  await readFile(new URL("../../patchpilot.example.yaml", import.meta.url), "utf8"),
+);
+if (!example.ok) throw new Error("example config invalid");
+const buildSubcommands = () =>
+  build({
+    db: createDatabase("postgres://unused@127.0.0.1:1/none").db,
+    config: example.config,
+    sla: DEFAULT_SLA_POLICY,
+    teamsOfUser: async () => [],
+    now: () => new Date(),
+    onSubscriptionsChanged: async () => {},
+  });
 
 const NOT_COMMANDS = new Set(["index.ts", "subcommand.ts", "README.md"]);
 

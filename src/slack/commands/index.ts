@@ -1,14 +1,49 @@
+import type { PatchpilotConfig } from "../../config/file-schema.js";
+import type { SlaPolicy } from "../../core/sla/sla-policy.js";
+import type { Db } from "../../db/client.js";
 import { helpCommand } from "./help.js";
+import { statusCommand } from "./status.js";
 import type { Subcommand } from "./subcommand.js";
+import { subscribeCommand } from "./subscribe.js";
+import { unsubscribeCommand } from "./unsubscribe.js";
+
+export type SubcommandDeps = {
+  db: Db;
+  config: PatchpilotConfig;
+  sla: SlaPolicy;
+  teamsOfUser: (userId: string, channelId: string) => Promise<string[]>;
+  now: () => Date;
+  /** Re-registers the digest schedules after a subscription changed. */
+  onSubscriptionsChanged: () => Promise<void>;
+};
 
 /**
  * Every `/patch` subcommand, one file each in this folder. A test checks that each file here is
  * registered and each registered command has help text. To add one: write `<name>.ts` exporting
  * `<name>Command(deps)`, add it below with only the dependencies it uses.
  */
-export function buildSubcommands(): ReadonlyMap<string, Subcommand> {
+export function buildSubcommands(deps: SubcommandDeps): ReadonlyMap<string, Subcommand> {
   const all = new Map<string, Subcommand>();
   const add = (c: Subcommand) => all.set(c.name, c);
   add(helpCommand(() => [...all.values()]));
+  add(
+    statusCommand({
+      db: deps.db,
+      sla: deps.sla,
+      teamIds: deps.config.teams.map((t) => t.id),
+      baseImageOf: (configId) => deps.config.images.find((i) => i.id === configId)?.baseImage ?? null,
+      teamsOfUser: deps.teamsOfUser,
+      now: deps.now,
+    }),
+  );
+  add(
+    subscribeCommand({
+      db: deps.db,
+      config: deps.config,
+      now: deps.now,
+      onChange: deps.onSubscriptionsChanged,
+    }),
+  );
+  add(unsubscribeCommand({ db: deps.db, now: deps.now, onChange: deps.onSubscriptionsChanged }));
   return all;
 }

@@ -1,0 +1,113 @@
+import { sql } from "drizzle-orm";
+import { digestPeriod } from "../core/digest/digest-period.js";
+import { isQuietDigest } from "../core/digest/is-quiet-digest.js";
+import { severityCounts } from "../core/digest/severity-counts.js";
+import type { SlaPolicy } from "../core/sla/sla-policy.js";
+import type { Db } from "../db/client.js";
+import { insertIntent } from "../db/outbox-repository.js";
+import { renderDigest } from "../render/render-digest.js";
+import { buildTeamDigest } from "./build-team-digest.js";
+import { findSubscription } from "./digest-subscriptions.js";
+import { fleetPosture } from "./posture/fleet-posture.js";
+
+/**
+ * Posts one subscription's digests for the current period: per team, a row in digest_runs (unique
+ * per subscription, period and team) and the outbox intents for the message, its thread replies
+ * and the trend chart, all in one transaction. A second worker, a retry or a restart finds the
+ * row and posts nothing more, so each period is posted exactly once.
+ */
+export async function postDigest(
+  deps: {
+    db: Db;
+    sla: SlaPolicy;
+    charts: boolean;
+    now: () => Date;
+    afterCommit: (outboxIds: number[]) => Promise<void>;
+  },
+  subscriptionId: string,
+  opts: { force?: boolean } = {},
+): Promise<{ posted: string[] }> {
+  const sub = await findSubscription(deps.db, subscriptionId);
+  if (!sub) return { posted: [] };
+  const now = deps.now();
+  const period = digestPeriod(sub.cron, sub.timezone, now);
+  // An on-demand digest (/patch digest) is its own period, so it never blocks the scheduled one.
+  const periodKey = opts.force ? `now:${now.toISOString()}` : period.key;
+  const fleet = await fleetPosture(deps.db, { now, sla: deps.sla });
+  const unowned = fleet.unowned.map((u) => ({
+    repository: u.repository,
+    open: u.counts.open,
+    lastScanAt: u.lastScanAt,
+  }));
+  const posted: string[] = [];
+  for (const teamId of sub.teams) {
+    const vm = await buildTeamDigest(deps.db, {
+      teamId,
+      subscriptionId: sub.id,
+      period,
+      now,
+      sla: deps.sla,
+      unowned,
+      chartAttached: deps.charts,
+    });
+    if (!vm) continue;
+    const rendered = renderDigest(vm);
+    const mainKey = `digest:${sub.id}:${periodKey}:${teamId}`;
+    const ids = await deps.db.transaction(async (tx) => {
+      const run = await tx.execute(sql`
+        INSERT INTO digest_runs (subscription_id, period_key, team_id, open)
+        VALUES (${sub.id}::uuid, ${periodKey}, ${teamId}, ${JSON.stringify(severityCounts(vm.open))}::jsonb)
+        ON CONFLICT (subscription_id, period_key, team_id) DO NOTHING RETURNING id`);
+      if (run.rows.length === 0) return [];
+      const out = [
+        await insertIntent(tx, {
+          kind: "slack.post",
+          dedupeKey: mainKey,
+          payload: {
+            key: mainKey,
+            channel: sub.channel,
+            text: rendered.main.text,
+            blocks: rendered.main.blocks,
+          },
+        }),
+      ];
+      for (const [i, reply] of rendered.thread.entries()) {
+        const key = `${mainKey}:thread:${i}`;
+        out.push(
+          await insertIntent(tx, {
+            kind: "slack.post",
+            dedupeKey: key,
+            payload: {
+              key,
+              channel: sub.channel,
+              text: reply.text,
+              blocks: reply.blocks,
+              threadKey: mainKey,
+            },
+          }),
+        );
+      }
+      if (deps.charts && !isQuietDigest(vm)) {
+        out.push(
+          await insertIntent(tx, {
+            kind: "slack.digest-chart",
+            dedupeKey: `${mainKey}:chart`,
+            payload: {
+              key: `${mainKey}:chart`,
+              channel: sub.channel,
+              threadKey: mainKey,
+              subscriptionId: sub.id,
+              teamId,
+            },
+          }),
+        );
+      }
+      return out;
+    });
+    if (ids.length > 0) {
+      posted.push(teamId);
+      await deps.afterCommit(ids);
+    }
+  }
+  return { posted };
+}

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkBlockKitLimits } from "../../src/render/block-kit-limits.js";
+import { createToken } from "../../src/services/upload-tokens.js";
+import { digestOf, trivyReport } from "../support/report-builders.js";
+import { postSigned, slashCommand } from "../support/sign-slack.js";
+import { startTestApp, TEST_SIGNING_SECRET, type TestApp } from "../support/test-app.js";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+  const token = (await createToken(t.owner.db, { teamId: "payments", name: "ci", scopes: ["upload"] })).token;
+  const upload = async (image: string, n: number, vulns: Parameters<typeof trivyReport>[0]["vulns"]) => {
+    const r = await fetch(`${t.baseUrl}/api/v1/scans`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify(trivyReport({ image, digest: digestOf(n), vulns })),
+    });
+    expect(r.status).toBe(201);
+  };
+  await upload("ghcr.io/acme/payments-api:1.4", 1, [
+    { id: "CVE-2026-1111", pkg: "openssl", severity: "CRITICAL", fixed: "3.0.15" },
+    { id: "CVE-2026-2222", pkg: "zlib", severity: "HIGH" },
+    { id: "CVE-2026-3333", pkg: "curl", severity: "MEDIUM", fixed: "8.11.1" },
+  ]);
+  await upload("ghcr.io/acme/ledger-worker:2.0", 2, [
+    { id: "CVE-2026-4444", pkg: "expat", severity: "HIGH", fixed: "2.6.4" },
+  ]);
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+type Reply = {
+  text?: string;
+  response_type?: string;
+  blocks?: Array<{ type: string; text?: { text?: string }; elements?: Array<{ text?: unknown }> }>;
+};
+const all = (r: Reply) =>
+  [
+    r.text ?? "",
+    ...(r.blocks ?? []).flatMap((b) => [
+      b.text?.text ?? "",
+      ...(b.elements ?? []).map((e) => JSON.stringify(e.text ?? "")),
+    ]),
+  ].join("\n");
+
+async function patch(text: string, channelId = "C0GENERAL") {
+  const res = await postSigned(
+    t.baseUrl,
+    "/slack/events",
+    slashCommand({ text, channelId, userId: "U0MARIA", userName: "maria" }, TEST_SIGNING_SECRET),
+  );
+  expect(res.status).toBe(200);
+  const reply = res.json as Reply;
+  expect(checkBlockKitLimits({ text: reply.text ?? "", blocks: reply.blocks ?? [] }, "message")).toEqual([]);
+  return reply;
+}
+
+describe("/patch status", () => {
+  it("answers an image with its counts, fixable findings and the latest scan, only to the caller", async () => {
+    const r = await patch("status payments-api");
+    expect(r.response_type).toBe("ephemeral");
+    expect(r.text).toContain("payments-api (team Payments): 1 critical, 1 high, 1 medium");
+    expect(all(r)).toContain("2 fixable");
+    expect(all(r)).toContain("node:22-bookworm-slim");
+  });
+
+  it("answers a team with its images ranked by risk", async () => {
+    const r = await patch("status payments");
+    const text = all(r);
+    expect(text.indexOf("payments-api")).toBeGreaterThan(-1);
+    expect(text.indexOf("payments-api")).toBeLessThan(text.indexOf("ledger-worker"));
+  });
+
+  it("answers the caller's teams when asked with no argument in a team channel", async () => {
+    const r = await patch("status", "C0PAYMENTS");
+    expect(all(r)).toContain("payments");
+  });
+
+  it("shares in the channel with --share", async () => {
+    expect((await patch("status payments-api --share")).response_type).toBe("in_channel");
+  });
+
+  it("suggests the closest name for a typo", async () => {
+    const r = await patch("status paymnts-api");
+    expect(r.response_type).toBe("ephemeral");
+    expect(all(r)).toContain("payments-api");
+  });
+});

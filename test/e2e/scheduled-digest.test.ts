@@ -1,0 +1,80 @@
+import { readFile } from "node:fs/promises";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Patchpilot, startPatchpilot } from "../../src/main.js";
+import { createToken } from "../../src/services/upload-tokens.js";
+import { digestOf, trivyReport } from "../support/report-builders.js";
+import { waitFor } from "../support/spawn-cli.js";
+import { startTestApp, type TestApp, writeTestConfig } from "../support/test-app.js";
+
+let t: TestApp;
+let second: Patchpilot;
+beforeAll(async () => {
+  const example = await readFile(new URL("../../patchpilot.example.yaml", import.meta.url), "utf8");
+  // A cron with seconds: every 4 s is a new period, so several periods pass during the test.
+  const config = await writeTestConfig(
+    example.replace(
+      '  - { channel: C0PAYMENTS, cron: "0 9 * * 1", timezone: Europe/Berlin, teams: [payments] }',
+      '  - { channel: C0PAYMENTS, cron: "*/4 * * * * *", timezone: Europe/Berlin, teams: [payments] }',
+    ),
+  );
+  t = await startTestApp({ env: { PATCHPILOT_CONFIG: config } });
+  const token = (await createToken(t.owner.db, { teamId: "payments", name: "ci", scopes: ["upload"] })).token;
+  const r = await fetch(`${t.baseUrl}/api/v1/scans`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify(
+      trivyReport({
+        image: "ghcr.io/acme/payments-api:1.4",
+        digest: digestOf(1),
+        vulns: [
+          { id: "CVE-2026-1111", pkg: "openssl", severity: "CRITICAL", fixed: "3.0.15" },
+          { id: "CVE-2026-2222", pkg: "zlib", severity: "HIGH" },
+        ],
+      }),
+    ),
+  });
+  expect(r.status).toBe(201);
+  // A second worker process on the same Postgres and Redis (QUALITY.md scenario 22).
+  second = await startPatchpilot({ role: "worker", env: { ...t.env, PORT: "0", LOG_LEVEL: "warn" } });
+});
+afterAll(async () => {
+  await second?.close();
+  await t?.close();
+});
+
+describe("scheduled digests", () => {
+  it("posts each period's digest once, in the subscribed channel, with two workers running", async () => {
+    await waitFor(
+      async () => {
+        const r = await t.owner.db.execute(sql`SELECT count(*)::int AS n FROM digest_runs`);
+        return Number(r.rows[0]?.n) >= 2;
+      },
+      30_000,
+      "two digest periods",
+    );
+    await waitFor(
+      async () => {
+        const pending = await t.owner.db.execute(
+          sql`SELECT count(*)::int AS n FROM outbox WHERE status = 'pending'`,
+        );
+        return Number(pending.rows[0]?.n) === 0;
+      },
+      30_000,
+      "the digest messages to be delivered",
+    );
+    const runs = await t.owner.db.execute(sql`SELECT period_key FROM digest_runs ORDER BY period_key`);
+    const keys = runs.rows.map((r) => String(r.period_key));
+    expect(new Set(keys).size).toBe(keys.length);
+    const digests = t.slack
+      .messages("C0PAYMENTS")
+      .filter((m) => String(m.text).startsWith("Patch digest · Payments"));
+    // One top-level digest per period, never two.
+    expect(digests.filter((m) => !m.thread_ts)).toHaveLength(keys.length);
+    expect(String(digests[0]?.text)).toContain("1 critical");
+    // The trend chart went into the first digest's thread.
+    const uploads = t.slack.files();
+    expect(uploads.length).toBeGreaterThanOrEqual(1);
+    expect(uploads[0]?.filename).toBe("patchpilot-trend.png");
+  });
+});
