@@ -1,11 +1,19 @@
 // `npm run demo`: patchpilot with no Slack workspace. It starts the real service against an
 // in-process fake Slack, on a demo database of the local Postgres and a Redis prefix of its own,
-// sends it requests signed exactly as Slack signs them, and prints every answer and message.
+// ingests the sample scans in examples/scans over the real API, and prints every message the bot
+// sends as text plus a Block Kit Builder link.
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { Writable } from "node:stream";
+import { sql } from "drizzle-orm";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { createLogger } from "../src/adapters/logger.js";
+import { createDatabase } from "../src/db/client.js";
+import { createJobQueues } from "../src/jobs/job-queues.js";
 import { startPatchpilot } from "../src/main.js";
+import { verifyAuditTrail } from "../src/services/audit/verify-audit-trail.js";
+import { acceptRisk } from "../src/services/risk/accept-risk.js";
+import { createToken } from "../src/services/upload-tokens.js";
 import { startFakeSlack } from "../test/support/fake-slack.js";
 import { postSigned, slashCommand } from "../test/support/sign-slack.js";
 import { printSlackMessage } from "./print-slack-message.js";
@@ -16,6 +24,7 @@ const DEMO_DB = "patchpilot_demo";
 const SECRET = "demo-signing-secret-not-secret";
 const TOKEN = "xoxb-demo-not-a-real-token";
 const PREFIX = "patchpilot-demo";
+const OUT = new URL("../demo-output/", import.meta.url);
 
 async function freshDemoDatabase(): Promise<string> {
   const admin = new pg.Client({ connectionString: PG });
@@ -31,62 +40,138 @@ async function freshDemoDatabase(): Promise<string> {
   return u.toString();
 }
 
-async function clearDemoQueues(): Promise<void> {
-  const r = new Redis(REDIS_URL);
-  const keys = await r.keys(`${PREFIX}:*`);
-  if (keys.length > 0) await r.del(...keys);
-  r.disconnect();
+async function clearDemoQueues(redis: Redis): Promise<void> {
+  const keys = await redis.keys(`${PREFIX}:*`);
+  if (keys.length > 0) await redis.del(...keys);
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const heading = (s: string) => console.log(`\n━━ ${s} ${"━".repeat(Math.max(0, 86 - s.length))}\n`);
 
 const started = Date.now();
+// The demo's clock: the first scan is six weeks old, so its critical finding is past its SLA.
+let clock = Date.parse("2026-10-14T09:30:00Z");
+const now = () => new Date(clock);
+
 const slack = await startFakeSlack({ token: TOKEN });
+slack.setUser({ id: "U0MARIA", name: "maria", tz: "Europe/Berlin" });
 const databaseUrl = await freshDemoDatabase();
-await clearDemoQueues();
+const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+await clearDemoQueues(redis);
 const quiet = new Writable({ write: (_c, _e, cb) => cb() });
-const app = await startPatchpilot({
-  role: "all",
-  env: {
-    DATABASE_URL: databaseUrl,
-    REDIS_URL,
-    REDIS_PREFIX: PREFIX,
-    PORT: "0",
-    PATCHPILOT_CONFIG: new URL("../patchpilot.example.yaml", import.meta.url).pathname,
-    SLACK_BOT_TOKEN: TOKEN,
-    SLACK_SIGNING_SECRET: SECRET,
-    SLACK_API_URL: slack.url,
-    LOG_LEVEL: "warn",
-  },
-  logger: createLogger("warn", quiet),
-});
+const env = {
+  DATABASE_URL: databaseUrl,
+  REDIS_URL,
+  REDIS_PREFIX: PREFIX,
+  PORT: "0",
+  PATCHPILOT_CONFIG: new URL("../patchpilot.example.yaml", import.meta.url).pathname,
+  SLACK_BOT_TOKEN: TOKEN,
+  SLACK_SIGNING_SECRET: SECRET,
+  SLACK_API_URL: slack.url,
+  LOG_LEVEL: "warn",
+  SHUTDOWN_DRAIN_MS: "0",
+};
+const app = await startPatchpilot({ role: "all", env, logger: createLogger("warn", quiet), now });
 const base = `http://127.0.0.1:${app.port}`;
+const owner = createDatabase(databaseUrl, { appRole: false, max: 2 });
 console.log(
-  `patchpilot is running on ${base} with the example config (${app.config.teams.length} teams, ${app.config.images.length} images).\n`,
+  `patchpilot is running on ${base} with patchpilot.example.yaml (${app.config.teams.length} teams, ${app.config.images.length} images).`,
 );
 
-for (const text of ["help", "stauts payments-api"]) {
-  const res = await postSigned(
-    base,
-    "/slack/events",
-    slashCommand({ text, userId: "U0DEMO", userName: "maria" }, SECRET),
-  );
+heading("CI uploads scans (POST /api/v1/scans)");
+const tokens = {
+  payments: (await createToken(owner.db, { teamId: "payments", name: "payments CI", scopes: ["upload"] }))
+    .token,
+  search: (await createToken(owner.db, { teamId: "search", name: "search CI", scopes: ["upload"] })).token,
+};
+async function upload(file: string, team: keyof typeof tokens) {
+  const body = await readFile(new URL(`../examples/scans/${file}`, import.meta.url));
+  const res = await fetch(`${base}/api/v1/scans`, {
+    method: "POST",
+    body,
+    headers: { authorization: `Bearer ${tokens[team]}`, "content-type": "application/json" },
+  });
+  const answer = (await res.json()) as { findings: number; diff: { new: number; fixed: number } };
   console.log(
-    printSlackMessage(
-      `/patch ${text}  →  HTTP ${res.status}, visible only to @maria`,
-      res.json as { text?: string; blocks?: unknown[] },
-    ),
+    `${now().toISOString().slice(0, 10)}  ${file.padEnd(32)} → ${res.status}  ${answer.findings} findings, ${answer.diff.new} new, ${answer.diff.fixed} fixed`,
   );
+}
+await upload("payments-api-1.41.trivy.json", "payments");
+clock = Date.parse("2026-11-24T08:00:00Z");
+await upload("payments-api-1.42.trivy.json", "payments");
+await upload("ledger-worker-2.7.grype.json", "payments");
+await upload("search-api-3.0.trivy.json", "search");
+
+heading("Sam accepts a risk (audited, with an expiry)");
+const accepted = await acceptRisk(
+  { db: owner.db, config: app.config, now },
+  {
+    vulnerabilityId: "CVE-2025-9999",
+    target: { imageRef: "ghcr.io/acme/payments-api" },
+    until: new Date("2026-12-02T00:00:00Z"),
+    reason: "not reachable: the service never follows redirects to other hosts",
+    actor: { id: "U0SAM", name: "sam" },
+    source: "cli",
+    origin: { source: "demo" },
+  },
+);
+console.log(
+  `CVE-2025-9999 in payments-api accepted until ${accepted.expiresAt?.toISOString().slice(0, 10)}.`,
+);
+
+heading("The Monday digest for team payments is due (scheduled job)");
+const subs = await owner.db.execute(sql`SELECT id FROM digest_subscriptions WHERE channel = 'C0PAYMENTS'`);
+const queues = createJobQueues({ connection: redis, prefix: PREFIX });
+for (const row of subs.rows) await queues.enqueue("post-digest", { subscriptionId: String(row.id) });
+for (let i = 0; i < 200; i++) {
+  const pending = await owner.db.execute(sql`SELECT count(*)::int AS n FROM outbox WHERE status = 'pending'`);
+  const runs = await owner.db.execute(sql`SELECT count(*)::int AS n FROM digest_runs`);
+  if (Number(runs.rows[0]?.n) > 0 && Number(pending.rows[0]?.n) === 0) break;
+  await sleep(100);
+}
+
+heading("Maria asks /patch status payments-api");
+const status = await postSigned(
+  base,
+  "/slack/events",
+  slashCommand(
+    { text: "status payments-api", userId: "U0MARIA", userName: "maria", channelId: "C0PAYMENTS" },
+    SECRET,
+  ),
+);
+
+heading("What the bot posted in Slack");
+for (const m of slack.messages().filter((x) => !x.files)) {
+  const where = m.thread_ts ? `in the thread of ${m.thread_ts} in ${m.channel}` : `in ${m.channel}`;
+  console.log(printSlackMessage(`posted ${where}`, m));
   console.log();
 }
-
-for (const call of slack.calls.filter((c) => c.method === "chat.postMessage")) {
-  console.log(
-    printSlackMessage(
-      `posted in ${String(call.args.channel)}`,
-      call.args as { text?: string; blocks?: unknown[] },
-    ),
-  );
+await mkdir(OUT, { recursive: true });
+for (const f of slack.files()) {
+  if (!f.content) continue;
+  const path = new URL(f.filename, OUT);
+  await writeFile(path, f.content);
+  console.log(`┌─ uploaded into the digest's thread: ${f.filename} → saved as ${path.pathname}\n`);
 }
+console.log(
+  printSlackMessage(
+    "/patch status payments-api → visible only to @maria",
+    status.json as { text?: string; blocks?: unknown[] },
+  ),
+);
 
+heading("patchpilot audit verify");
+const verdict = await verifyAuditTrail(owner.db);
+console.log(
+  verdict.ok
+    ? `audit trail OK: ${verdict.count} events, head seq ${verdict.head?.seq}`
+    : `audit trail BROKEN at seq ${verdict.firstBadSeq}`,
+);
+
+await queues.close();
 await app.close();
+await owner.close();
+redis.disconnect();
 await slack.close();
-console.log(`Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+console.log(`\nDemo finished in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+process.exitCode = verdict.ok ? 0 : 1;

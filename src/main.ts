@@ -135,7 +135,6 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
         onSubscriptionsChanged: syncSchedules,
       }),
       http,
-      now: () => now().getTime(),
     });
     await slackApp.start();
   }

@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { PatchpilotError } from "../core/errors.js";
 import { createDatabase } from "../db/client.js";
 import { parseJsonBody } from "../http/parse-json-body.js";
-import { ingestScan } from "../services/ingest-scan.js";
+import { ingestScan, parseReportOrThrow } from "../services/ingest-scan.js";
 
 type Io = { out(s: string): void; err(s: string): void };
 
@@ -50,7 +50,7 @@ export async function ingestCommand(
     const { created, ...answer } = await ingestScan(
       { db: database.db, now: deps.now },
       {
-        doc: parseJsonBody(body),
+        report: parseReportOrThrow(parseJsonBody(body)),
         imageRef: parsed.values.image,
         digest: parsed.values.digest,
         uploaderTeam: parsed.values.team ?? null,

@@ -17,13 +17,9 @@ export function createDatabase(url: string, opts: { max?: number; appRole?: bool
     idleTimeoutMillis: 30_000,
     statement_timeout: 10_000,
     application_name: "patchpilot",
+    // Every connection acts as the restricted role from its first statement on.
+    ...(opts.appRole !== false ? { options: `-c role=${APP_ROLE}` } : {}),
   });
-  if (opts.appRole !== false) {
-    // Queries on a pg client run in order, so this runs before any query the pool hands out.
-    pool.on("connect", (client) => {
-      client.query(`SET ROLE ${APP_ROLE}`).catch(() => client.release(true));
-    });
-  }
   // An idle client losing its server (restart, network) must not crash the process.
   pool.on("error", () => {});
   const db = drizzle(pool, { schema });

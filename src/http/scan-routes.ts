@@ -1,7 +1,7 @@
 import express, { type Router } from "express";
 import { z } from "zod";
 import type { Db } from "../db/client.js";
-import { ingestScan } from "../services/ingest-scan.js";
+import { ingestScan, parseReportOrThrow } from "../services/ingest-scan.js";
 import { sendApiError, sendTooLarge } from "./api-errors.js";
 import { parseJsonBody } from "./parse-json-body.js";
 import { requireToken, tokenIdentity } from "./require-token.js";
@@ -59,11 +59,16 @@ export function createScanRoutes(deps: {
           return;
         }
         const identity = tokenIdentity(res.locals);
-        const doc = parseJsonBody(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+        const report = parseReportOrThrow(
+          parseJsonBody(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)),
+        );
+        // The body and its parse are several times the report's size: let them go before the
+        // transaction, which can take seconds for a large report.
+        req.body = undefined;
         const result = await ingestScan(
           { db: deps.db, now: deps.now, afterCommit: deps.afterCommit },
           {
-            doc,
+            report,
             imageRef: q.data.image,
             digest: q.data.digest,
             rolloutId: q.data.rollout_id,

@@ -47,6 +47,7 @@ function baseImage(s: ImageStatus): string | null {
   const b = s.baseImage;
   if (b === null) return null;
   const current = `Base image \`${escapeMrkdwn(clipLine(b.current, 80))}\``;
+  if (!b.checked) return `${current} · not checked against its registry yet`;
   if (b.available === null) return `${current} — up to date`;
   const since = b.availableSince === null ? "" : ` since ${slackDate(b.availableSince)}`;
   const fixes =

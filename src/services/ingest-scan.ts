@@ -32,7 +32,8 @@ export type IngestResult = {
 };
 
 export type IngestInput = {
-  doc: unknown;
+  /** The parsed report (see `parseReportOrThrow`): the raw document is not kept alive meanwhile. */
+  report: NormalizedReport;
   /** From ?image= or --image: needed only when the report does not name the image. */
   imageRef?: string | undefined;
   digest?: string | undefined;
@@ -57,10 +58,14 @@ const DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-f0-9]{32,128}$/;
  * previous scan, first-seen/fixed-at bookkeeping, the new-critical notification intent and an
  * audit event. A report identical to one already stored is answered with the stored scan.
  */
-export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<IngestResult> {
-  const parsed = parseScanReport(input.doc);
+export function parseReportOrThrow(doc: unknown): NormalizedReport {
+  const parsed = parseScanReport(doc);
   if (!parsed.ok) throw userError(parsed.code, parsed.message, 422);
-  const report = parsed.report;
+  return parsed.report;
+}
+
+export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<IngestResult> {
+  const report = input.report;
   const { repository, digest } = identify(report, input);
 
   const existing = await findImageByRepository(deps.db, repository);

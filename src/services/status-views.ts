@@ -74,7 +74,9 @@ export async function imageStatusView(
     breached: p.breached,
     firstBreach: breach ? { vulnerabilityId: breach.vulnerabilityId, dueAt: breach.dueAt } : null,
     // Drift detection comes with the freshness job; until then the base image is named as configured.
-    baseImage: base ? { current: base, available: null, availableSince: null, fixes: null } : null,
+    baseImage: base
+      ? { current: base, checked: false, available: null, availableSince: null, fixes: null }
+      : null,
     rollouts: [],
     accepted: p.accepted.map(toAcceptedRisk),
     lastScan: p.lastScan,

@@ -66,11 +66,14 @@ export async function listTokens(db: Db) {
 export async function authenticateToken(db: Db, token: string, now: Date): Promise<TokenIdentity | null> {
   if (!token.startsWith(PREFIX) || token.length > 200) return null;
   const [row] = await db
-    .update(uploadTokens)
-    .set({ lastUsedAt: now })
-    .where(and(eq(uploadTokens.tokenHash, hashToken(token)), isNull(uploadTokens.revokedAt)))
-    .returning();
+    .select()
+    .from(uploadTokens)
+    .where(and(eq(uploadTokens.tokenHash, hashToken(token)), isNull(uploadTokens.revokedAt)));
   if (!row) return null;
+  // "Last used" to the minute is enough, and saves a write on every upload.
+  if (row.lastUsedAt === null || now.getTime() - row.lastUsedAt.getTime() > 60_000) {
+    await db.update(uploadTokens).set({ lastUsedAt: now }).where(eq(uploadTokens.id, row.id));
+  }
   const scopes = row.scopes.filter((s): s is TokenScope => s === "upload" || s === "audit");
   return { tokenId: row.id, teamId: row.teamId, name: row.name, scopes };
 }

@@ -3,6 +3,7 @@ import type { Express, NextFunction, Request, Response } from "express";
 import type { Logger } from "../adapters/logger.js";
 import { PatchpilotError } from "../core/errors.js";
 import type { SlackMessage } from "../render/slack-message.js";
+import { registerUnavailableActions } from "./actions/unavailable-actions.js";
 import type { Subcommand } from "./commands/subcommand.js";
 import { routeCommand } from "./route-command.js";
 
@@ -16,7 +17,6 @@ export type SlackAppOptions = {
   subcommands: ReadonlyMap<string, Subcommand>;
   /** The HTTP app to mount POST /slack/events on (HTTP mode only). */
   http: Express;
-  now?: () => number;
 };
 
 export type SlackApp = {
@@ -92,7 +92,8 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       tokenVerificationEnabled: false,
     });
   } else {
-    opts.http.post("/slack/events", rejectFutureTimestamps(opts.now ?? Date.now));
+    // Signatures are checked against the wall clock, as Bolt does, never a domain clock.
+    opts.http.post("/slack/events", rejectFutureTimestamps(Date.now));
     const receiver = new ExpressReceiver({
       signingSecret: opts.signingSecret,
       endpoints: "/slack/events",
@@ -144,6 +145,8 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
     }
     await ack(reply);
   });
+
+  registerUnavailableActions(bolt);
 
   bolt.error(async (error) => {
     opts.logger.error({ err: error }, "unhandled Slack listener error");

@@ -62,7 +62,7 @@ describe("/patch status", () => {
     expect(r.response_type).toBe("ephemeral");
     expect(r.text).toContain("payments-api (team Payments): 1 critical, 1 high, 1 medium");
     expect(all(r)).toContain("2 fixable");
-    expect(all(r)).toContain("node:22-bookworm-slim");
+    expect(all(r)).toContain("Base image `node:22-bookworm-slim` · not checked against its registry yet");
   });
 
   it("answers a team with its images ranked by risk", async () => {

@@ -63,7 +63,13 @@ describe("renderStatus: one image", () => {
   it("offers no Patch now when a rebuild would fix nothing", () => {
     const s = paymentsApiStatus({
       fixable: 0,
-      baseImage: { current: "node:22.11-bookworm-slim", available: null, availableSince: null, fixes: null },
+      baseImage: {
+        current: "node:22.11-bookworm-slim",
+        checked: true,
+        available: null,
+        availableSince: null,
+        fixes: null,
+      },
     });
     const m = renderStatus(s, { share: false });
     expect(buttons(m.blocks).map((b) => b.action_id)).toEqual(["status_history"]);
@@ -117,7 +123,13 @@ describe("renderStatus: one image", () => {
       },
       team: { id: long, name: long },
       firstBreach: { vulnerabilityId: long, dueAt: daysFromNow(-1) },
-      baseImage: { current: long, available: long, availableSince: null, fixes: counts({ high: 1 }) },
+      baseImage: {
+        current: long,
+        checked: true,
+        available: long,
+        availableSince: null,
+        fixes: counts({ high: 1 }),
+      },
       rollouts: Array.from({ length: 30 }, (_, i) => ({
         rolloutId: i,
         reason: long,

@@ -3,7 +3,7 @@ import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PatchpilotError } from "../../src/core/errors.js";
 import { createDatabase, type Database } from "../../src/db/client.js";
-import { ingestScan } from "../../src/services/ingest-scan.js";
+import { ingestScan, parseReportOrThrow } from "../../src/services/ingest-scan.js";
 import { createTestDatabase, type TestDatabase } from "../support/databases.js";
 import {
   expectedCount,
@@ -37,7 +37,6 @@ let n = 0;
 async function ingestFixture(path: string) {
   const doc = load(path);
   const input = {
-    doc,
     imageRef: `fixtures.example/${basename(path, ".json")
       .toLowerCase()
       .replace(/[^a-z0-9.-]/g, "-")}`,
@@ -45,12 +44,13 @@ async function ingestFixture(path: string) {
     actor: { id: "test" },
     origin: { source: "conformance" },
   };
+  const report = parseReportOrThrow(doc);
   try {
-    return await ingestScan({ db: app.db, now }, input);
+    return await ingestScan({ db: app.db, now }, { ...input, report });
   } catch (e) {
     // Reports of directories and SBOMs name no digest: the uploader supplies one, as CI would.
     if (e instanceof PatchpilotError && e.code === "digest_required") {
-      return ingestScan({ db: app.db, now }, { ...input, digest: digestOf(++n) });
+      return ingestScan({ db: app.db, now }, { ...input, report, digest: digestOf(++n) });
     }
     throw e;
   }

@@ -7,7 +7,7 @@ import { PatchpilotError } from "../../src/core/errors.js";
 import { normalizeImageRef } from "../../src/core/scan/normalize-image-ref.js";
 import { createDatabase, type Database } from "../../src/db/client.js";
 import { verifyAuditTrail } from "../../src/services/audit/verify-audit-trail.js";
-import { type IngestInput, ingestScan } from "../../src/services/ingest-scan.js";
+import { type IngestInput, ingestScan, parseReportOrThrow } from "../../src/services/ingest-scan.js";
 import { syncConfig } from "../../src/services/sync-config.js";
 import { createTestDatabase, type TestDatabase } from "../support/databases.js";
 import { digestOf, grypeReport, type SyntheticVuln, trivyReport } from "../support/report-builders.js";
@@ -30,13 +30,19 @@ afterAll(async () => {
   await database?.drop();
 });
 
-const base = (doc: unknown, over: Partial<IngestInput> = {}): IngestInput => ({
-  doc,
-  uploaderTeam: "payments",
-  actor: { id: "token:test", name: "ci" },
-  origin: { source: "test" },
-  ...over,
-});
+/** Parses then ingests, as the upload route does; a refused report rejects like a failed ingest. */
+async function ingest(doc: unknown, over: Partial<IngestInput> = {}) {
+  return ingestScan(
+    { db: app.db, now },
+    {
+      report: parseReportOrThrow(doc),
+      uploaderTeam: "payments",
+      actor: { id: "token:test", name: "ci" },
+      origin: { source: "test" },
+      ...over,
+    },
+  );
+}
 
 async function count(table: "scans" | "findings" | "audit_events" | "outbox"): Promise<number> {
   const r = await app.pool.query(`SELECT count(*)::int AS n FROM ${table}`);
@@ -82,7 +88,7 @@ describe("ingestScan", () => {
         v("CVE-2026-0003", "LOW", "3.0.9", "zlib"),
       ],
     });
-    const first = await ingestScan({ db: app.db, now }, base(doc));
+    const first = await ingest(doc);
     expect(first).toMatchObject({
       image,
       digest: digestOf(1),
@@ -99,7 +105,7 @@ describe("ingestScan", () => {
     });
 
     const scansBefore = await count("scans");
-    const again = await ingestScan({ db: app.db, now }, base(JSON.parse(JSON.stringify(doc))));
+    const again = await ingest(JSON.parse(JSON.stringify(doc)));
     expect(again).toMatchObject({ scanId: first.scanId, created: false, findings: 3 });
     expect(await count("scans")).toBe(scansBefore);
     expect((await verifyAuditTrail(app.db)).ok).toBe(true);
@@ -118,7 +124,7 @@ describe("ingestScan", () => {
         v("CVE-2026-0004", "CRITICAL", "3.0.7"),
       ],
     });
-    const r = await ingestScan({ db: app.db, now }, base(doc));
+    const r = await ingest(doc);
     expect(r.diff).toMatchObject({
       new: 1,
       fixed: 1,
@@ -140,23 +146,20 @@ describe("ingestScan", () => {
       digest: digestOf(3),
       vulns: [v("CVE-2026-0005", "CRITICAL")],
     });
-    await ingestScan({ db: app.db, now }, base(unfixable));
+    await ingest(unfixable);
     expect(await count("outbox")).toBe(2);
   });
 
   it("keeps a report for an image no config names, as unowned", async () => {
-    const r = await ingestScan(
-      { db: app.db, now },
-      base(
-        grypeReport({
-          image: "docker.io/library/nginx:1.27",
-          digest: digestOf(9),
-          vulns: [v("CVE-2026-0100", "CRITICAL", "1.1")],
-        }),
-        {
-          uploaderTeam: "search",
-        },
-      ),
+    const r = await ingest(
+      grypeReport({
+        image: "docker.io/library/nginx:1.27",
+        digest: digestOf(9),
+        vulns: [v("CVE-2026-0100", "CRITICAL", "1.1")],
+      }),
+      {
+        uploaderTeam: "search",
+      },
     );
     expect(r).toMatchObject({ image: "docker.io/library/nginx", team: null, format: "grype", findings: 1 });
     // Unowned images alert nobody (no channel), but the finding is kept.
@@ -180,7 +183,7 @@ describe("ingestScan", () => {
       digest: digestOf(4),
       vulns: [v("CVE-2026-0200", "HIGH")],
     });
-    const err = await ingestScan({ db: app.db, now }, base(doc, over)).catch((e: unknown) => e);
+    const err = await ingest(doc, over).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PatchpilotError);
     expect(err).toMatchObject({ code, status });
     expect((err as Error).message).toContain(message);
@@ -191,14 +194,11 @@ describe("ingestScan", () => {
     const doc = trivyReport({ image: "x", vulns: [v("CVE-2026-0300", "LOW")] });
     delete doc.ArtifactName;
     doc.Metadata = { OS: { Family: "debian", Name: "12.8" } };
-    await expect(ingestScan({ db: app.db, now }, base(doc))).rejects.toThrow(/pass \?image=REPOSITORY/);
-    await expect(
-      ingestScan({ db: app.db, now }, base(doc, { imageRef: "ghcr.io/acme/ledger-worker" })),
-    ).rejects.toThrow(/pass \?digest=sha256/);
-    const ok = await ingestScan(
-      { db: app.db, now },
-      base(doc, { imageRef: "ghcr.io/acme/ledger-worker", digest: digestOf(5) }),
+    await expect(ingest(doc)).rejects.toThrow(/pass \?image=REPOSITORY/);
+    await expect(ingest(doc, { imageRef: "ghcr.io/acme/ledger-worker" })).rejects.toThrow(
+      /pass \?digest=sha256/,
     );
+    const ok = await ingest(doc, { imageRef: "ghcr.io/acme/ledger-worker", digest: digestOf(5) });
     expect(ok).toMatchObject({ image: "ghcr.io/acme/ledger-worker", team: "payments", findings: 1 });
   });
 
@@ -208,7 +208,7 @@ describe("ingestScan", () => {
       digest: digestOf(6),
       vulns: [v("CVE-2026-0400", "LOW", undefined, "lib\u0000nul")],
     });
-    const r = await ingestScan({ db: app.db, now }, base(doc));
+    const r = await ingest(doc);
     expect(r.findings).toBe(1);
     const stored = await app.db.execute(
       sql`SELECT package_name FROM findings WHERE vulnerability_id = 'CVE-2026-0400'`,
@@ -221,7 +221,7 @@ describe("ingestScan", () => {
       fc.asyncProperty(fc.jsonValue({ maxDepth: 4 }), async (junk) => {
         const before = await count("scans");
         try {
-          await ingestScan({ db: app.db, now }, base(junk, { imageRef: image, digest: digestOf(8) }));
+          await ingest(junk, { imageRef: image, digest: digestOf(8) });
         } catch (e) {
           expect(e).toBeInstanceOf(PatchpilotError);
           expect(await count("scans")).toBe(before);

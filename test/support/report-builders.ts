@@ -9,6 +9,7 @@ export type SyntheticVuln = {
   fixed?: string;
   severity: "CRITICAL" | "HIGH" | "MEDIUM" | "LOW" | "UNKNOWN";
   path?: string;
+  title?: string;
 };
 
 export function trivyReport(opts: {
@@ -42,7 +43,7 @@ export function trivyReport(opts: {
           Layer: { DiffID: "sha256:2222222222222222222222222222222222222222222222222222222222222222" },
           SeveritySource: "nvd",
           PrimaryURL: `https://avd.aquasec.com/nvd/${v.id.toLowerCase()}`,
-          Title: `${v.pkg}: synthetic issue ${v.id}`,
+          Title: v.title ?? `${v.pkg}: synthetic issue ${v.id}`,
           Severity: v.severity,
           CVSS: { nvd: { V3Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", V3Score: 9.8 } },
         })),

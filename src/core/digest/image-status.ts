@@ -24,6 +24,8 @@ export type RolloutInFlight = { rolloutId: number; reason: string | null; stages
 
 export type BaseImageUpdate = {
   current: string;
+  /** Whether the registry was asked; until then nothing is claimed about newer releases. */
+  checked: boolean;
   /** The newer release, or null when the image is on the newest one. */
   available: string | null;
   availableSince: Date | null;

@@ -175,6 +175,7 @@ export function paymentsApiStatus(over: Partial<ImageStatus> = {}): ImageStatus 
     firstBreach: { vulnerabilityId: "CVE-2026-1234", dueAt: daysFromNow(-4) },
     baseImage: {
       current: "node:22.10-bookworm-slim",
+      checked: true,
       available: "node:22.11-bookworm-slim",
       availableSince: daysFromNow(-6),
       fixes: counts({ critical: 2, high: 5 }),

@@ -1,0 +1,19 @@
+import { type SQL, sql } from "drizzle-orm";
+
+/** Which images a posture query covers. */
+export type ImageScope =
+  | { kind: "image"; imageId: string }
+  | { kind: "team"; teamId: string }
+  | { kind: "fleet" };
+
+/** The scope as a condition on the `images` row aliased `i`. */
+export function imageScopeSql(scope: ImageScope): SQL {
+  switch (scope.kind) {
+    case "image":
+      return sql`i.id = ${scope.imageId}::uuid`;
+    case "team":
+      return sql`i.team_id = ${scope.teamId}::text`;
+    case "fleet":
+      return sql`TRUE`;
+  }
+}

@@ -1,0 +1,103 @@
+import { sql } from "drizzle-orm";
+import { z } from "zod";
+import type { Severity } from "../../core/scan/normalized-report.js";
+import { slaClock } from "../../core/sla/sla-clock.js";
+import type { Db } from "../../db/client.js";
+import { acceptedIdsSql, isSuppressedSql } from "./accepted-ids-sql.js";
+import { epochMs, msDate } from "./epoch-ms.js";
+import type { PostureQuery } from "./image-posture-rows.js";
+import { imageScopeSql } from "./image-scope.js";
+import { SLA_DUE_SOON, slaCutoffSql, slaStateSql } from "./sla-state-sql.js";
+import { slaThresholds } from "./sla-thresholds.js";
+
+/** An open finding past or close to its SLA due date. */
+export type UrgentFinding = {
+  image: { imageId: string; name: string; repository: string };
+  vulnerabilityId: string;
+  title: string | null;
+  packageName: string;
+  severity: Severity;
+  knownExploited: boolean;
+  /** A fixed version exists. */
+  fixable: boolean;
+  fixedVersions: string[];
+  firstSeenAt: Date;
+  dueAt: Date;
+  state: "breached" | "due_soon";
+  /** As `slaClock` counts them: negative once overdue (-2 = at least two days late). */
+  daysLeft: number;
+};
+
+const severity = z.enum(["critical", "high", "medium", "low", "negligible", "unknown"]);
+const rowSchema = z.object({
+  image_id: z.string(),
+  config_id: z.string().nullable(),
+  repository: z.string(),
+  vulnerability_id: z.string(),
+  title: z.string().nullable(),
+  package_name: z.string(),
+  severity,
+  known_exploited: z.boolean(),
+  fix_state: z.string(),
+  fixed_versions: z.array(z.string()),
+  first_seen_at: msDate,
+});
+
+/**
+ * Breached and due-soon open findings in scope, most overdue first (then the soonest due), ties
+ * by severity, vulnerability id, package and image. States and due dates come from `slaClock`.
+ */
+export async function urgentFindings(
+  db: Db,
+  query: PostureQuery & { limit: number },
+): Promise<UrgentFinding[]> {
+  const { scope, now, sla, limit } = query;
+  const thresholds = slaThresholds(sla, now);
+  const firstSeen = sql`coalesce(l.first_seen_at, i.latest_scan_at)`;
+  const result = await db.execute(sql`
+    WITH accepted_ids AS (${acceptedIdsSql(scope, now)})
+    SELECT i.id AS image_id, i.config_id, i.repository, f.vulnerability_id, f.title, f.package_name,
+      f.severity, f.known_exploited, f.fix_state, f.fixed_versions, ${epochMs(firstSeen)} AS first_seen_at
+    FROM images i
+    LEFT JOIN accepted_ids a ON a.image_id = i.id
+    JOIN findings f ON f.scan_id = i.latest_scan_id
+    LEFT JOIN finding_lifecycle l
+      ON l.image_id = i.id AND l.vulnerability_id = f.vulnerability_id AND l.package_name = f.package_name
+    WHERE ${imageScopeSql(scope)} AND NOT ${isSuppressedSql(sql`a.ids`)}
+      AND ${slaStateSql(thresholds, firstSeen)} >= ${SLA_DUE_SOON}
+    -- first seen minus its breach cutoff is (due - now - 1 ms): ascending is soonest due first.
+    ORDER BY ${firstSeen} - ${slaCutoffSql(thresholds, "breachedBefore")},
+      array_position(ARRAY['critical','high','medium','low','negligible','unknown'], f.severity),
+      f.vulnerability_id COLLATE "C", f.package_name COLLATE "C", i.id
+    LIMIT ${limit}::int`);
+  return result.rows.map((raw) => {
+    const r = rowSchema.parse(raw);
+    const clock = slaClock(
+      { severity: r.severity, firstSeenAt: r.first_seen_at, knownExploited: r.known_exploited },
+      sla,
+      now,
+    );
+    if (
+      clock.dueAt === null ||
+      clock.daysLeft === null ||
+      clock.state === "within" ||
+      clock.state === "none"
+    ) {
+      throw new Error(`SLA state of ${r.vulnerability_id} in ${r.repository} disagrees with slaClock`);
+    }
+    return {
+      image: { imageId: r.image_id, name: r.config_id ?? r.repository, repository: r.repository },
+      vulnerabilityId: r.vulnerability_id,
+      title: r.title,
+      packageName: r.package_name,
+      severity: r.severity,
+      knownExploited: r.known_exploited,
+      fixable: r.fix_state === "fixed",
+      fixedVersions: r.fixed_versions,
+      firstSeenAt: r.first_seen_at,
+      dueAt: clock.dueAt,
+      state: clock.state,
+      daysLeft: clock.daysLeft,
+    };
+  });
+}
