@@ -16,6 +16,8 @@ import { imagePostureRowsSql } from "../src/services/posture/image-posture-rows.
 import { meanTimeToRemediate } from "../src/services/posture/mean-time-to-remediate.js";
 import { teamPosture } from "../src/services/posture/team-posture.js";
 import { topImagesByRisk } from "../src/services/posture/top-images-by-risk.js";
+import { unownedPosture } from "../src/services/posture/unowned-posture.js";
+import { urgentFindings } from "../src/services/posture/urgent-findings.js";
 import { FLEET, seedFleet } from "./posture-seed.js";
 
 const ADMIN_URL = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -290,6 +292,21 @@ async function measure(database: Database, s: Sample): Promise<Result[]> {
     mttrTeam.push(await timed(() => meanTimeToRemediate(db, { teamId, ...week })));
   const mttrFleet = await timed(() => meanTimeToRemediate(db, week));
   const topFleet = await timed(() => topImagesByRisk(db, { now: NOW, sla: SLA, limit: 10 }));
+  const unowned = await timed(() => unownedPosture(db, { now: NOW, sla: SLA }));
+
+  // What building the digests team by team reads instead of one fleet pass: per team its
+  // posture, then its urgent findings and mean time to remediate together.
+  log("the 200 digests' queries team by team (teamPosture, then urgentFindings + meanTimeToRemediate)");
+  const allTeams = await database.pool.query<{ id: string }>("SELECT id FROM teams ORDER BY id");
+  const perTeam = await timed(async () => {
+    for (const { id: teamId } of allTeams.rows) {
+      await teamPosture(db, { teamId, now: NOW, sla: SLA });
+      await Promise.all([
+        urgentFindings(db, { scope: { kind: "team", teamId }, now: NOW, sla: SLA, limit: 200 }),
+        meanTimeToRemediate(db, { teamId, ...week }),
+      ]);
+    }
+  });
 
   log(
     `  imagePosture runs (ms): p50 ${percentile(imageTimes, 50).toFixed(1)}, max ${Math.max(...imageTimes).toFixed(1)}`,
@@ -359,6 +376,13 @@ async function measure(database: Database, s: Sample): Promise<Result[]> {
     },
     { label: "mean time to remediate, whole fleet, 7 days", ours: mttrFleet, baseline: null, bar: null },
     { label: "top 10 images by risk, whole fleet", ours: topFleet, baseline: null, bar: null },
+    { label: "unowned images (unownedPosture)", ours: unowned, baseline: null, bar: null },
+    {
+      label: "200 digests' queries team by team, sequential",
+      ours: perTeam,
+      baseline: null,
+      bar: null,
+    },
   ];
 }
 

@@ -35,7 +35,7 @@ export async function postDigestChart(
   if (!parent) throw new NotYet(`digest ${payload.threadKey} not posted yet`, 1_000);
   const runs = await deps.db.execute(sql`
     SELECT period_key, open FROM digest_runs
-    WHERE subscription_id = ${payload.subscriptionId}::uuid AND team_id = ${payload.teamId} AND period_key NOT LIKE 'now:%'
+    WHERE subscription_id = ${payload.subscriptionId}::uuid AND team_id = ${payload.teamId}
     ORDER BY period_key DESC LIMIT ${TREND_PERIODS}`);
   const points = runs.rows
     .map((r) => runRow.parse(r))

@@ -8,7 +8,7 @@ import { insertIntent } from "../db/outbox-repository.js";
 import { renderDigest } from "../render/render-digest.js";
 import { buildTeamDigest } from "./build-team-digest.js";
 import { findSubscription } from "./digest-subscriptions.js";
-import { fleetPosture } from "./posture/fleet-posture.js";
+import { unownedPosture } from "./posture/unowned-posture.js";
 
 /**
  * Posts one subscription's digests for the current period: per team, a row in digest_runs (unique
@@ -25,16 +25,13 @@ export async function postDigest(
     afterCommit: (outboxIds: number[]) => Promise<void>;
   },
   subscriptionId: string,
-  opts: { force?: boolean } = {},
 ): Promise<{ posted: string[] }> {
   const sub = await findSubscription(deps.db, subscriptionId);
   if (!sub) return { posted: [] };
   const now = deps.now();
   const period = digestPeriod(sub.cron, sub.timezone, now);
-  // An on-demand digest (/patch digest) is its own period, so it never blocks the scheduled one.
-  const periodKey = opts.force ? `now:${now.toISOString()}` : period.key;
-  const fleet = await fleetPosture(deps.db, { now, sla: deps.sla });
-  const unowned = fleet.unowned.map((u) => ({
+  const periodKey = period.key;
+  const unowned = (await unownedPosture(deps.db, { now, sla: deps.sla })).map((u) => ({
     repository: u.repository,
     open: u.counts.open,
     lastScanAt: u.lastScanAt,

@@ -4,6 +4,7 @@ import { type SQL, sql } from "drizzle-orm";
 export type ImageScope =
   | { kind: "image"; imageId: string }
   | { kind: "team"; teamId: string }
+  | { kind: "unowned" }
   | { kind: "fleet" };
 
 /** The scope as a condition on the `images` row aliased `i`. */
@@ -13,6 +14,8 @@ export function imageScopeSql(scope: ImageScope): SQL {
       return sql`i.id = ${scope.imageId}::uuid`;
     case "team":
       return sql`i.team_id = ${scope.teamId}::text`;
+    case "unowned":
+      return sql`i.team_id IS NULL`;
     case "fleet":
       return sql`TRUE`;
   }

@@ -4,6 +4,7 @@ import { createDatabase, type Database } from "../../../src/db/client.js";
 import { fleetPosture } from "../../../src/services/posture/fleet-posture.js";
 import { teamPosture } from "../../../src/services/posture/team-posture.js";
 import { topImagesByRisk } from "../../../src/services/posture/top-images-by-risk.js";
+import { unownedPosture } from "../../../src/services/posture/unowned-posture.js";
 import { urgentFindings } from "../../../src/services/posture/urgent-findings.js";
 import { createTestDatabase, type TestDatabase } from "../../support/databases.js";
 import { ago, NOW, type Scenario, seedScenario } from "./posture-scenario.js";
@@ -114,6 +115,7 @@ describe("fleetPosture (all digests at once)", () => {
       })),
     ).toEqual([{ repository: "docker.io/stray/tool", critical: 1, dueSoon: 1 }]);
     expect(fleet.unowned[0]?.lastScanAt).toEqual(ago(3 * 24 * 60 * 60 * 1000));
+    expect(await unownedPosture(app.db, { now: NOW, sla })).toEqual(fleet.unowned);
   });
 });
 
