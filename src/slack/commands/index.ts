@@ -2,6 +2,7 @@ import type { PatchpilotConfig } from "../../config/file-schema.js";
 import type { SlaPolicy } from "../../core/sla/sla-policy.js";
 import type { Db } from "../../db/client.js";
 import { helpCommand } from "./help.js";
+import { historyCommand } from "./history.js";
 import { statusCommand } from "./status.js";
 import type { Subcommand } from "./subcommand.js";
 import { subscribeCommand } from "./subscribe.js";
@@ -45,5 +46,6 @@ export function buildSubcommands(deps: SubcommandDeps): ReadonlyMap<string, Subc
     }),
   );
   add(unsubscribeCommand({ db: deps.db, now: deps.now, onChange: deps.onSubscriptionsChanged }));
+  add(historyCommand({ db: deps.db, teamIds: deps.config.teams.map((t) => t.id), now: deps.now }));
   return all;
 }
