@@ -3,6 +3,9 @@ import pg from "pg";
 import * as schema from "./schema/index.js";
 
 export type Db = NodePgDatabase<typeof schema>;
+
+/** Enough for every job a worker runs at once (two connections each) plus HTTP requests. */
+export const DB_POOL_SIZE = 30;
 export type Database = { pool: pg.Pool; db: Db; close(): Promise<void> };
 
 /** The role the application acts as; it may not UPDATE, DELETE or TRUNCATE the audit trail. */
@@ -11,7 +14,7 @@ export const APP_ROLE = "patchpilot_app";
 export function createDatabase(url: string, opts: { max?: number; appRole?: boolean } = {}): Database {
   const pool = new pg.Pool({
     connectionString: url,
-    max: opts.max ?? 10,
+    max: opts.max ?? DB_POOL_SIZE,
     // A click must be answered within 2.5 s even when Postgres stalls (QUALITY.md scenario 8).
     connectionTimeoutMillis: 2_000,
     idleTimeoutMillis: 30_000,

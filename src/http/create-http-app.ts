@@ -73,7 +73,10 @@ export function createHttpApp(deps: {
       }),
     );
     const failing = results.filter((r) => !r.ok);
-    const checks = Object.fromEntries(results.map((r) => [r.name, r.ok ? "ok" : r.error]));
+    // Names only: error text (hosts, drivers) is for the log, not for whoever can reach the port.
+    for (const f of failing)
+      deps.logger.warn({ check: f.name, err: "error" in f ? f.error : undefined }, "readiness check failed");
+    const checks = Object.fromEntries(results.map((r) => [r.name, r.ok ? "ok" : "failing"]));
     if (failing.length === 0) {
       res.json({ status: "ready", checks });
     } else {

@@ -64,7 +64,7 @@ export function createVexRoutes(deps: VexRoutesDeps): Router {
     res.status(200).json(doc);
   });
 
-  router.use(vexErrors(deps.maxBodyBytes));
+  router.use("/api/v1/vex", vexErrors(deps.maxBodyBytes));
   return router;
 }
 

@@ -19,8 +19,11 @@ export type JobName = keyof typeof jobCatalogue;
 export type JobPayload<N extends JobName> = z.infer<(typeof jobCatalogue)[N]["payload"]>;
 export type QueueName = (typeof jobCatalogue)[JobName]["queue"];
 
-/** Jobs run at once per worker process: effects wait on Slack and GitHub, not on our CPU. */
-export const QUEUE_CONCURRENCY: Record<QueueName, number> = { maintenance: 2, effects: 64, digests: 4 };
+/**
+ * Jobs run at once per worker process. An effect holds its outbox row's transaction and may use a
+ * second connection while it runs, so the total stays well under the pool (DB_POOL_SIZE).
+ */
+export const QUEUE_CONCURRENCY: Record<QueueName, number> = { maintenance: 2, effects: 8, digests: 2 };
 
 export const QUEUE_NAMES: readonly QueueName[] = [
   ...new Set(Object.values(jobCatalogue).map((j) => j.queue)),

@@ -16,6 +16,11 @@ export type JobQueues = {
     payload: JobPayload<N>,
     opts?: Pick<JobsOptions, "jobId" | "delay">,
   ): Promise<void>;
+  /**
+   * Like enqueue with a job id, but a finished (failed or completed) job of that id is removed
+   * first: BullMQ ignores an add whose id still exists, which would leave the work undone.
+   */
+  requeue<N extends JobName>(name: N, payload: JobPayload<N>, jobId: string): Promise<void>;
   registerRecurring(): Promise<void>;
   /** Makes the digest schedulers exactly these (cron + IANA zone each), removing any others. */
   syncDigestSchedules(subs: ReadonlyArray<{ id: string; cron: string; timezone: string }>): Promise<void>;
@@ -47,6 +52,16 @@ export function createJobQueues(opts: { connection: Redis; prefix: string }): Jo
     async enqueue(name, payload, jobOpts = {}) {
       const data = jobCatalogue[name].payload.parse(payload);
       await queueFor(name).add(name, data, { ...DEFAULT_JOB_OPTIONS, ...jobOpts });
+    },
+    async requeue(name, payload, jobId) {
+      const queue = queueFor(name);
+      const existing = await queue.getJob(jobId);
+      if (existing) {
+        const state = await existing.getState();
+        if (state !== "failed" && state !== "completed") return;
+        await existing.remove();
+      }
+      await this.enqueue(name, payload, { jobId });
     },
     async registerRecurring() {
       for (const r of RECURRING_JOBS) {

@@ -11,7 +11,8 @@ export function renderAcceptanceExpired(n: ExpiredAcceptanceNotice): SlackMessag
     n.acceptedBy.startsWith("U") || n.acceptedBy.startsWith("W")
       ? `<@${n.acceptedBy}>`
       : escapeMrkdwn(n.acceptedByName ?? n.acceptedBy);
-  const text = `⏰ Risk acceptance expired: ${n.vulnerabilityId} in ${n.image ?? `every image of team ${n.teamId}`} counts as open again`;
+  // The fallback is mrkdwn too: user-supplied ids must not become mentions or links there either.
+  const text = `⏰ Risk acceptance expired: ${escapeMrkdwn(n.vulnerabilityId)} in ${n.image ? escapeMrkdwn(n.image) : `every image of team ${escapeMrkdwn(n.teamId)}`} counts as open again`;
   return {
     text,
     blocks: [

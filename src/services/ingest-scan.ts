@@ -82,6 +82,15 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
 
   const outcome = await deps.db.transaction(async (tx) => {
     await lockImage(tx, image.id);
+    // The owner may have been set (config sync) since the check above: check again under the lock.
+    const owner = (await findImageByRepository(tx, repository))?.teamId ?? null;
+    if (owner !== null && input.uploaderTeam !== null && owner !== input.uploaderTeam) {
+      throw userError(
+        "forbidden_image",
+        `${repository} is owned by team ${owner}; this token belongs to team ${input.uploaderTeam}.`,
+        403,
+      );
+    }
     const same = await findScanByContent(tx, image.id, digest, contentHash);
     if (same) return { scan: same, created: false, outboxIds: [] as number[] };
 

@@ -1,11 +1,12 @@
 import type { WebClient } from "@slack/web-api";
+import { UnrecoverableError } from "bullmq";
 import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { ChannelGate } from "../adapters/channel-gate.js";
 import { NotYet } from "../adapters/slack-errors.js";
 import { isoWeek } from "../core/digest/digest-period.js";
 import type { Db } from "../db/client.js";
-import { slackMessages } from "../db/schema/index.js";
+import { outbox, slackMessages } from "../db/schema/index.js";
 import { renderTrendChartPng, TREND_PERIODS } from "../render/render-trend-chart.js";
 import { paced } from "./upsert-slack-message.js";
 
@@ -32,7 +33,17 @@ export async function postDigestChart(
   const parent = (
     await deps.db.select().from(slackMessages).where(eq(slackMessages.key, payload.threadKey))
   )[0];
-  if (!parent) throw new NotYet(`digest ${payload.threadKey} not posted yet`, 1_000);
+  if (!parent) {
+    const main = (
+      await deps.db
+        .select({ status: outbox.status })
+        .from(outbox)
+        .where(eq(outbox.dedupeKey, payload.threadKey))
+    )[0];
+    if (main?.status === "failed")
+      throw new UnrecoverableError(`digest ${payload.threadKey} could not be posted`);
+    throw new NotYet(`digest ${payload.threadKey} not posted yet`, 1_000);
+  }
   const runs = await deps.db.execute(sql`
     SELECT period_key, open FROM digest_runs
     WHERE subscription_id = ${payload.subscriptionId}::uuid AND team_id = ${payload.teamId}

@@ -1,11 +1,12 @@
 import type { Block, KnownBlock } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
+import { UnrecoverableError } from "bullmq";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { ChannelGate } from "../adapters/channel-gate.js";
 import { classifySlackError, NotYet } from "../adapters/slack-errors.js";
 import type { Db } from "../db/client.js";
-import { slackMessages } from "../db/schema/index.js";
+import { outbox, slackMessages } from "../db/schema/index.js";
 import { assertWithinBlockKitLimits } from "../render/block-kit-limits.js";
 
 export const slackPostPayload = z.object({
@@ -68,8 +69,16 @@ export async function upsertSlackMessage(
   let threadTs: string | undefined;
   if (post.threadKey) {
     threadTs = (await db.select().from(slackMessages).where(eq(slackMessages.key, post.threadKey)))[0]?.ts;
-    // A reply must never land outside its thread: wait for the parent to be posted.
-    if (threadTs === undefined) throw new NotYet(`thread parent ${post.threadKey} not posted yet`, 1_000);
+    // A reply must never land outside its thread: wait for the parent to be posted, unless
+    // the parent has failed for good, in which case waiting would never end.
+    if (threadTs === undefined) {
+      const parent = (
+        await db.select({ status: outbox.status }).from(outbox).where(eq(outbox.dedupeKey, post.threadKey))
+      )[0];
+      if (parent?.status === "failed")
+        throw new UnrecoverableError(`the thread's parent message ${post.threadKey} could not be posted`);
+      throw new NotYet(`thread parent ${post.threadKey} not posted yet`, 1_000);
+    }
   }
   const answer = postAnswer.parse(
     await paced(gate, post.channel, () =>

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase, type Database } from "../../src/db/client.js";
@@ -68,5 +69,44 @@ describe("Slack delivery (QUALITY.md scenario 20)", () => {
       }
     }
     expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});
+
+describe("messages that cannot be posted", () => {
+  it("fails a message over Block Kit limits once, and its thread replies with it, instead of retrying forever", async () => {
+    const blocks = Array.from({ length: 51 }, () => ({ type: "divider" }));
+    await recordEffect(
+      { db: app.db, queues },
+      {
+        kind: "slack.post",
+        dedupeKey: "broken:main",
+        payload: { key: "broken:main", channel: "C0SEARCH", text: "too big", blocks },
+      },
+    );
+    await recordEffect(
+      { db: app.db, queues },
+      {
+        kind: "slack.post",
+        dedupeKey: "broken:reply",
+        payload: { key: "broken:reply", channel: "C0SEARCH", text: "reply", threadKey: "broken:main" },
+      },
+    );
+    const status = async () =>
+      (
+        await t.owner.db.execute(
+          sql`SELECT dedupe_key, status, attempts FROM outbox WHERE dedupe_key LIKE 'broken:%' ORDER BY dedupe_key`,
+        )
+      ).rows;
+    await waitFor(
+      async () => (await status()).every((r) => r.status === "failed"),
+      20_000,
+      "both intents to fail",
+    );
+    const rows = await status();
+    expect(rows.map((r) => [r.dedupe_key, r.status, Number(r.attempts)])).toEqual([
+      ["broken:main", "failed", 1],
+      ["broken:reply", "failed", 1],
+    ]);
+    expect(t.slack.messages("C0SEARCH").map((m) => m.text)).not.toContain("reply");
   });
 });

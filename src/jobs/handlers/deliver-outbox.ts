@@ -7,6 +7,7 @@ import {
   readIntent,
   recordIntentFailure,
 } from "../../db/outbox-repository.js";
+import { BlockKitLimitError } from "../../render/block-kit-limits.js";
 import type { JobHandler } from "../job-catalogue.js";
 
 /**
@@ -37,6 +38,11 @@ export function deliverOutbox(deps: {
       await performIntent(deps.db, outboxId, effect);
     } catch (e) {
       if (e instanceof NotYet) return ctx.deferUntil(deps.now() + e.retryInMs);
+      // Our own refusals (a message over Block Kit limits, an orphaned reply) will not get better.
+      if (e instanceof UnrecoverableError || e instanceof BlockKitLimitError) {
+        await recordIntentFailure(deps.db, outboxId, errorText(e), true);
+        throw e instanceof UnrecoverableError ? e : new UnrecoverableError(errorText(e));
+      }
       const failure = classifySlackError(e);
       const final = failure.kind === "permanent" || ctx.attemptsMade + 1 >= ctx.maxAttempts;
       await recordIntentFailure(

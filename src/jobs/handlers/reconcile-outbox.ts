@@ -18,7 +18,7 @@ export function reconcileOutbox(deps: {
   return async () => {
     const ids = await listPendingIntents(deps.db, deps.now(), BATCH);
     for (const outboxId of ids) {
-      await deps.queues.enqueue("deliver-outbox", { outboxId }, { jobId: deliverJobId(outboxId) });
+      await deps.queues.requeue("deliver-outbox", { outboxId }, deliverJobId(outboxId));
     }
   };
 }
