@@ -25,6 +25,7 @@ const head = z.object({
   repository: z.string(),
   config_id: z.string().nullable(),
   team_id: z.string().nullable(),
+  team_name: z.string().nullable(),
   channel: z.string().nullable(),
   digest: z.string(),
   received_at: z.coerce.date(),
@@ -42,7 +43,7 @@ export async function notifyNewFindings(
   scanId: string,
 ): Promise<{ posted: boolean }> {
   const h = await deps.db.execute(sql`
-    SELECT i.repository, i.config_id, i.team_id, t.channel, s.digest, s.received_at,
+    SELECT i.repository, i.config_id, i.team_id, t.name AS team_name, t.channel, s.digest, s.received_at,
       s.scanner_name || coalesce(' ' || s.scanner_version, '') AS scanner
     FROM scans s JOIN images i ON i.id = s.image_id LEFT JOIN teams t ON t.id = i.team_id
     WHERE s.id = ${scanId}`);
@@ -83,7 +84,7 @@ export async function notifyNewFindings(
   if (findings.length === 0) return { posted: false };
   const message = renderNewFindingsAlert({
     image: { name: scan.config_id ?? scan.repository, repository: scan.repository, digest: scan.digest },
-    team: scan.team_id,
+    team: scan.team_name ?? scan.team_id,
     scannedAt: scan.received_at,
     scanner: scan.scanner,
     findings,

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /**
  * Scan reports in the real Trivy (SchemaVersion 2) and Grype JSON shapes, written by us for
  * scenario tests and benchmarks. Field names and nesting follow what those scanners emit.
@@ -105,8 +107,9 @@ export function grypeReport(opts: {
   };
 }
 
+/** A stable digest per number that looks like a real one (distinct from its first characters). */
 export function digestOf(n: number): string {
-  return `sha256:${n.toString(16).padStart(64, "0")}`;
+  return `sha256:${createHash("sha256").update(`patchpilot-test-image-${n}`).digest("hex")}`;
 }
 
 /** n vulnerabilities with a realistic severity mix, numbered from `start`. */
