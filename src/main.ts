@@ -21,6 +21,7 @@ import { buildJobHandlers } from "./jobs/build-job-handlers.js";
 import { createJobQueues, createRedis } from "./jobs/job-queues.js";
 import { startWorkers, type Workers } from "./jobs/start-workers.js";
 import { listSubscriptions, syncConfigSubscriptions } from "./services/digest-subscriptions.js";
+import { createHomeView } from "./services/home-view.js";
 import { queueIntents } from "./services/record-effect.js";
 import { syncConfig } from "./services/sync-config.js";
 import { createTeamsOfUser } from "./services/teams-of-user.js";
@@ -120,6 +121,9 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
     http.use(createAuditRoutes({ db: database.db, now }));
     http.use(createVexRoutes({ db: database.db, config, now, maxBodyBytes: config.scans.maxUploadBytes }));
     http.use(apiErrorHandler(logger, () => config.scans.maxUploadBytes));
+    // One instance, so the slash commands and the Home tab share its cache of group members.
+    const teamsOfUser = createTeamsOfUser({ config, slack: slackWeb, now: () => now().getTime() });
+    const sla = slaPolicyFromConfig(config.sla);
     slackApp = createSlackApp({
       botToken: env.SLACK_BOT_TOKEN,
       signingSecret: env.SLACK_SIGNING_SECRET,
@@ -129,12 +133,13 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
       subcommands: buildSubcommands({
         db: database.db,
         config,
-        sla: slaPolicyFromConfig(config.sla),
-        teamsOfUser: createTeamsOfUser({ config, slack: slackWeb, now: () => now().getTime() }),
+        sla,
+        teamsOfUser,
         now,
         onSubscriptionsChanged: syncSchedules,
       }),
       http,
+      homeView: createHomeView({ db: database.db, sla, teamsOfUser, now }),
     });
     await slackApp.start();
   }

@@ -4,13 +4,14 @@ import type { AcceptedRisk } from "../core/digest/accepted-risk.js";
 import type { DigestPeriod } from "../core/digest/digest-period.js";
 import { expiringAcceptances } from "../core/digest/expiring-acceptances.js";
 import { type SeverityCounts, severityCounts } from "../core/digest/severity-counts.js";
+import type { SlaBreach } from "../core/digest/sla-breach.js";
 import type { TeamDigest } from "../core/digest/team-digest.js";
 import type { UnownedImage } from "../core/digest/unowned-image.js";
 import type { SlaPolicy } from "../core/sla/sla-policy.js";
 import type { Db } from "../db/client.js";
 import { meanTimeToRemediate } from "./posture/mean-time-to-remediate.js";
 import { teamPosture } from "./posture/team-posture.js";
-import { urgentFindings } from "./posture/urgent-findings.js";
+import { type UrgentFinding, urgentFindings } from "./posture/urgent-findings.js";
 import { toTeamStatus } from "./status-views.js";
 
 const WEEK_MS = 7 * 24 * 3600_000;
@@ -70,19 +71,7 @@ export async function buildTeamDigest(
     previousOpen: prev ? severityCounts(prev.open) : null,
     newSinceLast,
     rolloutsAwaitingApproval: [],
-    slaBreaches: urgent
-      .filter((u) => u.state === "breached")
-      .map((u) => ({
-        vulnerabilityId: u.vulnerabilityId,
-        title: u.title,
-        packageName: u.packageName,
-        severity: u.severity,
-        knownExploited: u.knownExploited,
-        fixable: u.fixable,
-        image: u.image,
-        dueAt: u.dueAt,
-        daysPastDue: Math.max(0, Math.floor((q.now.getTime() - u.dueAt.getTime()) / 86_400_000)),
-      })),
+    slaBreaches: toSlaBreaches(urgent, q.now),
     baseImagesMoved: [],
     // Patches as rollouts arrive with the rollout feature; until then, fixes seen in scans.
     shipped: { count: 0, fixed, meanTimeToRemediateCriticalMs: mttr.meanMs.critical },
@@ -90,6 +79,23 @@ export async function buildTeamDigest(
     unownedImages: q.unowned,
     chartAttached: q.chartAttached,
   };
+}
+
+/** The breached ones of `urgentFindings`, as the digest and App Home list them. */
+export function toSlaBreaches(urgent: readonly UrgentFinding[], now: Date): SlaBreach[] {
+  return urgent
+    .filter((u) => u.state === "breached")
+    .map((u) => ({
+      vulnerabilityId: u.vulnerabilityId,
+      title: u.title,
+      packageName: u.packageName,
+      severity: u.severity,
+      knownExploited: u.knownExploited,
+      fixable: u.fixable,
+      image: u.image,
+      dueAt: u.dueAt,
+      daysPastDue: Math.max(0, Math.floor((now.getTime() - u.dueAt.getTime()) / 86_400_000)),
+    }));
 }
 
 const acceptanceRow = z.object({

@@ -1,10 +1,12 @@
 import { App, type Logger as BoltLogger, ExpressReceiver, LogLevel } from "@slack/bolt";
 import type { Express, NextFunction, Request, Response } from "express";
 import type { Logger } from "../adapters/logger.js";
+import type { HomeViewModel } from "../core/digest/home-view-model.js";
 import { PatchpilotError } from "../core/errors.js";
 import type { SlackMessage } from "../render/slack-message.js";
 import { registerUnavailableActions } from "./actions/unavailable-actions.js";
 import type { Subcommand } from "./commands/subcommand.js";
+import { registerAppHomeOpened } from "./events/app-home-opened.js";
 import { routeCommand } from "./route-command.js";
 
 export type SlackAppOptions = {
@@ -17,6 +19,8 @@ export type SlackAppOptions = {
   subcommands: ReadonlyMap<string, Subcommand>;
   /** The HTTP app to mount POST /slack/events on (HTTP mode only). */
   http: Express;
+  /** Builds a user's App Home; the Home tab is published on app_home_opened when given. */
+  homeView?: (userId: string) => Promise<HomeViewModel>;
 };
 
 export type SlackApp = {
@@ -147,6 +151,7 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
   });
 
   registerUnavailableActions(bolt);
+  if (opts.homeView) registerAppHomeOpened(bolt, { build: opts.homeView, logger: opts.logger });
 
   bolt.error(async (error) => {
     opts.logger.error({ err: error }, "unhandled Slack listener error");

@@ -1,0 +1,48 @@
+import type { HomeViewModel } from "../core/digest/home-view-model.js";
+import type { SlaPolicy } from "../core/sla/sla-policy.js";
+import type { Db } from "../db/client.js";
+import { toSlaBreaches } from "./build-team-digest.js";
+import { urgentFindings } from "./posture/urgent-findings.js";
+import { teamStatusView } from "./status-views.js";
+
+/** Enough for the Home tab to list its ten and count the rest truthfully for any real team. */
+const URGENT_PER_TEAM = 200;
+
+/**
+ * Builds a Slack user's App Home: the teams the config and Slack say they belong to (there is no
+ * channel on the Home tab, so only approver lists and groups count), each team's posture and
+ * its findings past SLA.
+ */
+export function createHomeView(deps: {
+  db: Db;
+  sla: SlaPolicy;
+  teamsOfUser: (userId: string, channelId: string) => Promise<string[]>;
+  now: () => Date;
+}) {
+  return async (userId: string): Promise<HomeViewModel> => {
+    const now = deps.now();
+    const teamIds = await deps.teamsOfUser(userId, "");
+    const perTeam = await Promise.all(
+      teamIds.map(async (teamId) => {
+        const [status, urgent] = await Promise.all([
+          teamStatusView(deps.db, { teamId, now, sla: deps.sla }),
+          urgentFindings(deps.db, {
+            scope: { kind: "team", teamId },
+            now,
+            sla: deps.sla,
+            limit: URGENT_PER_TEAM,
+          }),
+        ]);
+        return { status, breaches: toSlaBreaches(urgent, now) };
+      }),
+    );
+    return {
+      viewerId: userId,
+      generatedAt: now,
+      teams: perTeam.flatMap((t) => (t.status ? [t.status] : [])),
+      // Rollouts are not built yet, so nothing can be waiting for anyone's approval.
+      approvalsWaiting: [],
+      slaBreaches: perTeam.flatMap((t) => (t.status ? t.breaches : [])),
+    };
+  };
+}
