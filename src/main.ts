@@ -22,6 +22,7 @@ import { createJobQueues, createRedis } from "./jobs/job-queues.js";
 import { startWorkers, type Workers } from "./jobs/start-workers.js";
 import { listSubscriptions, syncConfigSubscriptions } from "./services/digest-subscriptions.js";
 import { createHomeView } from "./services/home-view.js";
+import { postDigestNow } from "./services/post-digest.js";
 import { queueIntents } from "./services/record-effect.js";
 import { syncConfig } from "./services/sync-config.js";
 import { createTeamsOfUser } from "./services/teams-of-user.js";
@@ -137,6 +138,17 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
         teamsOfUser,
         now,
         onSubscriptionsChanged: syncSchedules,
+        postDigestNow: (q) =>
+          postDigestNow(
+            {
+              db: database.db,
+              sla,
+              charts: false,
+              now,
+              afterCommit: (ids) => queueIntents({ queues, onQueueError: queueErrorLogger }, ids),
+            },
+            q,
+          ),
       }),
       http,
       homeView: createHomeView({ db: database.db, sla, teamsOfUser, now }),

@@ -25,7 +25,8 @@ export async function buildTeamDigest(
   db: Db,
   q: {
     teamId: string;
-    subscriptionId: string;
+    /** null for an on-demand digest: "since last digest" is then the team's last one anywhere. */
+    subscriptionId: string | null;
     period: DigestPeriod;
     now: Date;
     sla: SlaPolicy;
@@ -38,7 +39,8 @@ export async function buildTeamDigest(
   const prevRow = (
     await db.execute(sql`
       SELECT open, extract(epoch FROM created_at) * 1000 AS at_ms FROM digest_runs
-      WHERE subscription_id = ${q.subscriptionId}::uuid AND team_id = ${q.teamId} AND period_key <> ${q.period.key}
+      WHERE team_id = ${q.teamId} AND period_key <> ${q.period.key}
+        AND (${q.subscriptionId}::uuid IS NULL OR subscription_id = ${q.subscriptionId}::uuid)
       ORDER BY created_at DESC LIMIT 1`)
   ).rows[0];
   const prev = prevRow

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { digestPeriod } from "../core/digest/digest-period.js";
+import { type DigestPeriod, digestPeriod } from "../core/digest/digest-period.js";
 import { isQuietDigest } from "../core/digest/is-quiet-digest.js";
 import { severityCounts } from "../core/digest/severity-counts.js";
 import type { SlaPolicy } from "../core/sla/sla-policy.js";
@@ -10,6 +10,14 @@ import { buildTeamDigest } from "./build-team-digest.js";
 import { findSubscription } from "./digest-subscriptions.js";
 import { unownedPosture } from "./posture/unowned-posture.js";
 
+export type PostDigestDeps = {
+  db: Db;
+  sla: SlaPolicy;
+  charts: boolean;
+  now: () => Date;
+  afterCommit: (outboxIds: number[]) => Promise<void>;
+};
+
 /**
  * Posts one subscription's digests for the current period: per team, a row in digest_runs (unique
  * per subscription, period and team) and the outbox intents for the message, its thread replies
@@ -17,31 +25,65 @@ import { unownedPosture } from "./posture/unowned-posture.js";
  * row and posts nothing more, so each period is posted exactly once.
  */
 export async function postDigest(
-  deps: {
-    db: Db;
-    sla: SlaPolicy;
-    charts: boolean;
-    now: () => Date;
-    afterCommit: (outboxIds: number[]) => Promise<void>;
-  },
+  deps: PostDigestDeps,
   subscriptionId: string,
 ): Promise<{ posted: string[] }> {
   const sub = await findSubscription(deps.db, subscriptionId);
   if (!sub) return { posted: [] };
+  const period = digestPeriod(sub.cron, sub.timezone, deps.now());
+  return postTeamDigests(deps, {
+    channel: sub.channel,
+    teams: sub.teams,
+    period,
+    run: { subscriptionId: sub.id, periodKey: period.key },
+    keyPrefix: `digest:${sub.id}:${period.key}`,
+  });
+}
+
+/**
+ * `/patch digest [team]`: the same digest, now, in the asking channel. It is not a period of any
+ * subscription (no digest_runs row, no trend chart), so it never stands in for the scheduled one;
+ * the command's trigger id keys it, so it is posted once.
+ */
+export async function postDigestNow(
+  deps: PostDigestDeps,
+  q: { channel: string; teams: string[]; triggerId: string },
+): Promise<{ posted: string[] }> {
   const now = deps.now();
-  const period = digestPeriod(sub.cron, sub.timezone, now);
-  const periodKey = period.key;
+  return postTeamDigests(
+    { ...deps, charts: false },
+    {
+      channel: q.channel,
+      teams: q.teams,
+      period: digestPeriod("0 0 * * *", "UTC", now),
+      run: null,
+      keyPrefix: `digest-now:${q.channel}:${q.triggerId}`,
+    },
+  );
+}
+
+async function postTeamDigests(
+  deps: PostDigestDeps,
+  target: {
+    channel: string;
+    teams: string[];
+    period: DigestPeriod;
+    run: { subscriptionId: string; periodKey: string } | null;
+    keyPrefix: string;
+  },
+): Promise<{ posted: string[] }> {
+  const now = deps.now();
   const unowned = (await unownedPosture(deps.db, { now, sla: deps.sla })).map((u) => ({
     repository: u.repository,
     open: u.counts.open,
     lastScanAt: u.lastScanAt,
   }));
   const posted: string[] = [];
-  for (const teamId of sub.teams) {
+  for (const teamId of target.teams) {
     const vm = await buildTeamDigest(deps.db, {
       teamId,
-      subscriptionId: sub.id,
-      period,
+      subscriptionId: target.run?.subscriptionId ?? null,
+      period: target.period,
       now,
       sla: deps.sla,
       unowned,
@@ -49,20 +91,22 @@ export async function postDigest(
     });
     if (!vm) continue;
     const rendered = renderDigest(vm);
-    const mainKey = `digest:${sub.id}:${periodKey}:${teamId}`;
+    const mainKey = `${target.keyPrefix}:${teamId}`;
     const ids = await deps.db.transaction(async (tx) => {
-      const run = await tx.execute(sql`
-        INSERT INTO digest_runs (subscription_id, period_key, team_id, open)
-        VALUES (${sub.id}::uuid, ${periodKey}, ${teamId}, ${JSON.stringify(severityCounts(vm.open))}::jsonb)
-        ON CONFLICT (subscription_id, period_key, team_id) DO NOTHING RETURNING id`);
-      if (run.rows.length === 0) return [];
+      if (target.run) {
+        const run = await tx.execute(sql`
+          INSERT INTO digest_runs (subscription_id, period_key, team_id, open)
+          VALUES (${target.run.subscriptionId}::uuid, ${target.run.periodKey}, ${teamId}, ${JSON.stringify(severityCounts(vm.open))}::jsonb)
+          ON CONFLICT (subscription_id, period_key, team_id) DO NOTHING RETURNING id`);
+        if (run.rows.length === 0) return [];
+      }
       const out = [
         await insertIntent(tx, {
           kind: "slack.post",
           dedupeKey: mainKey,
           payload: {
             key: mainKey,
-            channel: sub.channel,
+            channel: target.channel,
             text: rendered.main.text,
             blocks: rendered.main.blocks,
           },
@@ -76,7 +120,7 @@ export async function postDigest(
             dedupeKey: key,
             payload: {
               key,
-              channel: sub.channel,
+              channel: target.channel,
               text: reply.text,
               blocks: reply.blocks,
               threadKey: mainKey,
@@ -84,16 +128,16 @@ export async function postDigest(
           }),
         );
       }
-      if (deps.charts && !isQuietDigest(vm)) {
+      if (deps.charts && target.run && !isQuietDigest(vm)) {
         out.push(
           await insertIntent(tx, {
             kind: "slack.digest-chart",
             dedupeKey: `${mainKey}:chart`,
             payload: {
               key: `${mainKey}:chart`,
-              channel: sub.channel,
+              channel: target.channel,
               threadKey: mainKey,
-              subscriptionId: sub.id,
+              subscriptionId: target.run.subscriptionId,
               teamId,
             },
           }),

@@ -19,6 +19,7 @@ const buildSubcommands = () =>
     teamsOfUser: async () => [],
     now: () => new Date(),
     onSubscriptionsChanged: async () => {},
+    postDigestNow: async () => ({ posted: [] }),
   });
 
 const NOT_COMMANDS = new Set(["index.ts", "subcommand.ts", "README.md"]);

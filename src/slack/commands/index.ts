@@ -1,6 +1,7 @@
 import type { PatchpilotConfig } from "../../config/file-schema.js";
 import type { SlaPolicy } from "../../core/sla/sla-policy.js";
 import type { Db } from "../../db/client.js";
+import { digestCommand } from "./digest.js";
 import { helpCommand } from "./help.js";
 import { historyCommand } from "./history.js";
 import { statusCommand } from "./status.js";
@@ -16,6 +17,12 @@ export type SubcommandDeps = {
   now: () => Date;
   /** Re-registers the digest schedules after a subscription changed. */
   onSubscriptionsChanged: () => Promise<void>;
+  /** Posts the digest of these teams in this channel now (the scheduled digest's code). */
+  postDigestNow: (q: {
+    channel: string;
+    teams: string[];
+    triggerId: string;
+  }) => Promise<{ posted: string[] }>;
 };
 
 /**
@@ -27,6 +34,7 @@ export function buildSubcommands(deps: SubcommandDeps): ReadonlyMap<string, Subc
   const all = new Map<string, Subcommand>();
   const add = (c: Subcommand) => all.set(c.name, c);
   add(helpCommand(() => [...all.values()]));
+  add(digestCommand({ config: deps.config, teamsOfUser: deps.teamsOfUser, postNow: deps.postDigestNow }));
   add(
     statusCommand({
       db: deps.db,

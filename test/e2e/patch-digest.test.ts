@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createToken } from "../../src/services/upload-tokens.js";
+import { digestOf, trivyReport } from "../support/report-builders.js";
+import { postSigned, slashCommand } from "../support/sign-slack.js";
+import { waitFor } from "../support/spawn-cli.js";
+import { startTestApp, TEST_SIGNING_SECRET, type TestApp } from "../support/test-app.js";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+  const token = (await createToken(t.owner.db, { teamId: "search", name: "ci", scopes: ["upload"] })).token;
+  const r = await fetch(`${t.baseUrl}/api/v1/scans`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify(
+      trivyReport({
+        image: "ghcr.io/acme/search-api:3",
+        digest: digestOf(3),
+        vulns: [{ id: "CVE-2026-7001", pkg: "jackson", severity: "HIGH", fixed: "2.15.4" }],
+      }),
+    ),
+  });
+  expect(r.status).toBe(201);
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+async function patch(text: string, channelId: string) {
+  const res = await postSigned(
+    t.baseUrl,
+    "/slack/events",
+    slashCommand({ text, channelId, userId: "U0LEE", userName: "lee" }, TEST_SIGNING_SECRET),
+  );
+  expect(res.status).toBe(200);
+  return res.json as { text?: string; response_type?: string };
+}
+
+describe("/patch digest", () => {
+  it("posts the team's digest in the asking channel now, once per request", async () => {
+    const r = await patch("digest search", "C0RANDOM");
+    expect(r).toMatchObject({
+      response_type: "ephemeral",
+      text: "Posting the digest for search in this channel now.",
+    });
+    await waitFor(() => t.slack.messages("C0RANDOM").length > 0, 20_000, "the digest");
+    const [digest] = t.slack.messages("C0RANDOM");
+    expect(String(digest?.text)).toMatch(/^Patch digest · Search · \d{4}-\d{2}-\d{2}: 0 critical, 1 high/);
+  });
+
+  it("defaults to the channel's team and explains an unknown team", async () => {
+    expect((await patch("digest", "C0SEARCH")).text).toBe(
+      "Posting the digest for search in this channel now.",
+    );
+    const bad = await patch("digest serch", "C0RANDOM");
+    expect(bad.text).toContain("did you mean `search`?");
+    const none = await patch("digest", "C0RANDOM");
+    expect(none.text).toContain("Which team?");
+  });
+});
