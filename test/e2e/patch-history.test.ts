@@ -6,6 +6,7 @@ import { acceptRisk } from "../../src/services/risk/accept-risk.js";
 import { createToken } from "../../src/services/upload-tokens.js";
 import { digestOf, trivyReport } from "../support/report-builders.js";
 import { postSigned, slashCommand } from "../support/sign-slack.js";
+import { replyText, type SlackReply } from "../support/slack-reply.js";
 import { startTestApp, TEST_SIGNING_SECRET, type TestApp } from "../support/test-app.js";
 
 /** More scans than the message lists, so the older ones must be counted instead. */
@@ -54,20 +55,6 @@ afterAll(async () => {
   await t?.close();
 });
 
-type Reply = {
-  text?: string;
-  response_type?: string;
-  blocks?: Array<{ type: string; text?: { text?: string }; elements?: Array<{ text?: unknown }> }>;
-};
-const all = (r: Reply) =>
-  [
-    r.text ?? "",
-    ...(r.blocks ?? []).flatMap((b) => [
-      b.text?.text ?? "",
-      ...(b.elements ?? []).map((e) => JSON.stringify(e.text ?? "")),
-    ]),
-  ].join("\n");
-
 async function patch(text: string) {
   const res = await postSigned(
     t.baseUrl,
@@ -75,7 +62,7 @@ async function patch(text: string) {
     slashCommand({ text, channelId: "C0GENERAL", userId: "U0MARIA", userName: "maria" }, TEST_SIGNING_SECRET),
   );
   expect(res.status).toBe(200);
-  const reply = res.json as Reply;
+  const reply = res.json as SlackReply;
   expect(checkBlockKitLimits({ text: reply.text ?? "", blocks: reply.blocks ?? [] }, "message")).toEqual([]);
   return reply;
 }
@@ -87,7 +74,7 @@ describe("/patch history", () => {
     expect(r.text).toContain(
       `History of payments-api: ${REBUILDS + 1} scans, 0 patches shipped, 1 accepted risk (1 active)`,
     );
-    const text = all(r);
+    const text = replyText(r);
     expect(text).toContain("No rollouts finished yet.");
     expect(text).toContain("trivy · new 🟡 1");
     expect(text).toContain("trivy · no change");
@@ -104,19 +91,19 @@ describe("/patch history", () => {
   it("says a team has no history of its own and points to /patch status for it", async () => {
     const r = await patch("history payments");
     expect(r.response_type).toBe("ephemeral");
-    expect(all(r)).toContain("/patch status payments");
-    expect(all(r)).not.toContain("History of");
+    expect(replyText(r)).toContain("/patch status payments");
+    expect(replyText(r)).not.toContain("History of");
   });
 
   it("suggests the closest image for a typo", async () => {
     const r = await patch("history paymnts-api");
     expect(r.response_type).toBe("ephemeral");
-    expect(all(r)).toContain("payments-api");
-    expect(all(r)).not.toContain("History of");
+    expect(replyText(r)).toContain("payments-api");
+    expect(replyText(r)).not.toContain("History of");
   });
 
   it("asks which image when none is named", async () => {
     const r = await patch("history");
-    expect(all(r)).toContain("/patch history payments-api");
+    expect(replyText(r)).toContain("/patch history payments-api");
   });
 });

@@ -3,6 +3,7 @@ import { checkBlockKitLimits } from "../../src/render/block-kit-limits.js";
 import { createToken } from "../../src/services/upload-tokens.js";
 import { digestOf, trivyReport } from "../support/report-builders.js";
 import { postSigned, slashCommand } from "../support/sign-slack.js";
+import { replyText, type SlackReply } from "../support/slack-reply.js";
 import { startTestApp, TEST_SIGNING_SECRET, type TestApp } from "../support/test-app.js";
 
 let t: TestApp;
@@ -30,20 +31,6 @@ afterAll(async () => {
   await t?.close();
 });
 
-type Reply = {
-  text?: string;
-  response_type?: string;
-  blocks?: Array<{ type: string; text?: { text?: string }; elements?: Array<{ text?: unknown }> }>;
-};
-const all = (r: Reply) =>
-  [
-    r.text ?? "",
-    ...(r.blocks ?? []).flatMap((b) => [
-      b.text?.text ?? "",
-      ...(b.elements ?? []).map((e) => JSON.stringify(e.text ?? "")),
-    ]),
-  ].join("\n");
-
 async function patch(text: string, channelId = "C0GENERAL") {
   const res = await postSigned(
     t.baseUrl,
@@ -51,7 +38,7 @@ async function patch(text: string, channelId = "C0GENERAL") {
     slashCommand({ text, channelId, userId: "U0MARIA", userName: "maria" }, TEST_SIGNING_SECRET),
   );
   expect(res.status).toBe(200);
-  const reply = res.json as Reply;
+  const reply = res.json as SlackReply;
   expect(checkBlockKitLimits({ text: reply.text ?? "", blocks: reply.blocks ?? [] }, "message")).toEqual([]);
   return reply;
 }
@@ -61,20 +48,22 @@ describe("/patch status", () => {
     const r = await patch("status payments-api");
     expect(r.response_type).toBe("ephemeral");
     expect(r.text).toContain("payments-api (team Payments): 1 critical, 1 high, 1 medium");
-    expect(all(r)).toContain("2 fixable");
-    expect(all(r)).toContain("Base image `node:22-bookworm-slim` · not checked against its registry yet");
+    expect(replyText(r)).toContain("2 fixable");
+    expect(replyText(r)).toContain(
+      "Base image `node:22-bookworm-slim` · not checked against its registry yet",
+    );
   });
 
   it("answers a team with its images ranked by risk", async () => {
     const r = await patch("status payments");
-    const text = all(r);
+    const text = replyText(r);
     expect(text.indexOf("payments-api")).toBeGreaterThan(-1);
     expect(text.indexOf("payments-api")).toBeLessThan(text.indexOf("ledger-worker"));
   });
 
   it("answers the caller's teams when asked with no argument in a team channel", async () => {
     const r = await patch("status", "C0PAYMENTS");
-    expect(all(r)).toContain("payments");
+    expect(replyText(r)).toContain("payments");
   });
 
   it("shares in the channel with --share", async () => {
@@ -84,6 +73,6 @@ describe("/patch status", () => {
   it("suggests the closest name for a typo", async () => {
     const r = await patch("status paymnts-api");
     expect(r.response_type).toBe("ephemeral");
-    expect(all(r)).toContain("payments-api");
+    expect(replyText(r)).toContain("payments-api");
   });
 });
