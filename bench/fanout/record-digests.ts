@@ -1,0 +1,56 @@
+import type { Db } from "../../src/db/client.js";
+import { insertIntent } from "../../src/db/outbox-repository.js";
+import type { JobQueues } from "../../src/jobs/job-queues.js";
+import { queueIntents } from "../../src/services/record-effect.js";
+
+/** One message the bench expects in the fake: its text carries the key, so it can be found. */
+export type ExpectedPost = { key: string; channel: string; text: string; threadKey?: string };
+
+/**
+ * A digest's shape per channel: the main message, two thread replies and a second top-level
+ * message (the chart or a follow-up), recorded as `slack.post` intents.
+ */
+export function digestPosts(channel: string, run: string): ExpectedPost[] {
+  const main = `fanout:${run}:${channel}:main`;
+  return [
+    { key: main, channel, text: `digest ${main}` },
+    { key: `${main}:thread:0`, channel, text: `reply ${main}:thread:0`, threadKey: main },
+    { key: `${main}:thread:1`, channel, text: `reply ${main}:thread:1`, threadKey: main },
+    { key: `fanout:${run}:${channel}:follow-up`, channel, text: `follow-up ${run} ${channel}` },
+  ];
+}
+
+/**
+ * As `postDigest` does: every channel's intents in one transaction, queued after commit. The
+ * channels are written concurrently, as the digest jobs of many subscriptions would be.
+ */
+export async function recordDigests(
+  deps: { db: Db; queues: JobQueues },
+  posts: readonly ExpectedPost[],
+): Promise<void> {
+  const byChannel = new Map<string, ExpectedPost[]>();
+  for (const p of posts) byChannel.set(p.channel, [...(byChannel.get(p.channel) ?? []), p]);
+  await Promise.all(
+    [...byChannel.values()].map(async (channelPosts) => {
+      const ids = await deps.db.transaction(async (tx) => {
+        const out: number[] = [];
+        for (const p of channelPosts) {
+          out.push(
+            await insertIntent(tx, {
+              kind: "slack.post",
+              dedupeKey: p.key,
+              payload: {
+                key: p.key,
+                channel: p.channel,
+                text: p.text,
+                ...(p.threadKey !== undefined && { threadKey: p.threadKey }),
+              },
+            }),
+          );
+        }
+        return out;
+      });
+      await queueIntents({ queues: deps.queues }, ids);
+    }),
+  );
+}
