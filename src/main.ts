@@ -136,6 +136,7 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
         config,
         sla,
         teamsOfUser,
+        slack: slackWeb,
         now,
         onSubscriptionsChanged: syncSchedules,
         postDigestNow: (q) =>
@@ -152,6 +153,7 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
       }),
       http,
       homeView: createHomeView({ db: database.db, sla, teamsOfUser, now }),
+      acceptRisk: { db: database.db, config, teamsOfUser, now, logger },
     });
     await slackApp.start();
   }

@@ -8,6 +8,7 @@ import { registerUnavailableActions } from "./actions/unavailable-actions.js";
 import type { Subcommand } from "./commands/subcommand.js";
 import { registerAppHomeOpened } from "./events/app-home-opened.js";
 import { routeCommand } from "./route-command.js";
+import { type AcceptRiskViewDeps, registerAcceptRiskSubmit } from "./views/accept-risk-submit.js";
 
 export type SlackAppOptions = {
   botToken: string;
@@ -21,6 +22,8 @@ export type SlackAppOptions = {
   http: Express;
   /** Builds a user's App Home; the Home tab is published on app_home_opened when given. */
   homeView?: (userId: string) => Promise<HomeViewModel>;
+  /** What the `/patch accept` dialog's submit needs; the dialog is answered only when given. */
+  acceptRisk?: AcceptRiskViewDeps;
 };
 
 export type SlackApp = {
@@ -152,6 +155,7 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
 
   registerUnavailableActions(bolt);
   if (opts.homeView) registerAppHomeOpened(bolt, { build: opts.homeView, logger: opts.logger });
+  if (opts.acceptRisk) registerAcceptRiskSubmit(bolt, opts.acceptRisk);
 
   bolt.error(async (error) => {
     opts.logger.error({ err: error }, "unhandled Slack listener error");

@@ -1,4 +1,5 @@
 import { readdir, readFile } from "node:fs/promises";
+import { WebClient } from "@slack/web-api";
 import { describe, expect, it } from "vitest";
 import { parseConfigText } from "../../src/config/load-config-file.js";
 import { DEFAULT_SLA_POLICY } from "../../src/core/sla/sla-policy.js";
@@ -17,6 +18,7 @@ const buildSubcommands = () =>
     config: example.config,
     sla: DEFAULT_SLA_POLICY,
     teamsOfUser: async () => [],
+    slack: new WebClient("xoxb-unused", { slackApiUrl: "http://127.0.0.1:1/api/" }),
     now: () => new Date(),
     onSubscriptionsChanged: async () => {},
     postDigestNow: async () => ({ posted: [] }),

@@ -1,6 +1,8 @@
+import type { WebClient } from "@slack/web-api";
 import type { PatchpilotConfig } from "../../config/file-schema.js";
 import type { SlaPolicy } from "../../core/sla/sla-policy.js";
 import type { Db } from "../../db/client.js";
+import { acceptCommand } from "./accept.js";
 import { digestCommand } from "./digest.js";
 import { helpCommand } from "./help.js";
 import { historyCommand } from "./history.js";
@@ -14,6 +16,8 @@ export type SubcommandDeps = {
   config: PatchpilotConfig;
   sla: SlaPolicy;
   teamsOfUser: (userId: string, channelId: string) => Promise<string[]>;
+  /** Opens the confirmation modals some commands ask for. */
+  slack: WebClient;
   now: () => Date;
   /** Re-registers the digest schedules after a subscription changed. */
   onSubscriptionsChanged: () => Promise<void>;
@@ -34,6 +38,15 @@ export function buildSubcommands(deps: SubcommandDeps): ReadonlyMap<string, Subc
   const all = new Map<string, Subcommand>();
   const add = (c: Subcommand) => all.set(c.name, c);
   add(helpCommand(() => [...all.values()]));
+  add(
+    acceptCommand({
+      db: deps.db,
+      config: deps.config,
+      slack: deps.slack,
+      teamsOfUser: deps.teamsOfUser,
+      now: deps.now,
+    }),
+  );
   add(digestCommand({ config: deps.config, teamsOfUser: deps.teamsOfUser, postNow: deps.postDigestNow }));
   add(
     statusCommand({
