@@ -60,7 +60,7 @@ export async function postDigestChart(
     }));
   const title = `Open critical and high findings · ${payload.teamId} · last ${points.length} digest${points.length === 1 ? "" : "s"}`;
   const png = await renderTrendChartPng(points, { title });
-  await paced(deps.gate, parent.channel, () =>
+  await paced(deps.gate, parent.channel, payload.key, () =>
     deps.slack.files.uploadV2({
       channel_id: parent.channel,
       thread_ts: parent.ts,

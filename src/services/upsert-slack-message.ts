@@ -25,15 +25,17 @@ const postAnswer = z.object({ ts: z.string(), channel: z.string() });
 
 /**
  * Takes the channel's next send slot right before the request, so pacing follows real send
- * times; a closed gate or a 429 becomes NotYet, and the caller tries again when it says.
+ * times; otherwise the message (its ticket) holds a reserved slot and NotYet says when to come
+ * back for it. A 429 closes the gate until Retry-After and also becomes NotYet.
  */
 export async function paced<T>(
   gate: ChannelGate | undefined,
   channel: string,
+  ticket: string,
   send: () => Promise<T>,
 ): Promise<T> {
   if (!gate) return send();
-  const wait = await gate.acquire(channel);
+  const wait = await gate.acquire(channel, ticket);
   if (wait > 0) throw new NotYet(`channel ${channel} paced`, wait);
   try {
     return await send();
@@ -60,7 +62,7 @@ export async function upsertSlackMessage(
   assertWithinBlockKitLimits({ text: post.text, blocks }, "message");
   const existing = (await db.select().from(slackMessages).where(eq(slackMessages.key, post.key)))[0];
   if (existing) {
-    await paced(gate, existing.channel, () =>
+    await paced(gate, existing.channel, post.key, () =>
       slack.chat.update({ channel: existing.channel, ts: existing.ts, text: post.text, blocks }),
     );
     await db.update(slackMessages).set({ updatedAt: new Date() }).where(eq(slackMessages.key, post.key));
@@ -81,7 +83,7 @@ export async function upsertSlackMessage(
     }
   }
   const answer = postAnswer.parse(
-    await paced(gate, post.channel, () =>
+    await paced(gate, post.channel, post.key, () =>
       slack.chat.postMessage({
         channel: post.channel,
         text: post.text,
