@@ -16,6 +16,11 @@ export type JobQueues = {
     payload: JobPayload<N>,
     opts?: Pick<JobsOptions, "jobId" | "delay">,
   ): Promise<void>;
+  /** Many jobs of one kind in one round trip (a digest's messages, a reconcile batch). */
+  enqueueMany<N extends JobName>(
+    name: N,
+    jobs: ReadonlyArray<{ payload: JobPayload<N>; jobId: string }>,
+  ): Promise<void>;
   /**
    * Like enqueue with a job id, but a finished (failed or completed) job of that id is removed
    * first: BullMQ ignores an add whose id still exists, which would leave the work undone.
@@ -52,6 +57,17 @@ export function createJobQueues(opts: { connection: Redis; prefix: string }): Jo
     async enqueue(name, payload, jobOpts = {}) {
       const data = jobCatalogue[name].payload.parse(payload);
       await queueFor(name).add(name, data, { ...DEFAULT_JOB_OPTIONS, ...jobOpts });
+    },
+    async enqueueMany(name, jobs) {
+      if (jobs.length === 0) return;
+      const schema = jobCatalogue[name].payload;
+      await queueFor(name).addBulk(
+        jobs.map((j) => ({
+          name,
+          data: schema.parse(j.payload),
+          opts: { ...DEFAULT_JOB_OPTIONS, jobId: j.jobId },
+        })),
+      );
     },
     async requeue(name, payload, jobId) {
       const queue = queueFor(name);
