@@ -49,9 +49,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const heading = (s: string) => console.log(`\n━━ ${s} ${"━".repeat(Math.max(0, 86 - s.length))}\n`);
 
 const started = Date.now();
-// The demo's clock: the first scan is six weeks old, so its critical finding is past its SLA.
-let clock = Date.parse("2026-10-14T09:30:00Z");
-const now = () => new Date(clock);
+// The demo's clock runs at normal speed from a chosen start, which the demo moves: the first
+// scan is six weeks old, so its critical finding is past its SLA.
+let offset = Date.parse("2026-10-14T09:30:00Z") - Date.now();
+const now = () => new Date(Date.now() + offset);
+const setClock = (iso: string) => {
+  offset = Date.parse(iso) - Date.now();
+};
 
 const slack = await startFakeSlack({ token: TOKEN });
 slack.setUser({ id: "U0MARIA", name: "maria", tz: "Europe/Berlin" });
@@ -59,12 +63,18 @@ const databaseUrl = await freshDemoDatabase();
 const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
 await clearDemoQueues(redis);
 const quiet = new Writable({ write: (_c, _e, cb) => cb() });
+// The demo's own copy of the example config, with a short alert window so bursts of alerts are
+// grouped and still delivered within the demo's few seconds.
+await mkdir(OUT, { recursive: true });
+const configPath = new URL("patchpilot.yaml", OUT).pathname;
+const exampleConfig = await readFile(new URL("../patchpilot.example.yaml", import.meta.url), "utf8");
+await writeFile(configPath, exampleConfig.replace("burstWindow: 2m", "burstWindow: 1s"));
 const env = {
   DATABASE_URL: databaseUrl,
   REDIS_URL,
   REDIS_PREFIX: PREFIX,
   PORT: "0",
-  PATCHPILOT_CONFIG: new URL("../patchpilot.example.yaml", import.meta.url).pathname,
+  PATCHPILOT_CONFIG: configPath,
   SLACK_BOT_TOKEN: TOKEN,
   SLACK_SIGNING_SECRET: SECRET,
   SLACK_API_URL: slack.url,
@@ -97,7 +107,7 @@ async function upload(file: string, team: keyof typeof tokens) {
   );
 }
 await upload("payments-api-1.41.trivy.json", "payments");
-clock = Date.parse("2026-11-24T08:00:00Z");
+setClock("2026-11-24T08:00:00Z");
 await upload("payments-api-1.42.trivy.json", "payments");
 await upload("ledger-worker-2.7.grype.json", "payments");
 await upload("search-api-3.0.trivy.json", "search");
@@ -146,7 +156,6 @@ for (const m of slack.messages().filter((x) => !x.files)) {
   console.log(printSlackMessage(`posted ${where}`, m));
   console.log();
 }
-await mkdir(OUT, { recursive: true });
 for (const f of slack.files()) {
   if (!f.content) continue;
   const path = new URL(f.filename, OUT);

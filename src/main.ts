@@ -8,6 +8,7 @@ import { type EnvConfig, loadConfig, type Role } from "./config/env.js";
 import type { PatchpilotConfig } from "./config/file-schema.js";
 import { loadConfigFile } from "./config/load-config-file.js";
 import { slaPolicyFromConfig } from "./config/sla-policy-from-config.js";
+import { durationMs } from "./core/duration-ms.js";
 import { normalizeImageRef } from "./core/scan/normalize-image-ref.js";
 import { createDatabase } from "./db/client.js";
 import { migrationStatus, runMigrations } from "./db/migrate.js";
@@ -116,6 +117,7 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
         db: database.db,
         now,
         maxBodyBytes: config.scans.maxUploadBytes,
+        burstWindowMs: durationMs(config.alerts.burstWindow),
         afterCommit: (ids) => queueIntents({ queues, onQueueError: queueErrorLogger }, ids),
       }),
     );

@@ -240,6 +240,13 @@ export const configFileSchema = z
       })
       .strict()
       .default({ maxUploadBytes: 50 * 1024 * 1024 }),
+    alerts: z
+      .object({
+        /** New-critical alerts of one team within this window become one message (a burst). */
+        burstWindow: duration.default("2m"),
+      })
+      .strict()
+      .default({ burstWindow: "2m" }),
   })
   .strict();
 

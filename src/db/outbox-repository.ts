@@ -2,7 +2,13 @@ import { and, asc, eq, lte, sql } from "drizzle-orm";
 import type { Db } from "./client.js";
 import { outbox } from "./schema/index.js";
 
-export type OutboxIntent = { kind: string; dedupeKey: string; payload: Record<string, unknown> };
+export type OutboxIntent = {
+  kind: string;
+  dedupeKey: string;
+  payload: Record<string, unknown>;
+  /** Not delivered before this time (an aggregation window); now when absent. */
+  availableAt?: Date;
+};
 export type OutboxRow = typeof outbox.$inferSelect;
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 type Executor = Db | Tx;
@@ -11,7 +17,12 @@ type Executor = Db | Tx;
 export async function insertIntent(db: Executor, intent: OutboxIntent): Promise<number> {
   const inserted = await db
     .insert(outbox)
-    .values({ kind: intent.kind, dedupeKey: intent.dedupeKey, payload: intent.payload })
+    .values({
+      kind: intent.kind,
+      dedupeKey: intent.dedupeKey,
+      payload: intent.payload,
+      ...(intent.availableAt ? { availableAt: intent.availableAt } : {}),
+    })
     .onConflictDoNothing({ target: outbox.dedupeKey })
     .returning({ id: outbox.id });
   if (inserted[0]) return inserted[0].id;
@@ -23,19 +34,31 @@ export async function insertIntent(db: Executor, intent: OutboxIntent): Promise<
   return existing[0].id;
 }
 
-export async function listPendingIntents(db: Db, now: Date, limit: number): Promise<number[]> {
+export async function listPendingIntents(db: Db, limit: number): Promise<number[]> {
+  // Due by the database's clock, like `readIntent`; a not-yet-due intent is queued when due.
   const rows = await db
     .select({ id: outbox.id })
     .from(outbox)
-    .where(and(eq(outbox.status, "pending"), lte(outbox.availableAt, now)))
+    .where(and(eq(outbox.status, "pending"), lte(outbox.availableAt, sql`now()`)))
     .orderBy(asc(outbox.id))
     .limit(limit);
   return rows.map((r) => r.id);
 }
 
-export async function readIntent(db: Db, id: number): Promise<OutboxRow | null> {
-  const rows = await db.select().from(outbox).where(eq(outbox.id, id));
-  return rows[0] ?? null;
+/**
+ * The intent, and how long until it is due by the database's clock: the same clock that stamps
+ * `available_at` by default, so an intent is never held back by a skew between the two.
+ */
+export async function readIntent(db: Db, id: number): Promise<(OutboxRow & { dueInMs: number }) | null> {
+  const rows = await db
+    .select({
+      row: outbox,
+      dueInMs: sql<number>`greatest(0, floor(extract(epoch FROM ${outbox.availableAt} - now()) * 1000))::float8`,
+    })
+    .from(outbox)
+    .where(eq(outbox.id, id));
+  const r = rows[0];
+  return r ? { ...r.row, dueInMs: Number(r.dueInMs) } : null;
 }
 
 /**

@@ -19,6 +19,8 @@ export function createScanRoutes(deps: {
   db: Db;
   now: () => Date;
   maxBodyBytes: number;
+  /** `alerts.burstWindow` in ms. */
+  burstWindowMs: number;
   afterCommit: (outboxIds: number[]) => Promise<void>;
 }): Router {
   const router = express.Router();
@@ -66,7 +68,7 @@ export function createScanRoutes(deps: {
         // transaction, which can take seconds for a large report.
         req.body = undefined;
         const result = await ingestScan(
-          { db: deps.db, now: deps.now, afterCommit: deps.afterCommit },
+          { db: deps.db, now: deps.now, burstWindowMs: deps.burstWindowMs, afterCommit: deps.afterCommit },
           {
             report,
             imageRef: q.data.image,

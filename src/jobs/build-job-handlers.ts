@@ -3,6 +3,7 @@ import type { ChannelGate } from "../adapters/channel-gate.js";
 import type { SlaPolicy } from "../core/sla/sla-policy.js";
 import type { Db } from "../db/client.js";
 import { renderAcceptanceExpired } from "../render/render-acceptance-expired.js";
+import { renderAcceptanceExpiring } from "../render/render-acceptance-expiring.js";
 import { newFindingsPayload, notifyNewFindings } from "../services/notify-new-findings.js";
 import { postDigest } from "../services/post-digest.js";
 import { digestChartPayload, postDigestChart } from "../services/post-digest-chart.js";
@@ -15,6 +16,7 @@ import { slackPostPayload, upsertSlackMessage } from "../services/upsert-slack-m
 import { deliverOutbox } from "./handlers/deliver-outbox.js";
 import { expireAcceptances } from "./handlers/expire-acceptances.js";
 import { reconcileOutbox } from "./handlers/reconcile-outbox.js";
+import { warnExpiringAcceptances } from "./handlers/warn-expiring-acceptances.js";
 import type { JobHandlers } from "./job-catalogue.js";
 import type { JobQueues } from "./job-queues.js";
 
@@ -31,6 +33,7 @@ export function buildJobHandlers(deps: {
   return {
     "reconcile-outbox": reconcileOutbox(deps),
     "expire-acceptances": expireAcceptances({ db: deps.db, now: deps.now }),
+    "warn-expiring-acceptances": warnExpiringAcceptances({ db: deps.db, now: deps.now }),
     "post-digest": async ({ subscriptionId }) => {
       await postDigest(
         {
@@ -61,12 +64,31 @@ export function buildJobHandlers(deps: {
             { db: deps.db, slack: deps.slack, gate: deps.gate },
             digestChartPayload.parse(row.payload),
           ),
-        "notify.new-findings": async (row) => {
-          const { scanId } = newFindingsPayload.parse(row.payload);
-          return notifyNewFindings(
+        "notify.new-findings": async (row) =>
+          notifyNewFindings(
             { db: deps.db, slack: deps.slack, gate: deps.gate, sla: deps.sla },
-            scanId,
+            newFindingsPayload.parse(row.payload),
+          ),
+        "notify.acceptance-expiring": async (row) => {
+          const { acceptanceId } = acceptanceExpiredPayload.parse(row.payload);
+          const notice = await expiredAcceptanceNotice(deps.db, acceptanceId);
+          // Expired meanwhile: the expiry notice says it, a late warning would only confuse.
+          if (!notice || notice.expiredAt <= deps.now()) {
+            return { skipped: "no team channel, revoked or expired meanwhile" };
+          }
+          const message = renderAcceptanceExpiring(notice);
+          const r = await upsertSlackMessage(
+            deps.db,
+            deps.slack,
+            {
+              key: `acceptance-expiring:${acceptanceId}`,
+              channel: notice.channel,
+              text: message.text,
+              blocks: message.blocks,
+            },
+            deps.gate,
           );
+          return { ts: r.ts };
         },
         "notify.acceptance-expired": async (row) => {
           const { acceptanceId } = acceptanceExpiredPayload.parse(row.payload);

@@ -12,6 +12,7 @@ export const jobCatalogue = {
     payload: z.object({ outboxId: z.number().int().positive() }).strict(),
   },
   "expire-acceptances": { queue: "maintenance", payload: z.object({}).strict() },
+  "warn-expiring-acceptances": { queue: "maintenance", payload: z.object({}).strict() },
   "post-digest": { queue: "digests", payload: z.object({ subscriptionId: z.uuid() }).strict() },
 } as const;
 
@@ -50,4 +51,5 @@ export const DEFAULT_JOB_OPTIONS = {
 export const RECURRING_JOBS: ReadonlyArray<{ id: string; name: JobName; everyMs: number }> = [
   { id: "reconcile-outbox", name: "reconcile-outbox", everyMs: 15_000 },
   { id: "expire-acceptances", name: "expire-acceptances", everyMs: 60_000 },
+  { id: "warn-expiring-acceptances", name: "warn-expiring-acceptances", everyMs: 3_600_000 },
 ];

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { alertWindow, DEFAULT_BURST_WINDOW_MS } from "../core/alerts/alert-window.js";
 import { userError } from "../core/errors.js";
 import { diffScans, findingKey, type ScanDiff } from "../core/scan/diff-scans.js";
 import { parseImageRef } from "../core/scan/normalize-image-ref.js";
@@ -47,6 +48,8 @@ export type IngestInput = {
 export type IngestDeps = {
   db: Db;
   now: () => Date;
+  /** New-critical alerts of one team within this window are one message (config `alerts.burstWindow`). */
+  burstWindowMs?: number;
   /** Called after commit with the outbox ids to deliver (the notification of new criticals). */
   afterCommit?: (outboxIds: number[]) => Promise<void>;
 };
@@ -128,11 +131,19 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
         ((f.severity === "critical" && f.fixState === "fixed") || f.knownExploited),
     );
     if (alerting.length > 0 && image.teamId) {
+      // One intent per team and window: the scans of a mass disclosure share it, and its
+      // delivery waits for the window to close so it reads them all at once.
+      const window = alertWindow(now, deps.burstWindowMs ?? DEFAULT_BURST_WINDOW_MS);
       outboxIds.push(
         await insertIntent(tx, {
           kind: "notify.new-findings",
-          dedupeKey: `new-findings:${scan.id}`,
-          payload: { scanId: scan.id, imageId: image.id, teamId: image.teamId, count: alerting.length },
+          dedupeKey: `new-findings:${image.teamId}:${window.start.toISOString()}`,
+          payload: {
+            teamId: image.teamId,
+            windowStart: window.start.toISOString(),
+            windowEnd: window.end.toISOString(),
+          },
+          availableAt: window.end,
         }),
       );
     }

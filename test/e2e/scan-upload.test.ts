@@ -17,7 +17,10 @@ let auditOnly: string;
 beforeAll(async () => {
   const example = await readFile(new URL("../../patchpilot.example.yaml", import.meta.url), "utf8");
   const config = await writeTestConfig(
-    example.replace("maxUploadBytes: 52428800", `maxUploadBytes: ${LIMIT}`),
+    example
+      .replace("maxUploadBytes: 52428800", `maxUploadBytes: ${LIMIT}`)
+      // A short aggregation window, so the alert is delivered within the test's patience.
+      .replace("burstWindow: 2m", "burstWindow: 1s"),
   );
   t = await startTestApp({ env: { PATCHPILOT_CONFIG: config } });
   payments = (await createToken(t.owner.db, { teamId: "payments", name: "ci", scopes: ["upload"] })).token;
@@ -85,6 +88,14 @@ describe("POST /api/v1/scans", () => {
     expect(post?.args.channel).toBe("C0PAYMENTS");
     expect(String(post?.args.text)).toContain("CVE-2026-4242 in libexpat");
     expect(JSON.stringify(post?.args.blocks)).toContain("fixed in 2.6.3");
+    expect(String(post?.args.text)).toContain("1 new fixable critical finding in payments-api");
+    const button = JSON.stringify(post?.args.blocks).match(
+      /"action_id":"digest_patch_now","style":"primary","value":"(.*?[^\\])"/,
+    );
+    expect(JSON.parse(JSON.parse(`"${button?.[1]}"`))).toMatchObject({ vulnerabilityId: "CVE-2026-4242" });
+    // A single scan is one message, with no thread.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(t.slack.callsTo("chat.postMessage")).toHaveLength(1);
   });
 
   type UploadOpts = { token?: string; type?: string; query?: string };

@@ -56,7 +56,7 @@ describe("scheduled digests", () => {
     await waitFor(
       async () => {
         const pending = await t.owner.db.execute(
-          sql`SELECT count(*)::int AS n FROM outbox WHERE status = 'pending'`,
+          sql`SELECT count(*)::int AS n FROM outbox WHERE status = 'pending' AND dedupe_key LIKE 'digest:%'`,
         );
         return Number(pending.rows[0]?.n) === 0;
       },

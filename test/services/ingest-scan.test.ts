@@ -138,9 +138,33 @@ describe("ingestScan", () => {
   });
 
   it("queues one notification when a scan brings a new fixable critical or known-exploited finding", async () => {
-    const intents = await app.db.execute(sql`SELECT kind, payload FROM outbox ORDER BY id`);
-    // Scan 1 brought CVE-2026-0001 (critical, fixable); scan 2 brought CVE-2026-0004.
-    expect(intents.rows.map((row) => row.kind)).toEqual(["notify.new-findings", "notify.new-findings"]);
+    const intents = await app.db.execute(
+      sql`SELECT kind, dedupe_key, payload, to_char(available_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS available_at FROM outbox ORDER BY id`,
+    );
+    // Scan 1 brought CVE-2026-0001 (critical, fixable); scan 2, a week later, CVE-2026-0004:
+    // one intent per team and (default 2-minute) window, delivered when the window closes.
+    expect(intents.rows).toEqual([
+      {
+        kind: "notify.new-findings",
+        dedupe_key: "new-findings:payments:2026-11-01T00:00:00.000Z",
+        payload: {
+          teamId: "payments",
+          windowStart: "2026-11-01T00:00:00.000Z",
+          windowEnd: "2026-11-01T00:02:00.000Z",
+        },
+        available_at: "2026-11-01T00:02:00Z",
+      },
+      {
+        kind: "notify.new-findings",
+        dedupe_key: "new-findings:payments:2026-11-08T00:00:00.000Z",
+        payload: {
+          teamId: "payments",
+          windowStart: "2026-11-08T00:00:00.000Z",
+          windowEnd: "2026-11-08T00:02:00.000Z",
+        },
+        available_at: "2026-11-08T00:02:00Z",
+      },
+    ]);
     const unfixable = trivyReport({
       image: `${image}:1.2`,
       digest: digestOf(3),
@@ -148,6 +172,21 @@ describe("ingestScan", () => {
     });
     await ingest(unfixable);
     expect(await count("outbox")).toBe(2);
+  });
+
+  it("lets another image of the team scanned in the same window share its notification", async () => {
+    clock = new Date("2026-11-08T00:01:30Z");
+    const ledger = "ghcr.io/acme/ledger-worker:2.0";
+    await ingest(
+      trivyReport({ image: ledger, digest: digestOf(4), vulns: [v("CVE-2026-0004", "CRITICAL", "3.0.7")] }),
+    );
+    expect(await count("outbox")).toBe(2);
+    // The window is [00:00, 00:02): a scan at 00:02 opens the next one.
+    clock = new Date("2026-11-08T00:02:00Z");
+    await ingest(
+      trivyReport({ image: ledger, digest: digestOf(5), vulns: [v("CVE-2026-0006", "CRITICAL", "1.0")] }),
+    );
+    expect(await count("outbox")).toBe(3);
   });
 
   it("keeps a report for an image no config names, as unowned", async () => {
@@ -163,7 +202,7 @@ describe("ingestScan", () => {
     );
     expect(r).toMatchObject({ image: "docker.io/library/nginx", team: null, format: "grype", findings: 1 });
     // Unowned images alert nobody (no channel), but the finding is kept.
-    expect(await count("outbox")).toBe(2);
+    expect(await count("outbox")).toBe(3);
   });
 
   it.each([

@@ -23,6 +23,8 @@ export const riskAcceptances = pgTable(
     expiresAt: timestamp("expires_at", { withTimezone: true }),
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
     expiryNotifiedAt: timestamp("expiry_notified_at", { withTimezone: true }),
+    /** When the team was warned the acceptance is about to expire; once per acceptance. */
+    expiryWarnedAt: timestamp("expiry_warned_at", { withTimezone: true }),
   },
   (t) => [
     index("risk_acceptances_vuln_idx").on(t.vulnerabilityId),

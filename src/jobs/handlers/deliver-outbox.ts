@@ -24,6 +24,8 @@ export function deliverOutbox(deps: {
   return async ({ outboxId }, ctx) => {
     const row = await readIntent(deps.db, outboxId);
     if (row?.status !== "pending") return;
+    // An aggregation window still open: come back when it closes, no attempt spent.
+    if (row.dueInMs > 0) return ctx.deferUntil(deps.now() + row.dueInMs);
     const effect = deps.effects[row.kind];
     if (!effect) {
       await recordIntentFailure(

@@ -16,7 +16,7 @@ export function reconcileOutbox(deps: {
   now: () => Date;
 }): JobHandler<"reconcile-outbox"> {
   return async () => {
-    const ids = await listPendingIntents(deps.db, deps.now(), BATCH);
+    const ids = await listPendingIntents(deps.db, BATCH);
     for (const outboxId of ids) {
       await deps.queues.requeue("deliver-outbox", { outboxId }, deliverJobId(outboxId));
     }
