@@ -4,6 +4,7 @@ import type { SlaPolicy } from "../core/sla/sla-policy.js";
 import type { Db } from "../db/client.js";
 import { renderAcceptanceExpired } from "../render/render-acceptance-expired.js";
 import { renderAcceptanceExpiring } from "../render/render-acceptance-expiring.js";
+import type { SlackMessage } from "../render/slack-message.js";
 import { newFindingsPayload, notifyNewFindings } from "../services/notify-new-findings.js";
 import { postDigest } from "../services/post-digest.js";
 import { digestChartPayload, postDigestChart } from "../services/post-digest-chart.js";
@@ -30,6 +31,15 @@ export function buildJobHandlers(deps: {
   charts: boolean;
   now: () => Date;
 }): JobHandlers {
+  const postNotice = async (key: string, channel: string, message: SlackMessage) => {
+    const r = await upsertSlackMessage(
+      deps.db,
+      deps.slack,
+      { key, channel, text: message.text, blocks: message.blocks },
+      deps.gate,
+    );
+    return { ts: r.ts };
+  };
   return {
     "reconcile-outbox": reconcileOutbox(deps),
     "expire-acceptances": expireAcceptances({ db: deps.db, now: deps.now }),
@@ -76,37 +86,21 @@ export function buildJobHandlers(deps: {
           if (!notice || notice.expiredAt <= deps.now()) {
             return { skipped: "no team channel, revoked or expired meanwhile" };
           }
-          const message = renderAcceptanceExpiring(notice);
-          const r = await upsertSlackMessage(
-            deps.db,
-            deps.slack,
-            {
-              key: `acceptance-expiring:${acceptanceId}`,
-              channel: notice.channel,
-              text: message.text,
-              blocks: message.blocks,
-            },
-            deps.gate,
+          return postNotice(
+            `acceptance-expiring:${acceptanceId}`,
+            notice.channel,
+            renderAcceptanceExpiring(notice),
           );
-          return { ts: r.ts };
         },
         "notify.acceptance-expired": async (row) => {
           const { acceptanceId } = acceptanceExpiredPayload.parse(row.payload);
           const notice = await expiredAcceptanceNotice(deps.db, acceptanceId);
           if (!notice) return { skipped: "no team channel, or revoked meanwhile" };
-          const message = renderAcceptanceExpired(notice);
-          const r = await upsertSlackMessage(
-            deps.db,
-            deps.slack,
-            {
-              key: `acceptance-expired:${acceptanceId}`,
-              channel: notice.channel,
-              text: message.text,
-              blocks: message.blocks,
-            },
-            deps.gate,
+          return postNotice(
+            `acceptance-expired:${acceptanceId}`,
+            notice.channel,
+            renderAcceptanceExpired(notice),
           );
-          return { ts: r.ts };
         },
       },
     }),

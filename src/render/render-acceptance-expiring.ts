@@ -1,5 +1,6 @@
 import type { ExpiredAcceptanceNotice } from "../services/risk/expired-acceptance-notice.js";
-import { advisoryUrl, slackDate } from "./severity.js";
+import { renderAcceptanceParts } from "./render-acceptance-parts.js";
+import { slackDate } from "./severity.js";
 import { escapeMrkdwn, type SlackMessage } from "./slack-message.js";
 
 /**
@@ -7,15 +8,9 @@ import { escapeMrkdwn, type SlackMessage } from "./slack-message.js";
  * or fixing it is a decision rather than a surprise. `n.expiredAt` is the coming expiry.
  */
 export function renderAcceptanceExpiring(n: ExpiredAcceptanceNotice): SlackMessage {
-  const where = n.image ? escapeMrkdwn(n.image) : `every image of team ${escapeMrkdwn(n.teamId)}`;
-  const url = advisoryUrl(n.vulnerabilityId);
-  const id = url ? `<${url}|${escapeMrkdwn(n.vulnerabilityId)}>` : escapeMrkdwn(n.vulnerabilityId);
-  const who =
-    n.acceptedBy.startsWith("U") || n.acceptedBy.startsWith("W")
-      ? `<@${n.acceptedBy}>`
-      : escapeMrkdwn(n.acceptedByName ?? n.acceptedBy);
+  const { id, plainId, where, who, renewCommand } = renderAcceptanceParts(n);
   const day = n.expiredAt.toISOString().slice(0, 10);
-  const text = `⏳ Risk acceptance expires ${day}: ${escapeMrkdwn(n.vulnerabilityId)} in ${where} will count as open again`;
+  const text = `⏳ Risk acceptance expires ${day}: ${plainId} in ${where} will count as open again`;
   return {
     text,
     blocks: [
@@ -23,7 +18,7 @@ export function renderAcceptanceExpiring(n: ExpiredAcceptanceNotice): SlackMessa
         type: "section",
         text: {
           type: "mrkdwn",
-          text: `⏳ *Risk acceptance expires ${slackDate(n.expiredAt, "{date_short_pretty} {time}")}: ${id} in ${where}*\nThen it counts as open again, with its original SLA clock. Fix it before, or accept it again with a new reason: \`/patch accept ${escapeMrkdwn(n.vulnerabilityId)} ${escapeMrkdwn(n.image ?? n.teamId)} --until YYYY-MM-DD --reason "…"\``,
+          text: `⏳ *Risk acceptance expires ${slackDate(n.expiredAt, "{date_short_pretty} {time}")}: ${id} in ${where}*\nThen it counts as open again, with its original SLA clock. Fix it before, or accept it again with a new reason: ${renewCommand}`,
         },
       },
       {
