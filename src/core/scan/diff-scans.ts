@@ -1,6 +1,6 @@
+import { SEVERITIES, type SeverityCounts, severityCounts } from "../digest/severity-counts.js";
 import type { NormalizedFinding, Severity } from "./normalized-report.js";
 
-export type SeverityCounts = Record<Severity, number>;
 export type ScanDiff = {
   new: number;
   fixed: number;
@@ -9,12 +9,6 @@ export type ScanDiff = {
   fixedBySeverity: SeverityCounts;
 };
 export type FindingKey = { vulnerabilityId: string; packageName: string; severity: Severity };
-
-export const SEVERITIES: readonly Severity[] = ["critical", "high", "medium", "low", "negligible", "unknown"];
-
-export function zeroCounts(): SeverityCounts {
-  return { critical: 0, high: 0, medium: 0, low: 0, negligible: 0, unknown: 0 };
-}
 
 export const findingKey = (k: { vulnerabilityId: string; packageName: string }) =>
   `${k.vulnerabilityId}\u0000${k.packageName}`;
@@ -33,8 +27,8 @@ export function diffScans(before: readonly FindingKey[], after: readonly Normali
     new: 0,
     fixed: 0,
     unchanged: 0,
-    newBySeverity: zeroCounts(),
-    fixedBySeverity: zeroCounts(),
+    newBySeverity: severityCounts(),
+    fixedBySeverity: severityCounts(),
   };
   const newKeys = new Set<string>();
   for (const [k, f] of present) {

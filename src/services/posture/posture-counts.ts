@@ -1,5 +1,5 @@
+import { SEVERITIES } from "../../core/digest/severity-counts.js";
 import type { ImageRiskSummary } from "../../core/risk/image-risk-summary.js";
-import { SEVERITIES } from "../../core/scan/diff-scans.js";
 import type { Severity } from "../../core/scan/normalized-report.js";
 
 /**

@@ -1,5 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
-import { SEVERITIES } from "../../core/scan/diff-scans.js";
+import { SEVERITIES } from "../../core/digest/severity-counts.js";
 import type { Severity } from "../../core/scan/normalized-report.js";
 import type { SlaCutoffs, SlaThresholds } from "./sla-thresholds.js";
 

@@ -1,4 +1,4 @@
-import { SEVERITIES } from "../../core/scan/diff-scans.js";
+import { SEVERITIES } from "../../core/digest/severity-counts.js";
 import type { Severity } from "../../core/scan/normalized-report.js";
 import { slaClock } from "../../core/sla/sla-clock.js";
 import { DAY_MS, type SlaPolicy } from "../../core/sla/sla-policy.js";
