@@ -82,7 +82,7 @@ const requireJsonBody: RequestHandler = (req, res, next) => {
   );
 };
 
-/** Export is read-only: any valid token will do, an upload token (its team's images) or an audit token. */
+/** Export is read-only: an upload token (its own team's images) or an audit token (every image) will do. */
 function requireAnyToken(deps: { db: Db; now: () => Date }): RequestHandler {
   return async (req, res, next) => {
     const match = /^Bearer\s+(\S+)$/i.exec(req.header("authorization") ?? "");

@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkBlockKitLimits } from "../../src/render/block-kit-limits.js";
 import { createToken } from "../../src/services/upload-tokens.js";
 import type { FakeView } from "../support/fake-slack.js";
-import { digestOf, trivyReport } from "../support/report-builders.js";
+import type { SyntheticVuln } from "../support/report-builders.js";
 import { postSigned, slackTestIds, slashCommand, viewSubmission } from "../support/sign-slack.js";
 import { waitFor } from "../support/spawn-cli.js";
 import { startTestApp, TEST_SIGNING_SECRET, type TestApp } from "../support/test-app.js";
+import { uploadScan } from "../support/upload-scan.js";
 
 const DAY = 86_400_000;
 const day = (offsetDays: number) => new Date(Date.now() + offsetDays * DAY).toISOString().slice(0, 10);
@@ -14,14 +15,8 @@ let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp();
   const token = (await createToken(t.owner.db, { teamId: "payments", name: "ci", scopes: ["upload"] })).token;
-  const upload = async (image: string, n: number, vulns: Parameters<typeof trivyReport>[0]["vulns"]) => {
-    const r = await fetch(`${t.baseUrl}/api/v1/scans`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify(trivyReport({ image, digest: digestOf(n), vulns })),
-    });
-    expect(r.status).toBe(201);
-  };
+  const upload = (image: string, digestNumber: number, vulns: SyntheticVuln[]) =>
+    uploadScan(t, token, { image, digestNumber, vulns });
   await upload("ghcr.io/acme/payments-api:1.4", 1, [
     { id: "CVE-2026-1111", pkg: "openssl", severity: "CRITICAL", fixed: "3.0.15" },
     { id: "CVE-2026-2222", pkg: "zlib", severity: "HIGH" },

@@ -1,26 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createToken } from "../../src/services/upload-tokens.js";
-import { digestOf, trivyReport } from "../support/report-builders.js";
 import { postSigned, slashCommand } from "../support/sign-slack.js";
 import { waitFor } from "../support/spawn-cli.js";
 import { startTestApp, TEST_SIGNING_SECRET, type TestApp } from "../support/test-app.js";
+import { uploadScan } from "../support/upload-scan.js";
 
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp();
   const token = (await createToken(t.owner.db, { teamId: "search", name: "ci", scopes: ["upload"] })).token;
-  const r = await fetch(`${t.baseUrl}/api/v1/scans`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: JSON.stringify(
-      trivyReport({
-        image: "ghcr.io/acme/search-api:3",
-        digest: digestOf(3),
-        vulns: [{ id: "CVE-2026-7001", pkg: "jackson", severity: "HIGH", fixed: "2.15.4" }],
-      }),
-    ),
+  await uploadScan(t, token, {
+    image: "ghcr.io/acme/search-api:3",
+    digestNumber: 3,
+    vulns: [{ id: "CVE-2026-7001", pkg: "jackson", severity: "HIGH", fixed: "2.15.4" }],
   });
-  expect(r.status).toBe(201);
 });
 afterAll(async () => {
   await t?.close();
