@@ -1,6 +1,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createChannelGate } from "./adapters/channel-gate.js";
+import { createGithubClient, verifyGithubSignature } from "./adapters/github/github-client.js";
 import { createLogger, type Logger } from "./adapters/logger.js";
 import { assertRedisKeepsKeys } from "./adapters/redis-eviction-check.js";
 import { createSlackWebClient } from "./adapters/slack-web.js";
@@ -15,6 +16,7 @@ import { migrationStatus, runMigrations } from "./db/migrate.js";
 import { apiErrorHandler } from "./http/api-errors.js";
 import { createAuditRoutes } from "./http/audit-routes.js";
 import { createHttpApp } from "./http/create-http-app.js";
+import { createGithubWebhookRoutes } from "./http/github-webhook-routes.js";
 import { createMetrics } from "./http/metrics.js";
 import { createScanRoutes } from "./http/scan-routes.js";
 import { createVexRoutes } from "./http/vex-routes.js";
@@ -22,9 +24,13 @@ import { buildJobHandlers } from "./jobs/build-job-handlers.js";
 import { createJobQueues, createRedis } from "./jobs/job-queues.js";
 import { startWorkers, type Workers } from "./jobs/start-workers.js";
 import { listSubscriptions, syncConfigSubscriptions } from "./services/digest-subscriptions.js";
+import { createGroupMembership } from "./services/group-membership.js";
 import { createHomeView } from "./services/home-view.js";
 import { postDigestNow } from "./services/post-digest.js";
 import { queueIntents } from "./services/record-effect.js";
+import { applyWorkflowRun } from "./services/rollouts/apply-workflow-run.js";
+import { recordCandidate } from "./services/rollouts/record-candidate.js";
+import type { RolloutDeps } from "./services/rollouts/rollout-deps.js";
 import { syncConfig } from "./services/sync-config.js";
 import { createTeamsOfUser } from "./services/teams-of-user.js";
 import { buildSubcommands } from "./slack/commands/index.js";
@@ -82,6 +88,16 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
   const slackWeb = createSlackWebClient({ token: env.SLACK_BOT_TOKEN, apiUrl: env.SLACK_API_URL, logger });
 
   let workers: Workers | null = null;
+  // One instance, so commands, approvals and the Home tab share its cache of group members.
+  const membership = createGroupMembership({ slack: slackWeb, now: () => now().getTime() });
+  const rolloutDeps: RolloutDeps = {
+    db: database.db,
+    config,
+    now,
+    membership,
+    afterCommit: (ids) => queueIntents({ queues, onQueueError: queueErrorLogger }, ids),
+  };
+  const github = githubClientFromEnv(env, logger);
 
   // Every role serves /healthz, /readyz and /metrics (a worker's job metrics live in its process);
   // only web and all receive Slack.
@@ -119,13 +135,26 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
         maxBodyBytes: config.scans.maxUploadBytes,
         burstWindowMs: durationMs(config.alerts.burstWindow),
         afterCommit: (ids) => queueIntents({ queues, onQueueError: queueErrorLogger }, ids),
+        onRolloutScan: (scan) => recordCandidate(rolloutDeps, scan),
+      }),
+    );
+    http.use(
+      createGithubWebhookRoutes({
+        db: database.db,
+        verify: env.GITHUB_WEBHOOK_SECRET
+          ? (
+              (secret) => (body, signature) =>
+                verifyGithubSignature(secret, body, signature)
+            )(env.GITHUB_WEBHOOK_SECRET)
+          : null,
+        apply: (run, origin) => applyWorkflowRun(rolloutDeps, run, origin),
+        logger,
       }),
     );
     http.use(createAuditRoutes({ db: database.db, now }));
     http.use(createVexRoutes({ db: database.db, config, now, maxBodyBytes: config.scans.maxUploadBytes }));
     http.use(apiErrorHandler(logger, () => config.scans.maxUploadBytes));
-    // One instance, so the slash commands and the Home tab share its cache of group members.
-    const teamsOfUser = createTeamsOfUser({ config, slack: slackWeb, now: () => now().getTime() });
+    const teamsOfUser = createTeamsOfUser({ config, membership });
     const sla = slaPolicyFromConfig(config.sla);
     slackApp = createSlackApp({
       botToken: env.SLACK_BOT_TOKEN,
@@ -141,6 +170,7 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
         slack: slackWeb,
         now,
         onSubscriptionsChanged: syncSchedules,
+        rollouts: rolloutDeps,
         postDigestNow: (q) =>
           postDigestNow(
             {
@@ -156,6 +186,7 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
       http,
       homeView: createHomeView({ db: database.db, sla, teamsOfUser, now }),
       acceptRisk: { db: database.db, config, teamsOfUser, now, logger },
+      rollouts: { rollouts: rolloutDeps, logger },
     });
     await slackApp.start();
   }
@@ -177,6 +208,9 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
       sla: slaPolicyFromConfig(config.sla),
       charts: config.digestCharts,
       now,
+      config,
+      membership,
+      github,
     });
     workers = startWorkers({ redisUrl: env.REDIS_URL, prefix: env.REDIS_PREFIX, handlers, logger, metrics });
     await queues.registerRecurring();
@@ -214,6 +248,24 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
     return closing;
   };
   return { env, config, logger, port, close };
+}
+
+/** The GitHub client from GITHUB_TOKEN or the GitHub App variables; null when neither is set. */
+function githubClientFromEnv(env: EnvConfig, logger: Logger) {
+  const base = { apiUrl: env.GITHUB_API_URL, logger };
+  if (env.GITHUB_APP_ID && env.GITHUB_APP_PRIVATE_KEY)
+    return createGithubClient({
+      ...base,
+      auth: {
+        kind: "app",
+        appId: env.GITHUB_APP_ID,
+        privateKey: env.GITHUB_APP_PRIVATE_KEY,
+        ...(env.GITHUB_APP_INSTALLATION_ID ? { installationId: env.GITHUB_APP_INSTALLATION_ID } : {}),
+      },
+    });
+  if (env.GITHUB_TOKEN)
+    return createGithubClient({ ...base, auth: { kind: "token", token: env.GITHUB_TOKEN } });
+  return null;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

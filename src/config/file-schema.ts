@@ -240,6 +240,13 @@ export const configFileSchema = z
       })
       .strict()
       .default({ maxUploadBytes: 50 * 1024 * 1024 }),
+    rollback: z
+      .object({
+        /** Approvals a rollback needs; the person who asks for it counts as the first. */
+        approvals: z.number().int().min(1).max(20).default(1),
+      })
+      .strict()
+      .default({ approvals: 1 }),
     alerts: z
       .object({
         /** New-critical alerts of one team within this window become one message (a burst). */

@@ -3,6 +3,8 @@ import pg from "pg";
 import * as schema from "./schema/index.js";
 
 export type Db = NodePgDatabase<typeof schema>;
+/** A transaction of `Db`; repositories take `Db | Tx` so callers choose the transaction. */
+export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
 /** Enough for every job a worker runs at once (two connections each) plus HTTP requests. */
 export const DB_POOL_SIZE = 30;

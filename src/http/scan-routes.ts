@@ -1,7 +1,7 @@
 import express, { type Router } from "express";
 import { z } from "zod";
 import type { Db } from "../db/client.js";
-import { ingestScan, parseReportOrThrow } from "../services/ingest-scan.js";
+import { type IngestDeps, ingestScan, parseReportOrThrow } from "../services/ingest-scan.js";
 import { sendApiError, sendTooLarge } from "./api-errors.js";
 import { parseJsonBody } from "./parse-json-body.js";
 import { requireToken, tokenIdentity } from "./require-token.js";
@@ -22,6 +22,7 @@ export function createScanRoutes(deps: {
   /** `alerts.burstWindow` in ms. */
   burstWindowMs: number;
   afterCommit: (outboxIds: number[]) => Promise<void>;
+  onRolloutScan?: IngestDeps["onRolloutScan"];
 }): Router {
   const router = express.Router();
   router.post(
@@ -68,7 +69,13 @@ export function createScanRoutes(deps: {
         // transaction, which can take seconds for a large report.
         req.body = undefined;
         const result = await ingestScan(
-          { db: deps.db, now: deps.now, burstWindowMs: deps.burstWindowMs, afterCommit: deps.afterCommit },
+          {
+            db: deps.db,
+            now: deps.now,
+            burstWindowMs: deps.burstWindowMs,
+            afterCommit: deps.afterCommit,
+            ...(deps.onRolloutScan ? { onRolloutScan: deps.onRolloutScan } : {}),
+          },
           {
             report,
             imageRef: q.data.image,

@@ -1,10 +1,12 @@
 import type { WebClient } from "@slack/web-api";
 import type { ChannelGate } from "../adapters/channel-gate.js";
+import type { PatchpilotConfig } from "../config/file-schema.js";
 import type { SlaPolicy } from "../core/sla/sla-policy.js";
 import type { Db } from "../db/client.js";
 import { renderAcceptanceExpired } from "../render/render-acceptance-expired.js";
 import { renderAcceptanceExpiring } from "../render/render-acceptance-expiring.js";
 import type { SlackMessage } from "../render/slack-message.js";
+import type { GroupMembership } from "../services/group-membership.js";
 import { newFindingsPayload, notifyNewFindings } from "../services/notify-new-findings.js";
 import { postDigest } from "../services/post-digest.js";
 import { digestChartPayload, postDigestChart } from "../services/post-digest-chart.js";
@@ -13,6 +15,12 @@ import {
   acceptanceExpiredPayload,
   expiredAcceptanceNotice,
 } from "../services/risk/expired-acceptance-notice.js";
+import { type DispatchPayload, dispatchStage } from "../services/rollouts/dispatch-stage.js";
+import { expireStages } from "../services/rollouts/expire-stages.js";
+import type { GithubActions } from "../services/rollouts/github-actions-port.js";
+import { pollWorkflowRuns } from "../services/rollouts/poll-workflow-runs.js";
+import { postRolloutCard } from "../services/rollouts/rollout-card.js";
+import type { RolloutDeps } from "../services/rollouts/rollout-deps.js";
 import { slackPostPayload, upsertSlackMessage } from "../services/upsert-slack-message.js";
 import { deliverOutbox } from "./handlers/deliver-outbox.js";
 import { expireAcceptances } from "./handlers/expire-acceptances.js";
@@ -30,7 +38,19 @@ export function buildJobHandlers(deps: {
   sla: SlaPolicy;
   charts: boolean;
   now: () => Date;
+  config: PatchpilotConfig;
+  membership: GroupMembership;
+  /** Null when no GitHub credentials are configured: dispatches fail with a message saying so. */
+  github: GithubActions | null;
 }): JobHandlers {
+  const rollouts: RolloutDeps = {
+    db: deps.db,
+    config: deps.config,
+    now: deps.now,
+    membership: deps.membership,
+    afterCommit: (ids) => queueIntents({ queues: deps.queues }, ids),
+  };
+  const github = deps.github ?? NO_GITHUB;
   const postNotice = async (key: string, channel: string, message: SlackMessage) => {
     const r = await upsertSlackMessage(
       deps.db,
@@ -42,6 +62,10 @@ export function buildJobHandlers(deps: {
   };
   return {
     "reconcile-outbox": reconcileOutbox(deps),
+    "expire-approvals": async () => void (await expireStages(rollouts)),
+    "poll-workflow-runs": async () => {
+      if (deps.github) await pollWorkflowRuns({ ...rollouts, github: deps.github });
+    },
     "expire-acceptances": expireAcceptances({ db: deps.db, now: deps.now }),
     "warn-expiring-acceptances": warnExpiringAcceptances({ db: deps.db, now: deps.now }),
     "post-digest": async ({ subscriptionId }) => {
@@ -79,6 +103,13 @@ export function buildJobHandlers(deps: {
             { db: deps.db, slack: deps.slack, gate: deps.gate, sla: deps.sla },
             newFindingsPayload.parse(row.payload),
           ),
+        "github.dispatch": async (row) =>
+          dispatchStage({ ...rollouts, github }, row.payload as DispatchPayload),
+        "rollout.card": async (row) =>
+          postRolloutCard(
+            { db: deps.db, config: deps.config, now: deps.now, slack: deps.slack, gate: deps.gate },
+            Number((row.payload as { rolloutId: unknown }).rolloutId),
+          ),
         "notify.acceptance-expiring": async (row) => {
           const { acceptanceId } = acceptanceExpiredPayload.parse(row.payload);
           const notice = await expiredAcceptanceNotice(deps.db, acceptanceId);
@@ -106,3 +137,17 @@ export function buildJobHandlers(deps: {
     }),
   };
 }
+
+/** Stands in for GitHub when no credentials are set: every call is refused, for good, saying why. */
+const notConfigured = (): never => {
+  const e = new Error(
+    "GitHub is not configured: set GITHUB_TOKEN (or GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID) so patchpilot can dispatch workflows",
+  );
+  Object.assign(e, { permanent: true });
+  throw e;
+};
+const NO_GITHUB: GithubActions = {
+  dispatchWorkflow: async () => notConfigured(),
+  findRunByDispatchId: async () => notConfigured(),
+  getRun: async () => notConfigured(),
+};

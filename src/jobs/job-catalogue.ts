@@ -14,6 +14,8 @@ export const jobCatalogue = {
   "expire-acceptances": { queue: "maintenance", payload: z.object({}).strict() },
   "warn-expiring-acceptances": { queue: "maintenance", payload: z.object({}).strict() },
   "post-digest": { queue: "digests", payload: z.object({ subscriptionId: z.uuid() }).strict() },
+  "expire-approvals": { queue: "maintenance", payload: z.object({}).strict() },
+  "poll-workflow-runs": { queue: "maintenance", payload: z.object({}).strict() },
 } as const;
 
 export type JobName = keyof typeof jobCatalogue;
@@ -52,4 +54,6 @@ export const RECURRING_JOBS: ReadonlyArray<{ id: string; name: JobName; everyMs:
   { id: "reconcile-outbox", name: "reconcile-outbox", everyMs: 15_000 },
   { id: "expire-acceptances", name: "expire-acceptances", everyMs: 60_000 },
   { id: "warn-expiring-acceptances", name: "warn-expiring-acceptances", everyMs: 3_600_000 },
+  { id: "expire-approvals", name: "expire-approvals", everyMs: 60_000 },
+  { id: "poll-workflow-runs", name: "poll-workflow-runs", everyMs: 60_000 },
 ];

@@ -52,6 +52,13 @@ export type IngestDeps = {
   burstWindowMs?: number;
   /** Called after commit with the outbox ids to deliver (the notification of new criticals). */
   afterCommit?: (outboxIds: number[]) => Promise<void>;
+  /** A scan uploaded for a rollout (`rollout_id`) names its candidate; called after commit, re-uploads included. */
+  onRolloutScan?: (scan: {
+    rolloutId: number;
+    imageId: string;
+    digest: string;
+    origin: Record<string, unknown>;
+  }) => Promise<void>;
 };
 
 const DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-f0-9]{32,128}$/;
@@ -172,6 +179,13 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
   });
 
   if (outcome.outboxIds.length > 0) await deps.afterCommit?.(outcome.outboxIds);
+  if (input.rolloutId !== undefined)
+    await deps.onRolloutScan?.({
+      rolloutId: input.rolloutId,
+      imageId: image.id,
+      digest,
+      origin: input.origin,
+    });
   const s = outcome.scan;
   return {
     scanId: s.id,

@@ -5,7 +5,7 @@ import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { ChannelGate } from "../adapters/channel-gate.js";
 import { classifySlackError, NotYet } from "../adapters/slack-errors.js";
-import type { Db } from "../db/client.js";
+import type { Db, Tx } from "../db/client.js";
 import { outbox, slackMessages } from "../db/schema/index.js";
 import { assertWithinBlockKitLimits } from "../render/block-kit-limits.js";
 
@@ -53,7 +53,7 @@ export async function paced<T>(
  * per channel (see `paced`).
  */
 export async function upsertSlackMessage(
-  db: Db,
+  db: Db | Tx,
   slack: WebClient,
   post: SlackPost,
   gate?: ChannelGate,

@@ -4,11 +4,13 @@ import type { Logger } from "../adapters/logger.js";
 import type { HomeViewModel } from "../core/digest/home-view-model.js";
 import { PatchpilotError } from "../core/errors.js";
 import type { SlackMessage } from "../render/slack-message.js";
+import { type RolloutActionDeps, registerRolloutActions } from "./actions/rollout-actions.js";
 import { registerUnavailableActions } from "./actions/unavailable-actions.js";
 import type { Subcommand } from "./commands/subcommand.js";
 import { registerAppHomeOpened } from "./events/app-home-opened.js";
 import { routeCommand } from "./route-command.js";
 import { type AcceptRiskViewDeps, registerAcceptRiskSubmit } from "./views/accept-risk-submit.js";
+import { registerRolloutDecisionSubmit } from "./views/rollout-decision-submit.js";
 
 export type SlackAppOptions = {
   botToken: string;
@@ -24,6 +26,8 @@ export type SlackAppOptions = {
   homeView?: (userId: string) => Promise<HomeViewModel>;
   /** What the `/patch accept` dialog's submit needs; the dialog is answered only when given. */
   acceptRisk?: AcceptRiskViewDeps;
+  /** The rollout card's buttons and dialogs, and the Patch now / Review rollout buttons. */
+  rollouts?: RolloutActionDeps;
 };
 
 export type SlackApp = {
@@ -156,6 +160,10 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
   registerUnavailableActions(bolt);
   if (opts.homeView) registerAppHomeOpened(bolt, { build: opts.homeView, logger: opts.logger });
   if (opts.acceptRisk) registerAcceptRiskSubmit(bolt, opts.acceptRisk);
+  if (opts.rollouts) {
+    registerRolloutActions(bolt, opts.rollouts);
+    registerRolloutDecisionSubmit(bolt, opts.rollouts);
+  }
 
   bolt.error(async (error) => {
     opts.logger.error({ err: error }, "unhandled Slack listener error");

@@ -5,6 +5,7 @@ import { parseConfigText } from "../../src/config/load-config-file.js";
 import { slaPolicyFromConfig } from "../../src/config/sla-policy-from-config.js";
 import { normalizeImageRef } from "../../src/core/scan/normalize-image-ref.js";
 import { createDatabase, type Database } from "../../src/db/client.js";
+import { createGroupMembership } from "../../src/services/group-membership.js";
 import { createHomeView } from "../../src/services/home-view.js";
 import { ingestScan, parseReportOrThrow } from "../../src/services/ingest-scan.js";
 import { syncConfig } from "../../src/services/sync-config.js";
@@ -61,8 +62,10 @@ beforeAll(async () => {
   slack.setUsergroupMembers("S0SEARCHAP", ["U0BOTH"]);
   const teamsOfUser = createTeamsOfUser({
     config,
-    slack: new WebClient(TOKEN, { slackApiUrl: slack.url }),
-    now: () => clock.getTime(),
+    membership: createGroupMembership({
+      slack: new WebClient(TOKEN, { slackApiUrl: slack.url }),
+      now: () => clock.getTime(),
+    }),
   });
   homeView = createHomeView({
     db: app.db,

@@ -12,9 +12,10 @@ const example = parseConfigText(
   await readFile(new URL("../../patchpilot.example.yaml", import.meta.url), "utf8"),
 );
 if (!example.ok) throw new Error("example config invalid");
+const db = createDatabase("postgres://unused@127.0.0.1:1/none").db;
 const buildSubcommands = () =>
   build({
-    db: createDatabase("postgres://unused@127.0.0.1:1/none").db,
+    db,
     config: example.config,
     sla: DEFAULT_SLA_POLICY,
     teamsOfUser: async () => [],
@@ -22,6 +23,13 @@ const buildSubcommands = () =>
     now: () => new Date(),
     onSubscriptionsChanged: async () => {},
     postDigestNow: async () => ({ posted: [] }),
+    rollouts: {
+      db,
+      config: example.config,
+      now: () => new Date(),
+      membership: { members: async () => new Set(), groupsOf: async () => [] },
+      afterCommit: async () => {},
+    },
   });
 
 const NOT_COMMANDS = new Set(["index.ts", "subcommand.ts", "README.md"]);

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { z } from "zod";
 import {
@@ -49,6 +50,8 @@ export type FakeFailure =
 export type FakeSlack = {
   /** What `SLACK_API_URL` is set to, e.g. http://127.0.0.1:PORT/api/ */
   url: string;
+  /** A response_url on this fake (put it in click payloads); answers are recorded as `response_url` calls. */
+  responseUrl(): string;
   /** Every call, in the order received, including rejected ones. */
   calls: RecordedCall[];
   callsTo(method: string): RecordedCall[];
@@ -497,6 +500,24 @@ export async function startFakeSlack(
     const body = await readBody(req);
     const url = new URL(req.url ?? "/", origin);
     const contentType = req.headers["content-type"] ?? "";
+    if (url.pathname.startsWith("/hooks/")) {
+      // A response_url: what an app says back to the person who clicked (ephemeral by default).
+      let args: Args = {};
+      try {
+        args = JSON.parse(body.toString("utf8")) as Args;
+      } catch {
+        args = { unparseable: body.toString("utf8").slice(0, 200) };
+      }
+      calls.push({
+        method: "response_url",
+        args: { ...args, path: url.pathname },
+        at,
+        token: undefined,
+        status: 200,
+      });
+      res.writeHead(200, { "content-type": "text/plain" }).end("ok");
+      return;
+    }
     const upload = /^\/upload\/([^/]+)$/.exec(url.pathname)?.[1];
     const method = upload !== undefined ? "upload" : url.pathname.replace(/^\/api\//, "");
     if (upload === undefined && !url.pathname.startsWith("/api/")) {
@@ -535,8 +556,10 @@ export async function startFakeSlack(
   if (address === null || typeof address === "string") throw new Error("fake slack: no TCP address");
   origin = `http://127.0.0.1:${address.port}`;
 
+  let responseUrls = 0;
   return {
     url: `${origin}/api/`,
+    responseUrl: () => `${origin}/hooks/actions/T0TEST/${++responseUrls}/${randomBytes(6).toString("hex")}`,
     calls,
     callsTo: (method) => calls.filter((c) => c.method === method),
     messages: (channel) =>

@@ -183,6 +183,8 @@ export function blockActionPayload(opts: {
   teamId?: string;
   blockId?: string;
   buttonText?: string;
+  /** Where the app's answer goes; the fake Slack's `responseUrl()` so tests can read it. */
+  responseUrl?: string;
 }): object {
   const teamId = opts.teamId ?? slackTestIds.teamId;
   const channelId = opts.channelId ?? slackTestIds.channelId;
@@ -218,7 +220,9 @@ export function blockActionPayload(opts: {
       ],
     },
     state: { values: {} },
-    response_url: `https://hooks.slack.com/actions/${teamId}/${digits(13)}/${randomBytes(12).toString("base64url")}`,
+    response_url:
+      opts.responseUrl ??
+      `https://hooks.slack.com/actions/${teamId}/${digits(13)}/${randomBytes(12).toString("base64url")}`,
     actions: [
       {
         action_id: opts.actionId,

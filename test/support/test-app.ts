@@ -37,7 +37,7 @@ export async function writeTestConfig(yaml?: string): Promise<string> {
  * fake Slack; log lines are captured so tests can check them (e.g. for leaked secrets).
  */
 export async function startTestApp(
-  opts: { role?: "all" | "web" | "worker"; env?: Record<string, string> } = {},
+  opts: { role?: "all" | "web" | "worker"; env?: Record<string, string>; now?: () => Date } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase();
   const slack = await startFakeSlack({ token: TEST_BOT_TOKEN });
@@ -62,7 +62,12 @@ export async function startTestApp(
       cb();
     },
   });
-  const app = await startPatchpilot({ role: opts.role ?? "all", env, logger: createLogger("debug", sink) });
+  const app = await startPatchpilot({
+    role: opts.role ?? "all",
+    env,
+    logger: createLogger("debug", sink),
+    ...(opts.now ? { now: opts.now } : {}),
+  });
   const owner = createDatabase(database.url, { appRole: false, max: 2 });
   return {
     baseUrl: `http://127.0.0.1:${app.port}`,

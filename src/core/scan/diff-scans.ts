@@ -1,5 +1,5 @@
 import { SEVERITIES, type SeverityCounts, severityCounts } from "../digest/severity-counts.js";
-import type { NormalizedFinding, Severity } from "./normalized-report.js";
+import type { Severity } from "./normalized-report.js";
 
 export type ScanDiff = {
   new: number;
@@ -18,7 +18,7 @@ export const findingKey = (k: { vulnerabilityId: string; packageName: string }) 
  * that bumps a still-vulnerable package's version is "unchanged", not new. A key reported at
  * several paths counts once, at its highest severity.
  */
-export function diffScans(before: readonly FindingKey[], after: readonly NormalizedFinding[]) {
+export function diffScans(before: readonly FindingKey[], after: readonly FindingKey[]) {
   const prev = new Map<string, FindingKey>();
   for (const k of before) keepWorst(prev, k);
   const present = new Map<string, FindingKey>();

@@ -2,10 +2,15 @@ import type { WebClient } from "@slack/web-api";
 import type { PatchpilotConfig } from "../../config/file-schema.js";
 import type { SlaPolicy } from "../../core/sla/sla-policy.js";
 import type { Db } from "../../db/client.js";
+import type { RolloutDeps } from "../../services/rollouts/rollout-deps.js";
 import { acceptCommand } from "./accept.js";
+import { auditCommand } from "./audit.js";
 import { digestCommand } from "./digest.js";
+import { freezeCommand } from "./freeze.js";
 import { helpCommand } from "./help.js";
 import { historyCommand } from "./history.js";
+import { rollbackCommand } from "./rollback.js";
+import { rolloutCommand } from "./rollout.js";
 import { statusCommand } from "./status.js";
 import type { Subcommand } from "./subcommand.js";
 import { subscribeCommand } from "./subscribe.js";
@@ -21,6 +26,8 @@ export type SubcommandDeps = {
   now: () => Date;
   /** Re-registers the digest schedules after a subscription changed. */
   onSubscriptionsChanged: () => Promise<void>;
+  /** What the rollout commands (rollout, rollback, freeze, audit) need. */
+  rollouts: RolloutDeps;
   /** Posts the digest of these teams in this channel now (the scheduled digest's code). */
   postDigestNow: (q: {
     channel: string;
@@ -68,5 +75,9 @@ export function buildSubcommands(deps: SubcommandDeps): ReadonlyMap<string, Subc
   );
   add(unsubscribeCommand({ db: deps.db, now: deps.now, onChange: deps.onSubscriptionsChanged }));
   add(historyCommand({ db: deps.db, teamIds: deps.config.teams.map((t) => t.id), now: deps.now }));
+  add(rolloutCommand({ rollouts: deps.rollouts }));
+  add(rollbackCommand({ rollouts: deps.rollouts }));
+  add(freezeCommand({ db: deps.db, config: deps.config, now: deps.now }));
+  add(auditCommand({ db: deps.db }));
   return all;
 }

@@ -1,0 +1,225 @@
+import { and, eq, inArray } from "drizzle-orm";
+import { checkApprover } from "../../core/rollout/check-approver.js";
+import { quorum } from "../../core/rollout/quorum.js";
+import { eligibleGroups } from "../../core/rollout/stage-policy.js";
+import type { StageKind, StageState } from "../../core/rollout/stage-state.js";
+import { describeStageState, transitionStage } from "../../core/rollout/transition-stage.js";
+import type { StageRow } from "../../db/rollout-repository.js";
+import { loadRollout } from "../../db/rollout-repository.js";
+import { approvals, findingLifecycle } from "../../db/schema/index.js";
+import { loadCandidateDelta } from "./load-candidate-delta.js";
+import type { Actor, Origin, Outcome, RolloutDeps } from "./rollout-deps.js";
+import { rolloutPolicy } from "./rollout-policy.js";
+import { inRolloutTx, type RolloutStep } from "./rollout-tx.js";
+import { dispatchTiming, scheduleDispatch } from "./schedule-dispatch.js";
+import { slaClockDueAt } from "./sla-due.js";
+import { votesOf } from "./stage-votes.js";
+
+export type ApproveInput = {
+  rolloutId: number;
+  stage: string;
+  actor: Actor;
+  /** The candidate digest the clicked button was rendered for (digest binding). */
+  buttonDigest: string | null;
+  origin: Origin;
+  /** A reason given with an override of the new-critical block. */
+  overrideReason?: string | null;
+  /** Production-like stages are approved from a confirmation dialog only. */
+  confirmed?: boolean;
+};
+
+const hhmm = (d: Date) => `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+
+/** "Already approved by <@U1> at 14:02 UTC": what a replayed or late click is told. */
+function alreadyDecided(step: RolloutStep, stage: StageRow): string {
+  const last = votesOf(step.loaded, stage).at(-1);
+  const by = last ? ` by <@${last.userId}> at ${hhmm(last.at)}` : "";
+  if (
+    stage.state === "approved" ||
+    stage.state === "dispatched" ||
+    stage.state === "deploying" ||
+    stage.state === "done"
+  )
+    return `*${stage.name}* is already approved${by}; nothing more is needed from you.`;
+  return `*${stage.name}* ${describeStageState(stage.state as StageState)}.`;
+}
+
+/**
+ * Whether deploying this rollout fixes a known-exploited finding or a critical past its SLA: the
+ * condition for the emergency lane.
+ */
+async function fixesUrgent(
+  step: RolloutStep,
+  fixed: Array<{ vulnerabilityId: string; packageName: string; severity: string; knownExploited: boolean }>,
+): Promise<boolean> {
+  if (fixed.some((f) => f.knownExploited)) return true;
+  const critical = fixed.filter((f) => f.severity === "critical");
+  if (critical.length === 0) return false;
+  const rows = await step.tx
+    .select({ vulnerabilityId: findingLifecycle.vulnerabilityId, firstSeenAt: findingLifecycle.firstSeenAt })
+    .from(findingLifecycle)
+    .where(
+      and(
+        eq(findingLifecycle.imageId, step.loaded.rollout.imageId),
+        inArray(
+          findingLifecycle.vulnerabilityId,
+          critical.map((f) => f.vulnerabilityId),
+        ),
+      ),
+    );
+  return rows.some((r) => slaClockDueAt(step.deps.config, r.firstSeenAt).getTime() <= step.now.getTime());
+}
+
+/**
+ * One approval click. In one transaction on the locked rollout: the checks (digest binding,
+ * four-eyes, eligibility, scan before deploy, new-critical block), the vote, the audit event, and
+ * when the quorum is met the state change and the dispatch intent. A refusal is audited as
+ * "denied"; a replay of a click already counted changes nothing and writes nothing.
+ */
+export async function approveStage(deps: RolloutDeps, input: ApproveInput): Promise<Outcome> {
+  // Slack is asked about group membership before the transaction, so no lock waits on Slack.
+  const peek = await loadRollout(deps.db, input.rolloutId);
+  const peekStage = peek?.stages.find((s) => s.name === input.stage);
+  if (!peek || !peekStage)
+    return { ok: false, message: `Rollout #${input.rolloutId} has no stage "${input.stage}".` };
+  const team = deps.config.teams.find((t) => t.id === peek.rollout.teamId) ?? null;
+  const peekPolicy = rolloutPolicy(deps.config, team, peekStage.name, peekStage.kind as StageKind);
+  const groups = await deps.membership.groupsOf(input.actor.id, eligibleGroups(peekPolicy));
+
+  return inRolloutTx(deps, input.rolloutId, async (step) => {
+    const stage = step.loaded.stages.find((s) => s.name === input.stage);
+    if (!stage) return { ok: false, message: `Rollout #${input.rolloutId} has no stage "${input.stage}".` };
+    const policy = step.policyOf(stage);
+    const denied = (message: string, code: string): Outcome => {
+      step.audit(input.actor, "stage.approve", "denied", input.origin, { stage, payload: { code, message } });
+      return { ok: false, message };
+    };
+    // A stage that has run out of time expires now, whatever the timer job has done so far.
+    if (stage.state === "awaiting_approval" && stage.expiresAt && step.now >= stage.expiresAt) {
+      await step.setStage(stage, { state: "expired" });
+      step.audit({ id: "system", name: "patchpilot" }, "stage.expired", "ok", input.origin, { stage });
+      return denied(
+        `The approval request for *${stage.name}* expired at ${hhmm(stage.expiresAt)}; ask for a new one from the card.`,
+        "expired",
+      );
+    }
+    const waitingForWindow = stage.state === "approved" && stage.scheduledFor !== null;
+    if (stage.state !== "awaiting_approval" && !waitingForWindow) {
+      const mine = votesOf(step.loaded, stage).some((v) => v.userId === input.actor.id);
+      if (mine || ["approved", "dispatched", "deploying", "done"].includes(stage.state))
+        return { ok: false, message: alreadyDecided(step, stage) };
+      return denied(
+        `You cannot approve this: *${stage.name}* ${describeStageState(stage.state as StageState)}.`,
+        "not_awaiting",
+      );
+    }
+    if (policy.confirm && input.confirmed !== true)
+      return {
+        ok: false,
+        message: `*${stage.name}* is approved from its confirmation dialog; use the card's button.`,
+      };
+
+    const isBuild = stage.kind !== "deploy";
+    const scan = isBuild
+      ? { candidateScanned: true, delta: null }
+      : await loadCandidateDelta(
+          step.tx,
+          step.loaded.rollout.imageId,
+          step.loaded.rollout.runningDigest,
+          step.loaded.rollout.candidateDigest,
+        );
+    const candidate = isBuild ? (stage.targetDigest ?? "build") : step.loaded.rollout.candidateDigest;
+    const votes = votesOf(step.loaded, stage);
+    const verdict = checkApprover({
+      policy,
+      voter: { userId: input.actor.id, groups },
+      triggeredBy: step.loaded.rollout.requestedBy,
+      requestedBy: stage.requestedBy ?? step.loaded.rollout.requestedBy,
+      votes,
+      candidateDigest: candidate,
+      buttonDigest: isBuild ? null : input.buttonDigest,
+      candidateScanned: scan.candidateScanned,
+      blockingFindings: scan.delta?.blocking ?? [],
+      overrideReason: input.overrideReason ?? null,
+    });
+    if (!verdict.ok) {
+      if (verdict.refusal.code === "already_voted") return { ok: false, message: verdict.refusal.message };
+      return denied(verdict.refusal.message, verdict.refusal.code);
+    }
+    const inserted = await step.tx
+      .insert(approvals)
+      .values({
+        stageId: stage.id,
+        userId: input.actor.id,
+        userName: input.actor.name,
+        decision: "approve",
+        reason: input.overrideReason ?? null,
+        candidateDigest: candidate,
+        round: stage.round,
+        groups,
+        override: verdict.override,
+        createdAt: step.now,
+      })
+      .onConflictDoNothing()
+      .returning();
+    const vote = inserted[0];
+    // The same click arriving twice at once: the other one counted it.
+    if (!vote) return { ok: false, message: alreadyDecided(step, stage) };
+    step.loaded.approvals.push(vote);
+    step.audit(input.actor, "stage.approved", "ok", input.origin, {
+      stage,
+      payload: {
+        groups,
+        override: verdict.override,
+        ...(verdict.override ? { reason: input.overrideReason } : {}),
+      },
+    });
+
+    const needsOverride = policy.blockNewCritical && (scan.delta?.blocking.length ?? 0) > 0;
+    const all = votesOf(step.loaded, stage);
+    const normal = quorum(policy, all, candidate, { needsOverride });
+    if (!normal.met) {
+      await step.setStage(stage, {});
+      return {
+        ok: true,
+        message: `✅ You approved *${stage.name}*. Still needed: ${normal.missing.join(", ")}.`,
+      };
+    }
+    if (stage.state === "awaiting_approval") {
+      const t = transitionStage(
+        { state: "awaiting_approval", expiresAt: stage.expiresAt },
+        { type: "quorum_met" },
+        step.now,
+      );
+      if (!t.ok) return denied(t.refusal, "transition");
+      await step.setStage(stage, { state: t.state });
+    }
+    // Outside the window, the emergency lane's stricter quorum lets an urgent fix go now.
+    const timing = await dispatchTiming(step, stage, policy);
+    const urgent =
+      timing.kind === "wait_for_window" && policy.emergency !== null && scan.delta !== null
+        ? await fixesUrgent(step, scan.delta.fixedUrgent)
+        : false;
+    const emergency = urgent && quorum(policy, all, candidate, { needsOverride, emergency: true }).met;
+    if (waitingForWindow && !emergency) {
+      await step.setStage(stage, {});
+      return {
+        ok: true,
+        message: `✅ Your approval is recorded; *${stage.name}* still waits for its window.`,
+      };
+    }
+    if (emergency) await step.setStage(stage, { emergency: true });
+    await scheduleDispatch(step, stage, input.actor, input.origin);
+    if (stage.scheduledFor)
+      return {
+        ok: true,
+        message: `✅ Approved. *${stage.name}* waits for its maintenance window, opening <!date^${Math.floor(stage.scheduledFor.getTime() / 1000)}^{date_short_pretty} {time}|${hhmm(stage.scheduledFor)}>.${urgent ? ` It fixes an urgent finding: ${policy.emergency?.approvals} approvals${policy.emergency?.requiredGroups.length ? ` incl. ${policy.emergency.requiredGroups.map((g) => `<!subteam^${g}>`).join(", ")}` : ""} let it go now (emergency lane).` : ""}`,
+      };
+    if (stage.blockedReason)
+      return { ok: true, message: `✅ Approved, but not dispatched: ${stage.blockedReason}.` };
+    return {
+      ok: true,
+      message: `✅ Approved. *${stage.name}* is being dispatched${emergency ? " now through the emergency lane (window skipped)" : ""}.`,
+    };
+  });
+}

@@ -1,0 +1,146 @@
+import type { WebClient } from "@slack/web-api";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { ChannelGate } from "../../adapters/channel-gate.js";
+import type { PatchpilotConfig } from "../../config/file-schema.js";
+import { quorum } from "../../core/rollout/quorum.js";
+import type { RolloutCardView } from "../../core/rollout/rollout-card-view.js";
+import type { RolloutState } from "../../core/rollout/rollout-state.js";
+import type { StageKind, StageState } from "../../core/rollout/stage-state.js";
+import { windowState } from "../../core/windows/window-state.js";
+import type { Db } from "../../db/client.js";
+import { loadRollout } from "../../db/rollout-repository.js";
+import { findingLifecycle, images } from "../../db/schema/index.js";
+import { renderRolloutCard } from "../../render/render-rollout-card.js";
+import { upsertSlackMessage } from "../upsert-slack-message.js";
+import { loadCandidateDelta } from "./load-candidate-delta.js";
+import { rolloutPolicy } from "./rollout-policy.js";
+import { slaClockDueAt } from "./sla-due.js";
+import { votesOf } from "./stage-votes.js";
+
+type CardDeps = { db: Db; config: PatchpilotConfig; now: () => Date };
+
+/** The card's view of a rollout as the database has it now; null if the rollout does not exist. */
+export async function rolloutCardView(deps: CardDeps, rolloutId: number): Promise<RolloutCardView | null> {
+  const loaded = await loadRollout(deps.db, rolloutId);
+  if (!loaded) return null;
+  const r = loaded.rollout;
+  const now = deps.now();
+  const imageRow = (await deps.db.select().from(images).where(eq(images.id, r.imageId)))[0];
+  const image = deps.config.images.find((i) => i.id === imageRow?.configId);
+  const team = deps.config.teams.find((t) => t.id === r.teamId) ?? null;
+  const scan = await loadCandidateDelta(deps.db, r.imageId, r.runningDigest, r.candidateDigest);
+  const needsOverride = (scan.delta?.blocking.length ?? 0) > 0;
+  const stages = loaded.stages.map((s) => {
+    const policy = rolloutPolicy(deps.config, team, s.name, s.kind as StageKind);
+    const votes = votesOf(loaded, s);
+    const w = policy.window ? deps.config.windows[policy.window] : undefined;
+    const state = w ? windowState(w, now) : null;
+    return {
+      name: s.name,
+      kind: s.kind as StageKind,
+      state: s.state as StageState,
+      approvalsRequired: policy.approvals,
+      approverGroups: [...policy.approvers.groups],
+      approverUsers: [...policy.approvers.users],
+      requiredGroups: [...policy.requiredGroups],
+      confirm: policy.confirm,
+      missing:
+        s.state === "awaiting_approval"
+          ? quorum(policy, votes, s.candidateDigest ?? s.targetDigest, {
+              needsOverride: needsOverride && policy.blockNewCritical && s.kind === "deploy",
+            }).missing
+          : [],
+      approvals: votes.map((v) => ({
+        userId: v.userId,
+        userName: v.userName,
+        at: v.at,
+        override: v.override,
+      })),
+      requestedAt: s.requestedAt,
+      expiresAt: s.expiresAt,
+      decidedBy: s.decidedBy,
+      decisionReason: s.decisionReason,
+      window:
+        w && policy.window
+          ? { name: policy.window, ...w, opensAt: state && !state.open ? state.opensAt : null }
+          : null,
+      blockedReason: s.blockedReason,
+      scheduledFor: s.scheduledFor,
+      emergency: s.emergency,
+      run:
+        s.runId || s.runUrl
+          ? { id: s.runId, url: s.runUrl, status: s.runStatus, conclusion: s.runConclusion }
+          : null,
+      dispatchedAt: s.dispatchedAt,
+      completedAt: s.completedAt,
+    };
+  });
+  return {
+    rolloutId: r.id,
+    now,
+    image: { id: image?.id ?? imageRow?.repository ?? "image", repository: imageRow?.repository ?? "" },
+    team: team ? { id: team.id, name: team.name ?? team.id, channel: team.channel } : null,
+    state: r.state as RolloutState,
+    trigger: r.trigger,
+    reason: r.reason,
+    requestedBy: { id: r.requestedBy, name: r.requestedByName },
+    createdAt: r.createdAt,
+    runningDigest: r.runningDigest,
+    candidateDigest: r.candidateDigest,
+    candidateScanned: scan.candidateScanned,
+    delta: scan.delta,
+    slaDeadline: await earliestDeadline(deps, r.imageId, scan.delta?.fixedUrgent ?? []),
+    stages,
+  };
+}
+
+async function earliestDeadline(
+  deps: CardDeps,
+  imageId: string,
+  fixed: ReadonlyArray<{ vulnerabilityId: string; packageName: string }>,
+): Promise<{ vulnerabilityId: string; dueAt: Date } | null> {
+  if (fixed.length === 0) return null;
+  const rows = await deps.db
+    .select({ vulnerabilityId: findingLifecycle.vulnerabilityId, firstSeenAt: findingLifecycle.firstSeenAt })
+    .from(findingLifecycle)
+    .where(
+      and(
+        eq(findingLifecycle.imageId, imageId),
+        inArray(
+          findingLifecycle.vulnerabilityId,
+          fixed.map((f) => f.vulnerabilityId),
+        ),
+      ),
+    );
+  const due = rows
+    .map((r) => ({ vulnerabilityId: r.vulnerabilityId, dueAt: slaClockDueAt(deps.config, r.firstSeenAt) }))
+    .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
+  return due[0] ?? null;
+}
+
+/**
+ * Posts or updates the rollout's card from the current state (so deliveries of older versions
+ * render the latest too). A transaction-scoped advisory lock per rollout makes two deliveries
+ * take turns, so the first post is never made twice.
+ */
+export async function postRolloutCard(
+  deps: CardDeps & { slack: WebClient; gate?: ChannelGate },
+  rolloutId: number,
+): Promise<Record<string, unknown>> {
+  return deps.db.transaction(async (tx) => {
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(${CARD_LOCK}::int, ${rolloutId}::int)`);
+    const view = await rolloutCardView(deps, rolloutId);
+    if (!view?.team) return { skipped: "no team channel" };
+    const message = renderRolloutCard(view);
+    const r = await upsertSlackMessage(
+      tx,
+      deps.slack,
+      { key: `rollout:${rolloutId}`, channel: view.team.channel, text: message.text, blocks: message.blocks },
+      deps.gate,
+    );
+    return { ts: r.ts, updated: r.updated };
+  });
+}
+
+// The advisory lock space of rollout cards (the second key is the rollout id).
+const CARD_LOCK = 7_310_445;

@@ -1,0 +1,144 @@
+import { randomBytes } from "node:crypto";
+import { eq, sql } from "drizzle-orm";
+import type { PatchpilotConfig } from "../../config/file-schema.js";
+import type { AuditEventInput } from "../../core/audit/audit-event.js";
+import { rolloutState } from "../../core/rollout/rollout-state.js";
+import type { StagePolicy } from "../../core/rollout/stage-policy.js";
+import type { StageKind, StageState } from "../../core/rollout/stage-state.js";
+import { appendAuditEvent } from "../../db/audit-repository.js";
+import { insertIntent, type OutboxIntent } from "../../db/outbox-repository.js";
+import {
+  type LoadedRollout,
+  loadRollout,
+  type StageRow,
+  type Tx,
+  touchRollout,
+  updateStage,
+} from "../../db/rollout-repository.js";
+import { images } from "../../db/schema/index.js";
+import type { Actor, Origin, RolloutDeps } from "./rollout-deps.js";
+import { rolloutPolicy } from "./rollout-policy.js";
+
+type ConfigImage = PatchpilotConfig["images"][number];
+type ConfigTeam = PatchpilotConfig["teams"][number];
+
+/** One decision about one rollout, inside its transaction with the rollout row locked. */
+export type RolloutStep = {
+  tx: Tx;
+  now: Date;
+  deps: RolloutDeps;
+  loaded: LoadedRollout;
+  repository: string;
+  image: ConfigImage | null;
+  team: ConfigTeam | null;
+  policyOf(stage: StageRow): StagePolicy;
+  setStage(stage: StageRow, patch: Partial<StageRow>): Promise<void>;
+  /** Changes the rollout's own columns (its state is derived and written at the end). */
+  setRollout(patch: { candidateDigest?: string | null }): void;
+  audit(
+    actor: Actor,
+    action: string,
+    outcome: AuditEventInput["outcome"],
+    origin: Origin,
+    extra?: { stage?: StageRow; payload?: Record<string, unknown> },
+  ): void;
+  intent(intent: OutboxIntent): Promise<void>;
+  newDispatchId(stage: StageRow): string;
+};
+
+export class RolloutNotFound extends Error {}
+
+/**
+ * Runs `fn` as one transaction on a locked rollout: stage changes, outbox intents, then the
+ * rollout's derived state, a card refresh and the audit events, appended last (they take the
+ * chain's lock, held until commit). Nothing is half-recorded: all of it commits or none.
+ */
+export async function inRolloutTx<T>(
+  deps: RolloutDeps,
+  /** The rollout, or a function that creates it in this transaction and returns its id. */
+  which: number | ((tx: Tx) => Promise<number | T>),
+  fn: (step: RolloutStep) => Promise<T>,
+): Promise<T> {
+  const outboxIds: number[] = [];
+  const result = await deps.db.transaction(async (tx) => {
+    // A click must be answered quickly even when something holds a lock for long (scenario 8).
+    await tx.execute(sql`SET LOCAL lock_timeout = '2s'`);
+    const created = typeof which === "number" ? which : await which(tx);
+    if (typeof created !== "number") return created;
+    const rolloutId = created;
+    const loaded = await loadRollout(tx, rolloutId, { lock: true });
+    if (!loaded) throw new RolloutNotFound(`rollout #${rolloutId} does not exist`);
+    const imageRow = (await tx.select().from(images).where(eq(images.id, loaded.rollout.imageId)))[0];
+    const image = deps.config.images.find((i) => i.id === imageRow?.configId) ?? null;
+    const team = deps.config.teams.find((t) => t.id === loaded.rollout.teamId) ?? null;
+    const now = deps.now();
+    const audits: AuditEventInput[] = [];
+    let changed = false;
+    let rolloutPatch: { candidateDigest?: string | null } = {};
+    const repository = imageRow?.repository ?? "unknown";
+    const step: RolloutStep = {
+      tx,
+      now,
+      deps,
+      loaded,
+      repository,
+      image,
+      team,
+      policyOf: (stage) => rolloutPolicy(deps.config, team, stage.name, stage.kind as StageKind),
+      async setStage(stage, patch) {
+        await updateStage(tx, stage.id, patch, now);
+        Object.assign(stage, patch);
+        changed = true;
+      },
+      setRollout(patch) {
+        rolloutPatch = { ...rolloutPatch, ...patch };
+        Object.assign(loaded.rollout, patch);
+        changed = true;
+      },
+      audit(actor, action, outcome, origin, extra = {}) {
+        const stage = extra.stage;
+        audits.push({
+          at: now,
+          actor,
+          action,
+          outcome,
+          origin,
+          resource: {
+            rollout: loaded.rollout.id,
+            image: repository,
+            digest: stage?.targetDigest ?? loaded.rollout.candidateDigest,
+            ...(stage ? { stage: stage.name } : {}),
+            ...(stage?.runId ? { run: stage.runId } : {}),
+          },
+          payload: extra.payload ?? {},
+        });
+      },
+      async intent(intent) {
+        outboxIds.push(await insertIntent(tx, intent));
+      },
+      newDispatchId(stage) {
+        const hex = deps.randomHex?.(4) ?? randomBytes(4).toString("hex");
+        return `pp-${loaded.rollout.id}-${stage.position}-${stage.attempt + 1}-${hex}`;
+      },
+    };
+    const value = await fn(step);
+    if (changed) {
+      const state = rolloutState(
+        loaded.stages.map((s) => ({ ...s, kind: s.kind as StageKind, state: s.state as StageState })),
+      );
+      const version = await touchRollout(tx, rolloutId, { ...rolloutPatch, state }, now);
+      loaded.rollout.state = state;
+      outboxIds.push(
+        await insertIntent(tx, {
+          kind: "rollout.card",
+          dedupeKey: `rollout-card:${rolloutId}:${version}`,
+          payload: { rolloutId },
+        }),
+      );
+    }
+    for (const a of audits) await appendAuditEvent(tx, a);
+    return value;
+  });
+  if (outboxIds.length > 0) await deps.afterCommit(outboxIds);
+  return result;
+}

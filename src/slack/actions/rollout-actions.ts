@@ -1,0 +1,206 @@
+import type { App, RespondFn } from "@slack/bolt";
+import type { WebClient } from "@slack/web-api";
+import { z } from "zod";
+import type { Logger } from "../../adapters/logger.js";
+import { ROLLOUT_ACTIONS } from "../../core/rollout/rollout-card-view.js";
+import { renderRolloutCard } from "../../render/render-rollout-card.js";
+import { renderApproveModal, renderRejectModal } from "../../render/render-rollout-modals.js";
+import { approveStage } from "../../services/rollouts/approve-stage.js";
+import { cancelRollout } from "../../services/rollouts/cancel-rollout.js";
+import { decideStage } from "../../services/rollouts/decide-stage.js";
+import { requestRollback } from "../../services/rollouts/request-rollback.js";
+import { rolloutCardView } from "../../services/rollouts/rollout-card.js";
+import type { Outcome, RolloutDeps } from "../../services/rollouts/rollout-deps.js";
+import { startRollout } from "../../services/rollouts/start-rollout.js";
+import { answerWithin, slackOrigin } from "./answer-within.js";
+
+export type RolloutActionDeps = { rollouts: RolloutDeps; logger: Logger };
+
+const buttonValue = z.object({ rollout: z.number().int(), stage: z.string(), digest: z.string().nullable() });
+const patchNowValue = z.object({ imageId: z.string().min(1) });
+const reviewValue = z.object({ rolloutId: z.number().int() });
+
+const clickBody = z.object({
+  user: z.object({ id: z.string(), name: z.string().optional(), username: z.string().optional() }),
+  team: z.object({ id: z.string() }).nullish(),
+  channel: z.object({ id: z.string() }).nullish(),
+  container: z.object({ message_ts: z.string().optional() }).passthrough().nullish(),
+  trigger_id: z.string().optional(),
+  actions: z
+    .array(
+      z.object({ action_id: z.string(), value: z.string().optional(), action_ts: z.string().optional() }),
+    )
+    .min(1),
+});
+export type Click = z.infer<typeof clickBody>;
+
+function parseJson<T>(schema: z.ZodType<T>, text: string | undefined): T | null {
+  try {
+    const r = schema.safeParse(JSON.parse(text ?? ""));
+    return r.success ? r.data : null;
+  } catch {
+    return null;
+  }
+}
+
+const ephemeral = (respond: RespondFn, text: string) =>
+  respond({ response_type: "ephemeral", replace_original: false, text });
+
+/**
+ * The rollout card's buttons and the "Patch now" / "Review rollout" buttons of digests, alerts,
+ * status and App Home. Each click is acknowledged at once; the decision runs in one transaction
+ * and its outcome is told only to the clicker (the card itself changes through the outbox).
+ */
+export function registerRolloutActions(bolt: App, deps: RolloutActionDeps): void {
+  const act = (
+    actionId: string,
+    run: (click: Click, respond: RespondFn, client: WebClient) => Promise<void>,
+  ) =>
+    bolt.action(actionId, async ({ ack, body, respond, client }) => {
+      await ack();
+      const click = clickBody.safeParse(body);
+      if (!click.success) {
+        await ephemeral(respond, "This button is out of date; run the command again.");
+        return;
+      }
+      await run(click.data, respond, client);
+    });
+  const decide =
+    (run: (click: Click, v: z.infer<typeof buttonValue>) => Promise<Outcome>) =>
+    async (click: Click, respond: RespondFn) => {
+      const v = parseJson(buttonValue, click.actions[0]?.value);
+      if (!v)
+        return void (await ephemeral(
+          respond,
+          "This button is out of date; look at the rollout's current card.",
+        ));
+      await answerWithin(respond, deps.logger, () => run(click, v));
+    };
+  const actor = (c: Click) => ({ id: c.user.id, name: c.user.username ?? c.user.name ?? null });
+
+  act(ROLLOUT_ACTIONS.approve, async (click, respond, client) => {
+    const v = parseJson(buttonValue, click.actions[0]?.value);
+    if (!v)
+      return void (await ephemeral(
+        respond,
+        "This button is out of date; look at the rollout's current card.",
+      ));
+    const view = await rolloutCardView(deps.rollouts, v.rollout).catch(() => null);
+    const stage = view?.stages.find((s) => s.name === v.stage);
+    const blocking = view?.delta?.blocking ?? [];
+    // Production-like stages, and any approval that would be an override, go through a dialog.
+    if (view && stage && (stage.confirm || blocking.length > 0) && click.trigger_id) {
+      await client.views.open({
+        trigger_id: click.trigger_id,
+        view: renderApproveModal({
+          rolloutId: v.rollout,
+          stage: v.stage,
+          image: view.image.id,
+          digest: v.digest,
+          blocking,
+          privateMetadata: JSON.stringify({ ...v, origin: slackOrigin(click) }),
+        }),
+      });
+      return;
+    }
+    await decide((c, value) =>
+      approveStage(deps.rollouts, {
+        rolloutId: value.rollout,
+        stage: value.stage,
+        actor: actor(c),
+        buttonDigest: value.digest,
+        origin: slackOrigin(c),
+      }),
+    )(click, respond);
+  });
+  act(ROLLOUT_ACTIONS.reject, async (click, respond, client) => {
+    const v = parseJson(buttonValue, click.actions[0]?.value);
+    if (!v || !click.trigger_id)
+      return void (await ephemeral(
+        respond,
+        "This button is out of date; look at the rollout's current card.",
+      ));
+    const view = await rolloutCardView(deps.rollouts, v.rollout).catch(() => null);
+    await client.views.open({
+      trigger_id: click.trigger_id,
+      view: renderRejectModal({
+        rolloutId: v.rollout,
+        stage: v.stage,
+        image: view?.image.id ?? `rollout #${v.rollout}`,
+        digest: v.digest,
+        blocking: [],
+        privateMetadata: JSON.stringify({ ...v, origin: slackOrigin(click) }),
+      }),
+    });
+  });
+  act(
+    ROLLOUT_ACTIONS.retry,
+    decide((c, v) =>
+      decideStage(deps.rollouts, "retry", {
+        rolloutId: v.rollout,
+        stage: v.stage,
+        actor: actor(c),
+        origin: slackOrigin(c),
+      }),
+    ),
+  );
+  act(
+    ROLLOUT_ACTIONS.requestAgain,
+    decide((c, v) =>
+      decideStage(deps.rollouts, "request_again", {
+        rolloutId: v.rollout,
+        stage: v.stage,
+        actor: actor(c),
+        origin: slackOrigin(c),
+      }),
+    ),
+  );
+  act(
+    ROLLOUT_ACTIONS.rollback,
+    decide((c, v) =>
+      requestRollback(deps.rollouts, {
+        rolloutId: v.rollout,
+        actor: actor(c),
+        origin: slackOrigin(c),
+        reason: null,
+      }),
+    ),
+  );
+  act(
+    ROLLOUT_ACTIONS.cancel,
+    decide((c, v) =>
+      cancelRollout(deps.rollouts, { rolloutId: v.rollout, actor: actor(c), origin: slackOrigin(c) }),
+    ),
+  );
+
+  for (const id of ["digest_patch_now", "status_patch_now", "home_patch_now"]) {
+    act(id, async (click, respond) => {
+      const v = parseJson(patchNowValue, click.actions[0]?.value);
+      if (!v)
+        return void (await ephemeral(respond, "This button is out of date; run `/patch status` again."));
+      await answerWithin(respond, deps.logger, () =>
+        startRollout(deps.rollouts, {
+          image: v.imageId,
+          actor: actor(click),
+          origin: slackOrigin(click),
+          reason: "Patch now",
+          trigger: "patch-now",
+        }),
+      );
+    });
+  }
+  for (const id of ["digest_review_rollout", "home_review_rollout"]) {
+    act(id, async (click, respond) => {
+      const v = parseJson(reviewValue, click.actions[0]?.value);
+      const view = v ? await rolloutCardView(deps.rollouts, v.rolloutId) : null;
+      if (!view) return void (await ephemeral(respond, "That rollout no longer exists."));
+      const card = renderRolloutCard(view);
+      await respond({
+        response_type: "ephemeral",
+        replace_original: false,
+        text: card.text,
+        blocks: card.blocks,
+      });
+    });
+  }
+}

@@ -1,0 +1,185 @@
+import { expect } from "vitest";
+import { createToken } from "../../src/services/upload-tokens.js";
+import { type FakeGithub, type FakeRun, startFakeGithub } from "./fake-github.js";
+import type { RecordedCall } from "./fake-slack.js";
+import { digestOf, type SyntheticVuln, trivyReport } from "./report-builders.js";
+import { githubDelivery } from "./sign-github.js";
+import { blockActionPayload, blockActions, postSigned, slashCommand } from "./sign-slack.js";
+import { waitFor } from "./spawn-cli.js";
+import { startTestApp, TEST_SIGNING_SECRET, type TestApp, writeTestConfig } from "./test-app.js";
+
+export const WEBHOOK_SECRET = "test-webhook-secret-5d1e";
+export const GITHUB_TOKEN = "ghp_test0000000000000000000000000000000";
+
+/**
+ * A small fleet for rollout tests: one team, one image with build/deploy/rollback workflows, and
+ * stages without windows unless the test's YAML adds them. Approvers: S0PAYAPPR (maria, omar),
+ * security S0SECURITY (sec); lee starts rollouts.
+ */
+export const ROLLOUT_CONFIG = `
+version: 1
+teams:
+  - id: payments
+    name: Payments
+    channel: C0PAYMENTS
+    approvers: { groups: [S0PAYAPPR], users: [] }
+images:
+  - id: payments-api
+    repository: ghcr.io/acme/payments-api
+    team: payments
+    github:
+      repo: acme/payments-api
+      workflows: { build: build.yml, deploy: deploy.yml, rollback: rollback.yml }
+defaultStages: [rebuild, staging, production]
+stages:
+  rebuild: { approvals: 0 }
+  staging: { approvals: 1 }
+  production:
+    approvals: 2
+    requiredGroups: [S0SECURITY]
+    confirm: true
+`;
+
+export const USERS = {
+  lee: { id: "U0LEE", name: "lee" },
+  maria: { id: "U0MARIA", name: "maria" },
+  omar: { id: "U0OMAR", name: "omar" },
+  sec: { id: "U0SEC", name: "sec" },
+  outsider: { id: "U0OUT", name: "outsider" },
+} as const;
+export type User = { id: string; name: string };
+
+export type RolloutHarness = {
+  t: TestApp;
+  github: FakeGithub;
+  uploadToken: string;
+  patch(text: string, user?: User): Promise<{ text?: string; response_type?: string }>;
+  /** Clicks a button; returns what the app answered to the clicker (response_url), once it has. */
+  click(actionId: string, value: unknown, user: User, opts?: { wait?: boolean }): Promise<string>;
+  /** Uploads a scan of payments-api at digest n, optionally for a rollout (the build's upload). */
+  upload(digestNumber: number, vulns: SyntheticVuln[], rolloutId?: number): Promise<void>;
+  /** Delivers a signed workflow_run webhook for a run as the fake GitHub has it now. */
+  webhook(
+    run: FakeRun,
+    action: string,
+    opts?: { deliveryId?: string },
+  ): Promise<{ status: number; json: unknown }>;
+  waitForDispatches(n: number): Promise<ReturnType<FakeGithub["dispatches"]>>;
+  stageState(rolloutId: number, stage: string): Promise<string | undefined>;
+  auditActions(rolloutId: number): Promise<Array<{ action: string; outcome: string; actor_id: string }>>;
+  cardText(): string;
+  close(): Promise<void>;
+};
+
+export async function startRolloutHarness(
+  opts: { yaml?: string; now?: () => Date; env?: Record<string, string> } = {},
+): Promise<RolloutHarness> {
+  const github = await startFakeGithub({ token: GITHUB_TOKEN });
+  const t = await startTestApp({
+    env: {
+      PATCHPILOT_CONFIG: await writeTestConfig(opts.yaml ?? ROLLOUT_CONFIG),
+      GITHUB_TOKEN,
+      GITHUB_API_URL: github.url,
+      GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      ...opts.env,
+    },
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+  t.slack.setUsergroupMembers("S0PAYAPPR", [USERS.maria.id, USERS.omar.id, USERS.lee.id]);
+  t.slack.setUsergroupMembers("S0SECURITY", [USERS.sec.id]);
+  const uploadToken = (await createToken(t.owner.db, { teamId: "payments", name: "ci", scopes: ["upload"] }))
+    .token;
+  const answers = (): RecordedCall[] => t.slack.callsTo("response_url");
+
+  const h: RolloutHarness = {
+    t,
+    github,
+    uploadToken,
+    async patch(text, user = USERS.lee) {
+      const res = await postSigned(
+        t.baseUrl,
+        "/slack/events",
+        slashCommand(
+          { text, channelId: "C0PAYMENTS", userId: user.id, userName: user.name },
+          TEST_SIGNING_SECRET,
+        ),
+      );
+      expect(res.status).toBe(200);
+      return res.json as { text?: string; response_type?: string };
+    },
+    async click(actionId, value, user, o = {}) {
+      const before = answers().length;
+      const responseUrl = t.slack.responseUrl();
+      const payload = blockActionPayload({
+        actionId,
+        value: typeof value === "string" ? value : JSON.stringify(value),
+        userId: user.id,
+        userName: user.name,
+        channelId: "C0PAYMENTS",
+        responseUrl,
+      });
+      const res = await postSigned(t.baseUrl, "/slack/events", blockActions(payload, TEST_SIGNING_SECRET));
+      expect(res.status).toBe(200);
+      if (o.wait === false) return "";
+      const mine = () => answers().filter((c) => c.args.path === new URL(responseUrl).pathname);
+      await waitFor(
+        () => mine().length > 0 || answers().length > before + 50,
+        10_000,
+        `an answer to ${actionId}`,
+      );
+      return mine()
+        .map((c) => String(c.args.text ?? ""))
+        .join("\n");
+    },
+    async upload(digestNumber, vulns, rolloutId) {
+      const q = rolloutId === undefined ? "" : `?rollout_id=${rolloutId}`;
+      const r = await fetch(`${t.baseUrl}/api/v1/scans${q}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${uploadToken}`, "content-type": "application/json" },
+        body: JSON.stringify(
+          trivyReport({ image: "ghcr.io/acme/payments-api:1.0", digest: digestOf(digestNumber), vulns }),
+        ),
+      });
+      expect([200, 201]).toContain(r.status);
+    },
+    async webhook(run, action, o = {}) {
+      const req = await githubDelivery(
+        "workflow_run",
+        { action, workflow_run: run, repository: run.repository },
+        WEBHOOK_SECRET,
+        o.deliveryId ? { deliveryId: o.deliveryId } : {},
+      );
+      const res = await postSigned(t.baseUrl, "/github/webhooks", req);
+      return { status: res.status, json: res.json };
+    },
+    async waitForDispatches(n) {
+      await waitFor(() => github.dispatches().length >= n, 15_000, `${n} dispatches`);
+      return github.dispatches();
+    },
+    async stageState(rolloutId, stage) {
+      const r = await t.owner.pool.query<{ state: string }>(
+        "SELECT state FROM rollout_stages WHERE rollout_id = $1 AND name = $2",
+        [rolloutId, stage],
+      );
+      return r.rows[0]?.state;
+    },
+    async auditActions(rolloutId) {
+      const r = await t.owner.pool.query<{ action: string; outcome: string; actor_id: string }>(
+        "SELECT action, outcome, actor_id FROM audit_events WHERE resource->>'rollout' = $1 ORDER BY seq",
+        [String(rolloutId)],
+      );
+      return r.rows;
+    },
+    cardText() {
+      const card = t.slack.messages("C0PAYMENTS").find((m) => /Rollout #/.test(m.text ?? "") && !m.thread_ts);
+      return card ? `${card.text}\n${JSON.stringify(card.blocks)}` : "";
+    },
+    async close() {
+      await t.close();
+      await github.close();
+    },
+  };
+  return h;
+}
+
+export { digestOf };
