@@ -36,6 +36,7 @@ ALTER TABLE "rollout_stages" ADD COLUMN "completed_at" timestamp with time zone;
 ALTER TABLE "rollouts" ADD COLUMN "trigger" text DEFAULT 'manual' NOT NULL;--> statement-breakpoint
 ALTER TABLE "rollouts" ADD COLUMN "requested_by_name" text;--> statement-breakpoint
 CREATE UNIQUE INDEX "runtime_freezes_one_active_uq" ON "runtime_freezes" USING btree ("environment") WHERE ended_at IS NULL;--> statement-breakpoint
+CREATE INDEX "audit_events_rollout_idx" ON "audit_events" USING btree (("resource"->>'rollout'));--> statement-breakpoint
 CREATE INDEX "rollout_stages_state_idx" ON "rollout_stages" USING btree ("state");--> statement-breakpoint
 CREATE INDEX "rollout_stages_run_idx" ON "rollout_stages" USING btree ("run_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "rollouts_one_open_per_image_uq" ON "rollouts" USING btree ("image_id") WHERE state IN ('active', 'halted', 'rolling_back');--> statement-breakpoint

@@ -31,6 +31,7 @@ import { queueIntents } from "./services/record-effect.js";
 import { applyWorkflowRun } from "./services/rollouts/apply-workflow-run.js";
 import { recordCandidate } from "./services/rollouts/record-candidate.js";
 import type { RolloutDeps } from "./services/rollouts/rollout-deps.js";
+import { startAutomaticRollout } from "./services/rollouts/start-automatic-rollout.js";
 import { syncConfig } from "./services/sync-config.js";
 import { createTeamsOfUser } from "./services/teams-of-user.js";
 import { buildSubcommands } from "./slack/commands/index.js";
@@ -136,6 +137,14 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
         burstWindowMs: durationMs(config.alerts.burstWindow),
         afterCommit: (ids) => queueIntents({ queues, onQueueError: queueErrorLogger }, ids),
         onRolloutScan: (scan) => recordCandidate(rolloutDeps, scan),
+        // The scan is stored whatever happens here; a failed automatic start is logged, not the upload's error.
+        onUrgentFindings: (image) =>
+          startAutomaticRollout(rolloutDeps, image.repository).catch((e: unknown) =>
+            logger.warn(
+              { err: e instanceof Error ? e.message : String(e) },
+              "automatic rollout did not start",
+            ),
+          ),
       }),
     );
     http.use(

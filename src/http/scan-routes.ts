@@ -23,6 +23,7 @@ export function createScanRoutes(deps: {
   burstWindowMs: number;
   afterCommit: (outboxIds: number[]) => Promise<void>;
   onRolloutScan?: IngestDeps["onRolloutScan"];
+  onUrgentFindings?: IngestDeps["onUrgentFindings"];
 }): Router {
   const router = express.Router();
   router.post(
@@ -75,6 +76,7 @@ export function createScanRoutes(deps: {
             burstWindowMs: deps.burstWindowMs,
             afterCommit: deps.afterCommit,
             ...(deps.onRolloutScan ? { onRolloutScan: deps.onRolloutScan } : {}),
+            ...(deps.onUrgentFindings ? { onUrgentFindings: deps.onUrgentFindings } : {}),
           },
           {
             report,

@@ -16,6 +16,8 @@ const FIRST_SHOWN = 3;
 const MAX_REASON = 200;
 const MAX_MESSAGE = 300;
 const MAX_URL = 300;
+// More lines than this never fit the house limit on a message's blocks (13k characters of JSON).
+const MAX_LINES = 120;
 
 const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
@@ -200,6 +202,6 @@ function build(v: RolloutAuditView, shown: number, share: boolean): SlackMessage
  * and says how many lie between; the export has them all.
  */
 export function renderRolloutAudit(v: RolloutAuditView, opts: { share?: boolean } = {}): SlackMessage {
-  const total = v.head.length + v.tail.length;
+  const total = Math.min(v.head.length + v.tail.length, MAX_LINES);
   return renderFitted((shown) => build(v, shown, opts.share === true), "message", total).rendered;
 }

@@ -52,6 +52,8 @@ export type IngestDeps = {
   burstWindowMs?: number;
   /** Called after commit with the outbox ids to deliver (the notification of new criticals). */
   afterCommit?: (outboxIds: number[]) => Promise<void>;
+  /** New fixable-critical or known-exploited findings in an owned image (not a rollout's build); after commit. */
+  onUrgentFindings?: (image: { imageId: string; repository: string }) => Promise<void>;
   /** A scan uploaded for a rollout (`rollout_id`) names its candidate; called after commit, re-uploads included. */
   onRolloutScan?: (scan: {
     rolloutId: number;
@@ -102,7 +104,7 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
       );
     }
     const same = await findScanByContent(tx, image.id, digest, contentHash);
-    if (same) return { scan: same, created: false, outboxIds: [] as number[] };
+    if (same) return { scan: same, created: false, outboxIds: [] as number[], urgent: false };
 
     const previousScanId = (await findImageByRepository(tx, repository))?.latestScanId ?? null;
     const before = previousScanId ? await findingKeysOfScan(tx, previousScanId) : [];
@@ -175,10 +177,12 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
         newCriticalOrKev: alerting.length,
       },
     });
-    return { scan, created: true, outboxIds };
+    return { scan, created: true, outboxIds, urgent: alerting.length > 0 && image.teamId !== null };
   });
 
   if (outcome.outboxIds.length > 0) await deps.afterCommit?.(outcome.outboxIds);
+  if (outcome.urgent && input.rolloutId === undefined)
+    await deps.onUrgentFindings?.({ imageId: image.id, repository });
   if (input.rolloutId !== undefined)
     await deps.onRolloutScan?.({
       rolloutId: input.rolloutId,

@@ -183,3 +183,133 @@ export async function startRolloutHarness(
 }
 
 export { digestOf };
+
+/**
+ * "Lets time pass" for dispatch intents held by a window or a freeze. The app decides with its
+ * injected clock, but a held intent is parked two ways the test clock cannot reach: its outbox
+ * row's `available_at` is compared with the DATABASE clock (readIntent), and its BullMQ delivery
+ * job is delayed by the wall clock (deliver-outbox defers with `now() + dueIn`, which with a test
+ * clock ahead of the wall clock lands days away). So: make every pending github.dispatch intent
+ * due by the database clock, and queue one fresh delivery job per intent (a new job id, since the
+ * parked job still holds the intent's usual one). dispatch-stage then re-checks window and freeze
+ * with the app clock, so moving the app clock stays the test's decision. Returns the intent ids.
+ */
+export async function deliverHeldDispatches(h: RolloutHarness): Promise<number[]> {
+  const { createJobQueues, createRedis } = await import("../../src/jobs/job-queues.js");
+  const rows = await h.t.owner.pool.query<{ id: number }>(
+    "UPDATE outbox SET available_at = now() WHERE kind = 'github.dispatch' AND status = 'pending' RETURNING id",
+  );
+  const ids = rows.rows.map((r) => Number(r.id));
+  if (ids.length === 0) return ids;
+  const connection = createRedis(h.t.env.REDIS_URL ?? "", {});
+  await connection.connect();
+  const queues = createJobQueues({ connection, prefix: h.t.env.REDIS_PREFIX ?? "" });
+  try {
+    const nonce = `${Date.now()}-${Math.random().toString(16).slice(2, 8)}`;
+    await queues.enqueueMany(
+      "deliver-outbox",
+      ids.map((outboxId) => ({ payload: { outboxId }, jobId: `test-release-${outboxId}-${nonce}` })),
+    );
+  } finally {
+    await queues.close();
+    connection.disconnect();
+  }
+  return ids;
+}
+
+/** The status of the github.dispatch intents, oldest first ("pending", "done", "failed"). */
+export async function dispatchIntentStatuses(h: RolloutHarness): Promise<string[]> {
+  const r = await h.t.owner.pool.query<{ status: string }>(
+    "SELECT status FROM outbox WHERE kind = 'github.dispatch' ORDER BY id",
+  );
+  return r.rows.map((x) => x.status);
+}
+
+/** The fake GitHub's dispatches for one rollout, optionally for one stage. */
+export function dispatchesOf(h: RolloutHarness, rolloutId: number, stage?: string) {
+  return h.github
+    .dispatches()
+    .filter(
+      (d) => d.inputs.rollout_id === String(rolloutId) && (stage === undefined || d.inputs.stage === stage),
+    );
+}
+
+/**
+ * Starts a rollout of payments-api as `by` (lee by default), uploads candidate digest `candidate`
+ * for it and completes the rebuild through a webhook: the stage after the rebuild then awaits approval.
+ */
+export async function startToFirstApproval(
+  h: RolloutHarness,
+  opts: { candidate: number; by?: User; vulns?: SyntheticVuln[] },
+): Promise<number> {
+  const started = await h.patch('rollout payments-api --reason "test"', opts.by ?? USERS.lee);
+  const rolloutId = Number(/Rollout #(\d+) of payments-api started/.exec(started.text ?? "")?.[1]);
+  expect(rolloutId, started.text).toBeGreaterThan(0);
+  await waitFor(() => dispatchesOf(h, rolloutId, "rebuild").length > 0, 15_000, "the rebuild dispatch");
+  await h.upload(opts.candidate, opts.vulns ?? [], rolloutId);
+  const build = dispatchesOf(h, rolloutId, "rebuild")[0];
+  const hook = await h.webhook(h.github.completeRun(build?.runId ?? 0, "success"), "completed");
+  expect(hook.status).toBe(200);
+  return rolloutId;
+}
+
+/** Every audit row about one rollout, oldest first (seq order), with all its columns. */
+export async function auditRowsOf(
+  h: RolloutHarness,
+  rolloutId: number,
+): Promise<
+  Array<{
+    seq: number;
+    at: Date;
+    actor_id: string;
+    actor_name: string | null;
+    action: string;
+    outcome: string;
+    origin: Record<string, unknown>;
+    resource: Record<string, unknown>;
+    payload: Record<string, unknown>;
+  }>
+> {
+  const r = await h.t.owner.pool.query(
+    "SELECT seq, at, actor_id, actor_name, action, outcome, origin, resource, payload FROM audit_events WHERE resource->>'rollout' = $1 ORDER BY seq",
+    [String(rolloutId)],
+  );
+  return r.rows.map((row) => ({ ...row, seq: Number(row.seq) }));
+}
+
+/**
+ * Ends a rollout so another of the same image can start: completes any running stage's run through
+ * a webhook, then cancels what is left (as maria). Returns the rollout's final state.
+ */
+export async function finishRollout(h: RolloutHarness, rolloutId: number): Promise<string> {
+  const stateOf = async () =>
+    (await h.t.owner.pool.query<{ state: string }>("SELECT state FROM rollouts WHERE id = $1", [rolloutId]))
+      .rows[0]?.state ?? "";
+  for (let i = 0; i < 6; i++) {
+    const state = await stateOf();
+    if (!["active", "halted", "rolling_back"].includes(state)) return state;
+    const running = await h.t.owner.pool.query<{ name: string; run_id: string | null }>(
+      "SELECT name, run_id FROM rollout_stages WHERE rollout_id = $1 AND state IN ('approved', 'dispatched', 'deploying') ORDER BY position",
+      [rolloutId],
+    );
+    const stage = running.rows[0];
+    if (stage) {
+      await waitFor(
+        async () =>
+          (
+            await h.t.owner.pool.query(
+              "SELECT 1 FROM rollout_stages WHERE rollout_id = $1 AND name = $2 AND run_id IS NOT NULL",
+              [rolloutId, stage.name],
+            )
+          ).rowCount === 1,
+        15_000,
+        `the run of ${stage.name}`,
+      );
+      const d = dispatchesOf(h, rolloutId, stage.name).at(-1);
+      await h.webhook(h.github.completeRun(d?.runId ?? 0, "success"), "completed");
+      continue;
+    }
+    await h.click("rollout_cancel", { rollout: rolloutId, stage: "rebuild", digest: null }, USERS.maria);
+  }
+  return stateOf();
+}

@@ -205,6 +205,9 @@ export function createGithubClient(opts: GithubClientOptions): GithubClient {
           ref,
           inputs,
           return_run_details: true,
+          // A 5xx may come after GitHub started the run: never re-send here. The caller retries
+          // through the outbox, which first looks the run up by its dispatch id.
+          request: { retries: 0 },
         });
       } catch (err) {
         throw fail(err, target, true);

@@ -5,6 +5,7 @@ import { appendAuditEvent } from "../../db/audit-repository.js";
 import type { Db } from "../../db/client.js";
 import type { Tx } from "../../db/rollout-repository.js";
 import { runtimeFreezes } from "../../db/schema/index.js";
+import { escapeMrkdwn } from "../../render/slack-message.js";
 import type { Actor, Origin, Outcome } from "./rollout-deps.js";
 
 const DAY_MS = 86_400_000;
@@ -34,7 +35,7 @@ export async function listFreezes(db: Db | Tx, config: PatchpilotConfig): Promis
       from: r.startedAt,
       to: UNTIL_LIFTED,
       environments: r.environment === "all" ? ("all" as const) : [r.environment],
-      reason: `${r.reason} (set by <@${r.startedBy}>)`,
+      reason: `${escapeMrkdwn(r.reason)} (set by <@${r.startedBy}>)`,
     })),
   ];
 }
@@ -65,7 +66,7 @@ export async function setFreeze(
       if (active)
         return {
           ok: false,
-          message: `${what} is already frozen since ${active.startedAt.toISOString().slice(0, 16)}Z (by <@${active.startedBy}>: ${active.reason}).`,
+          message: `${what} is already frozen since ${active.startedAt.toISOString().slice(0, 16)}Z (by <@${active.startedBy}>: ${escapeMrkdwn(active.reason)}).`,
         };
       const inserted = await tx
         .insert(runtimeFreezes)
@@ -97,7 +98,7 @@ export async function setFreeze(
     return {
       ok: true,
       message: input.on
-        ? `:ice_cube: ${what} frozen: no deployment will be dispatched until \`/patch freeze ${input.environment} off\`. Reason: ${input.reason}`
+        ? `:ice_cube: ${what} frozen: no deployment will be dispatched until \`/patch freeze ${input.environment} off\`. Reason: ${escapeMrkdwn(input.reason)}`
         : `:sunny: Freeze on ${what} lifted; approved stages waiting for it will be dispatched.`,
     };
   });

@@ -71,11 +71,8 @@ export function freezeCommand(deps: { db: Db; config: PatchpilotConfig; now: () 
           origin: slackOrigin(ctx, "freeze"),
         },
       );
-      // The reason is the user's own text, posted for the whole channel: it must not mention anyone.
-      const message = outcome.message.endsWith(reason)
-        ? `${outcome.message.slice(0, -reason.length)}${escapeMrkdwn(reason)}`
-        : outcome.message;
-      return renderCommandOutcome({ ok: outcome.ok, message }, { inChannel: outcome.ok });
+      // setFreeze escapes the reason: posted for the whole channel, it must not mention anyone.
+      return renderCommandOutcome(outcome, { inChannel: outcome.ok });
     },
   };
 }

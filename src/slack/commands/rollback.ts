@@ -14,7 +14,7 @@ export function parseRolloutId(typed: string): number | null {
 }
 
 export const noSuchRollout = (id: number) =>
-  `No rollout #${id}. The number is on the rollout card; \`/patch status IMAGE\` shows an image's rollout.`;
+  `No rollout #${id}. Its number is on the rollout card and in the message that started it ("Rollout #218 of payments-api started").`;
 
 /** `/patch rollback ROLLOUT [--reason "…"]`: rolls back the furthest stage the rollout deployed. */
 export function rollbackCommand(deps: { rollouts: RolloutDeps }): Subcommand {

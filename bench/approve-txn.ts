@@ -1,0 +1,170 @@
+/**
+ * `npm run bench:approve-txn` — one approval decision through our code (`approveStage`: the
+ * vote, the stage's state change, the dispatch and card intents, the audit row, the rollout's
+ * version bump, in one transaction on the locked rollout), 1 and 8 clients, against pgbench
+ * running the same writes as plain SQL on the same database (QUALITY.md, "approve-txn").
+ * Creates and drops its own database.
+ */
+import { execFile } from "node:child_process";
+import { loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import type { Database } from "../src/db/client.js";
+import { approveStage } from "../src/services/rollouts/approve-stage.js";
+import type { RolloutDeps } from "../src/services/rollouts/rollout-deps.js";
+import { describeMachine } from "./ingest/describe-machine.js";
+import {
+  admin,
+  benchMembership,
+  dbUrl,
+  fleetConfig,
+  freshDatabase,
+  log,
+  MARIA,
+  openDatabase,
+  pct,
+  postgresVersion,
+  startRollouts,
+} from "./rollouts/fleet.js";
+
+const DB_NAME = "pp_bench_approve_txn";
+const CLIENTS = [1, 8];
+const PHASE_SECONDS = Number(process.env.BENCH_APPROVE_SECONDS ?? 6);
+// Rollouts prepared for our side: enough that no phase runs out (an approved rollout cannot be
+// approved again); pgbench draws from its own set at random (a re-approved row costs the same).
+const OURS = Number(process.env.BENCH_APPROVE_ROLLOUTS ?? 3_000);
+const PGBENCH_SET = 500;
+const BAR = 0.6;
+const SCRIPT = fileURLToPath(new URL("./approve-txn/approve.pgbench.sql", import.meta.url));
+const run = promisify(execFile);
+
+type Side = { rate: number; p50: number; p99: number; n: number };
+
+async function ours(deps: RolloutDeps, ids: number[], clients: number, seconds: number): Promise<Side> {
+  const latencies: number[] = [];
+  const until = performance.now() + seconds * 1000;
+  const client = async () => {
+    while (performance.now() < until) {
+      const id = ids.pop();
+      if (id === undefined) return;
+      const t0 = performance.now();
+      const r = await approveStage(deps, {
+        rolloutId: id,
+        stage: "rebuild",
+        actor: MARIA,
+        buttonDigest: null,
+        origin: { bench: true },
+      });
+      if (!r.ok) throw new Error(`approve #${id}: ${r.message}`);
+      latencies.push(performance.now() - t0);
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: clients }, client));
+  const elapsed = (performance.now() - t0) / 1000;
+  return { rate: latencies.length / elapsed, p50: pct(latencies, 50), p99: pct(latencies, 99), n: latencies.length };
+}
+
+async function pgbench(url: string, first: number, clients: number, seconds: number): Promise<Side> {
+  const { stdout } = await run(
+    process.env.PGBENCH ?? "pgbench",
+    [
+      "-n",
+      "-f",
+      SCRIPT,
+      "-c",
+      String(clients),
+      "-j",
+      String(Math.min(clients, 2)),
+      "-T",
+      String(seconds),
+      "-M",
+      "prepared",
+      "-r",
+      "-D",
+      `first=${first}`,
+      "-D",
+      `count=${PGBENCH_SET}`,
+      url,
+    ],
+    { maxBuffer: 16 * 2 ** 20 },
+  );
+  const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
+  const n = /number of transactions actually processed: (\d+)/.exec(stdout);
+  const lat = /latency average = ([\d.]+) ms/.exec(stdout);
+  const failed = /number of failed transactions: (\d+)/.exec(stdout);
+  if (!tps || !n) throw new Error(`pgbench output not understood:\n${stdout}`);
+  if (failed && Number(failed[1]) > 0) log(`pgbench: ${failed[1]} failed transactions`);
+  const avg = Number(lat?.[1] ?? Number.NaN);
+  return { rate: Number(tps[1]), p50: avg, p99: Number.NaN, n: Number(n[1]) };
+}
+
+async function counts(database: Database): Promise<Record<string, number>> {
+  const r = await database.pool.query<{ a: string; o: string; v: string }>(
+    "SELECT (SELECT count(*) FROM audit_events) a, (SELECT count(*) FROM outbox) o, (SELECT count(*) FROM approvals) v",
+  );
+  const row = r.rows[0];
+  return { audit: Number(row?.a), outbox: Number(row?.o), approvals: Number(row?.v) };
+}
+
+async function main(): Promise<void> {
+  log("# approve-txn — one approval decision vs pgbench running the same SQL (npm run bench:approve-txn)");
+  log("sizing target: 5,000 images, 200 teams, ≈1.25 M open findings, ≈1.4 uploads/s; approvals come by the click");
+  for (const line of describeMachine(await postgresVersion())) log(line);
+  log(`load average: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  const url = await freshDatabase(DB_NAME);
+  const database = openDatabase(url, 20);
+  const images = OURS + PGBENCH_SET;
+  const deps: RolloutDeps = {
+    db: database.db,
+    config: fleetConfig(images),
+    now: () => new Date(),
+    membership: benchMembership,
+    // Queueing the intents is Redis work after the commit; this bench measures the transaction.
+    afterCommit: async () => {},
+  };
+  let ok = false;
+  try {
+    const t0 = performance.now();
+    const ids = await startRollouts(deps, images);
+    log(`prepared ${images} rollouts (one per image, rebuild stage awaiting 1 approval) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const pgbenchIds = ids.slice(OURS);
+    const first = pgbenchIds[0] ?? 0;
+    if (pgbenchIds.at(-1) !== first + PGBENCH_SET - 1) throw new Error("pgbench's rollouts are not contiguous ids");
+    const pool = ids.slice(0, OURS).reverse();
+    // Warm-up: JIT, pooled connections, prepared plans on both sides; not judged.
+    await ours(deps, pool, 8, 1);
+    await pgbench(url, first, 8, 1);
+    log(`shape: ${PHASE_SECONDS} s per phase; ours = approveStage in this process (pool 20), pgbench -M prepared`);
+    log();
+    log("| clients | ours approvals/s | ours p50 / p99 ms | pgbench tx/s | pgbench mean ms | ours ÷ pgbench | bar | result |");
+    log("|---|---|---|---|---|---|---|---|");
+    const results: boolean[] = [];
+    for (const c of CLIENTS) {
+      const before = await counts(database);
+      const o = await ours(deps, pool, c, PHASE_SECONDS);
+      const after = await counts(database);
+      const b = await pgbench(url, first, c, PHASE_SECONDS);
+      const ratio = o.rate / b.rate;
+      const pass = ratio >= BAR;
+      results.push(pass);
+      log(
+        `| ${c} | ${o.rate.toFixed(0)} (${o.n}) | ${o.p50.toFixed(1)} / ${o.p99.toFixed(1)} | ${b.rate.toFixed(0)} (${b.n}) | ${b.p50.toFixed(1)} | ${(ratio * 100).toFixed(0)}% | ≥ ${BAR * 100}% | ${pass ? "PASS" : "**FAIL**"} |`,
+      );
+      const per = (k: string) => ((after[k] ?? 0) - (before[k] ?? 0)) / o.n;
+      log(`|  | rows per approval (ours): audit ${per("audit").toFixed(2)}, outbox ${per("outbox").toFixed(2)}, approvals ${per("approvals").toFixed(2)} |  |  |  |  |  |  |`);
+      if (pool.length === 0) log("(ran out of prepared rollouts: raise BENCH_APPROVE_ROLLOUTS)");
+    }
+    ok = results.every(Boolean);
+    log();
+    log(`overall: ${ok ? "PASS" : "FAIL"} (bar: ours ≥ ${BAR * 100}% of pgbench's rate at 1 and 8 clients)`);
+  } finally {
+    await database.close();
+    await admin(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
+    log(`cleanup: dropped ${DB_NAME}`);
+  }
+  // Exits 0 either way: the verdict is in the output (a benchmark is not a test).
+  void dbUrl;
+}
+
+await main();

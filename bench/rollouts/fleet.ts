@@ -1,0 +1,119 @@
+import pg from "pg";
+import { parseConfigText } from "../../src/config/load-config-file.js";
+import { createDatabase, type Database } from "../../src/db/client.js";
+import { runMigrations } from "../../src/db/migrate.js";
+import type { GroupMembership } from "../../src/services/group-membership.js";
+import type { RolloutDeps } from "../../src/services/rollouts/rollout-deps.js";
+import { startRollout } from "../../src/services/rollouts/start-rollout.js";
+
+export const PG_ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+export const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
+export const APPROVERS = "S0PAYAPPR";
+export const LEE = { id: "U0LEE", name: "lee" };
+export const MARIA = { id: "U0MARIA", name: "maria" };
+
+export const log = (line = "") => process.stdout.write(`${line}\n`);
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export function dbUrl(name: string): string {
+  const u = new URL(PG_ADMIN_URL);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+export async function admin<T extends pg.QueryResultRow>(statement: string): Promise<T[]> {
+  const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await c.connect();
+  try {
+    return (await c.query<T>(statement)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+export async function postgresVersion(): Promise<string> {
+  return (await admin<{ v: string }>("SELECT version() AS v"))[0]?.v.split(",")[0] ?? "?";
+}
+
+/** Drops and creates `name`, migrated; returns its URL. */
+export async function freshDatabase(name: string): Promise<string> {
+  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin(`CREATE DATABASE ${name}`);
+  const url = dbUrl(name);
+  await runMigrations(url);
+  return url;
+}
+
+/**
+ * `images` configured images of one team whose only stage, the rebuild, needs one approval: one
+ * click by an approver meets the quorum, so the approval records the vote, moves the stage,
+ * writes the dispatch and card intents and the audit rows — the whole decision transaction.
+ */
+export function fleetYaml(images: number): string {
+  const lines = [
+    "version: 1",
+    "teams:",
+    "  - id: payments",
+    "    name: Payments",
+    "    channel: C0PAYMENTS",
+    `    approvers: { groups: [${APPROVERS}], users: [] }`,
+    "images:",
+  ];
+  for (let i = 0; i < images; i++)
+    lines.push(
+      `  - id: bench-${i}`,
+      `    repository: ghcr.io/acme/bench-${i}`,
+      "    team: payments",
+      "    github:",
+      `      repo: acme/bench-${i}`,
+      "      workflows: { build: build.yml, deploy: deploy.yml, rollback: rollback.yml }",
+    );
+  lines.push("defaultStages: [rebuild]", "stages:", "  rebuild: { approvals: 1 }", "");
+  return lines.join("\n");
+}
+
+export function fleetConfig(images: number) {
+  const parsed = parseConfigText(fleetYaml(images));
+  if (!parsed.ok) throw new Error(`bench config: ${JSON.stringify(parsed.problems)}`);
+  return parsed.config;
+}
+
+/** Maria, Omar and Lee approve for payments; Lee starts the rollouts (four-eyes keeps him out). */
+export const benchMembership: GroupMembership = {
+  members: async (g) => new Set(g === APPROVERS ? [MARIA.id, "U0OMAR", LEE.id] : []),
+  groupsOf: async (user, groups) =>
+    groups.filter((g) => g === APPROVERS && [MARIA.id, "U0OMAR", LEE.id].includes(user)),
+};
+
+/** Starts one rollout per configured image (Lee), `parallel` at a time; returns their ids. */
+export async function startRollouts(deps: RolloutDeps, images: number, parallel = 8): Promise<number[]> {
+  const ids: number[] = new Array(images);
+  let next = 0;
+  const one = async () => {
+    while (next < images) {
+      const i = next++;
+      const r = await startRollout(deps, {
+        image: `bench-${i}`,
+        actor: LEE,
+        origin: { bench: true },
+        reason: "bench",
+        trigger: "manual",
+      });
+      if (!r.ok || r.rolloutId === undefined) throw new Error(`start bench-${i}: ${r.message}`);
+      ids[i] = r.rolloutId;
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, one));
+  return ids;
+}
+
+export function openDatabase(url: string, max = 20): Database {
+  return createDatabase(url, { max });
+}
+
+/** Nearest-rank percentile. */
+export function pct(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1] ?? Number.NaN;
+}

@@ -1,0 +1,279 @@
+// The rollout part of `npm run demo`: `/patch rollout payments-api` through rebuild, staging,
+// canary and production, with signed clicks on the card, a denied self-approval, a production
+// window wait, and the demo playing CI (the build's scan upload and signed workflow_run webhooks)
+// against the fake GitHub.
+import { readFile } from "node:fs/promises";
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { ROLLOUT_ACTIONS } from "../src/core/rollout/rollout-card-view.js";
+import type { Database } from "../src/db/client.js";
+import type { FakeGithub, FakeRun } from "../test/support/fake-github.js";
+import type { FakeMessage, FakeSlack } from "../test/support/fake-slack.js";
+import { githubDelivery } from "../test/support/sign-github.js";
+import {
+  blockActionPayload,
+  blockActions,
+  postSigned,
+  slackTestIds,
+  slashCommand,
+  viewSubmission,
+} from "../test/support/sign-slack.js";
+import { printSlackMessage } from "./print-slack-message.js";
+
+export type RolloutDemo = {
+  base: string;
+  slack: FakeSlack;
+  github: FakeGithub;
+  owner: Database;
+  redis: Redis;
+  prefix: string;
+  slackSecret: string;
+  webhookSecret: string;
+  uploadToken: string;
+  now: () => Date;
+  setClock: (iso: string) => void;
+  heading: (s: string) => void;
+};
+
+type User = { id: string; name: string };
+const LEE = { id: "U0LEE", name: "lee" };
+const MARIA = { id: "U0MARIA", name: "maria" };
+const OMAR = { id: "U0OMAR", name: "omar" };
+const SEC = { id: "U0SEC", name: "sec" };
+const CHANNEL = "C0PAYMENTS";
+// The rebuilt image: the sample 1.42 scan with its fixable findings gone, under a new digest.
+const CANDIDATE = "sha256:8e1f0c4a2b7d9e3f5a6c8b0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    await sleep(50);
+  }
+  throw new Error(`demo: gave up waiting for ${what}`);
+}
+
+export async function runRolloutDemo(d: RolloutDemo): Promise<{ rolloutId: number }> {
+  const { slack, github } = d;
+  slack.setUser(LEE);
+  slack.setUser(OMAR);
+  slack.setUser(SEC);
+  slack.setUsergroupMembers("S0PAYAPPR", [MARIA.id, OMAR.id, LEE.id]);
+  slack.setUsergroupMembers("S0SECURITY", [SEC.id]);
+  const day = () => d.now().toISOString().slice(0, 16).replace("T", " ");
+
+  const card = () =>
+    slack.messages(CHANNEL).find((m) => !m.thread_ts && /Rollout #/.test(m.text ?? "")) as FakeMessage;
+  let lastCard = "";
+  const printCard = async (title: string, settled: (text: string) => boolean = () => true) => {
+    // The card is updated in place through the outbox; wait for the version this step produces.
+    const m = await until(`the card (${title})`, () => {
+      const c = card();
+      const text = c ? JSON.stringify(c.blocks) : "";
+      return c && text !== lastCard && settled(text) ? c : undefined;
+    });
+    lastCard = JSON.stringify(m.blocks);
+    console.log(printSlackMessage(`${day()}  the rollout card in #payments, ${title}`, m));
+    console.log();
+  };
+  const printThread = (seen: Set<string>) => {
+    const parent = card();
+    for (const m of slack.messages(CHANNEL)) {
+      if (!parent || m.thread_ts !== parent.ts || seen.has(m.ts)) continue;
+      seen.add(m.ts);
+      console.log(printSlackMessage(`${day()}  posted in the card's thread`, m));
+      console.log();
+    }
+  };
+  const threadSeen = new Set<string>();
+
+  const patch = async (text: string, user: User) => {
+    const res = await postSigned(
+      d.base,
+      "/slack/events",
+      slashCommand({ text, channelId: CHANNEL, userId: user.id, userName: user.name }, d.slackSecret),
+    );
+    return res.json as { text?: string; blocks?: unknown[] };
+  };
+
+  /** Clicks the card's Approve button for `stage` as `user`, signed like Slack, and prints the answer. */
+  const clickApprove = async (stage: string, user: User, opts: { dialog?: boolean } = {}) => {
+    const c = card();
+    const button = (c.blocks ?? [])
+      .flatMap((b) => ((b as { elements?: unknown[] }).elements ?? []) as Array<Record<string, unknown>>)
+      .find((e) => e.action_id === ROLLOUT_ACTIONS.approve && String(e.value).includes(`"${stage}"`));
+    if (!button) throw new Error(`demo: the card has no Approve button for ${stage}`);
+    const responseUrl = slack.responseUrl();
+    const viewsBefore = slack.views().length;
+    const res = await postSigned(
+      d.base,
+      "/slack/events",
+      blockActions(
+        blockActionPayload({
+          actionId: ROLLOUT_ACTIONS.approve,
+          value: String(button.value),
+          userId: user.id,
+          userName: user.name,
+          channelId: CHANNEL,
+          messageTs: c.ts,
+          buttonText: String((button.text as { text?: string } | undefined)?.text ?? "Approve"),
+          responseUrl,
+        }),
+        d.slackSecret,
+      ),
+    );
+    if (res.status !== 200) throw new Error(`demo: the click answered ${res.status}`);
+    if (opts.dialog) {
+      const view = await until("the confirmation dialog", () => slack.views()[viewsBefore]);
+      console.log(
+        `${day()}  @${user.name} clicks “${String((button.text as { text?: string }).text)}” → a dialog opens: ${dialogText(view.view)}`,
+      );
+      const submitted = await postSigned(
+        d.base,
+        "/slack/events",
+        viewSubmission(
+          {
+            type: "view_submission",
+            team: { id: slackTestIds.teamId, domain: slackTestIds.teamDomain },
+            user: { id: user.id, username: user.name, name: user.name, team_id: slackTestIds.teamId },
+            api_app_id: slackTestIds.appId,
+            token: slackTestIds.verificationToken,
+            trigger_id: "1234567890123.12345678901.abcdef",
+            view: { ...view.view, id: view.id, team_id: slackTestIds.teamId, hash: view.hash, state: { values: {} } },
+            response_urls: [],
+            is_enterprise_install: false,
+            enterprise: null,
+          },
+          d.slackSecret,
+        ),
+      );
+      if (submitted.status !== 200) throw new Error(`demo: the dialog submission answered ${submitted.status}`);
+      console.log(`${day()}  @${user.name} submits the dialog`);
+    }
+    const answer = await until(`an answer to @${user.name}'s click`, () =>
+      slack.callsTo("response_url").find((x) => x.args.path === new URL(responseUrl).pathname),
+    );
+    console.log(
+      printSlackMessage(
+        `${day()}  @${user.name} clicks Approve ${stage} → answer visible only to @${user.name}`,
+        answer.args as { text?: string; blocks?: unknown[] },
+      ),
+    );
+    console.log();
+  };
+
+  const webhook = async (run: FakeRun, action: string) => {
+    const req = await githubDelivery(
+      "workflow_run",
+      { action, workflow_run: run, repository: run.repository },
+      d.webhookSecret,
+    );
+    const res = await postSigned(d.base, "/github/webhooks", req);
+    if (res.status !== 200) throw new Error(`demo: the ${action} webhook answered ${res.status}`);
+  };
+  const nextDispatch = async (n: number) => {
+    const dispatch = await until(`dispatch #${n}`, () => github.dispatches()[n - 1]);
+    console.log(
+      `${day()}  GitHub: ${dispatch.workflow} dispatched on ${dispatch.owner}/${dispatch.repo} with stage=${dispatch.inputs.stage} digest=${dispatch.inputs.digest?.slice(0, 19)}… (run ${dispatch.runId})`,
+    );
+    return dispatch;
+  };
+  /** CI for a deploy: the run starts, then succeeds; GitHub tells us with signed webhooks. */
+  const deploy = async (runId: number) => {
+    github.setRunStatus(runId, "in_progress");
+    const running = github.runs().find((r) => r.id === runId);
+    if (running) await webhook(running, "in_progress");
+    await webhook(github.completeRun(runId, "success"), "completed");
+    console.log(`${day()}  CI: run ${runId} in_progress, then completed success (signed workflow_run webhooks)`);
+  };
+
+  d.heading("Lee patches payments-api: /patch rollout (signed slash command)");
+  const started = await patch('rollout payments-api --reason "openssl CVE-2026-1234 and libxml2 CVE-2026-4242"', LEE);
+  console.log(printSlackMessage("/patch rollout payments-api → visible only to @lee", started));
+  console.log();
+  const rolloutId = Number(/#(\d+)/.exec(started.text ?? "")?.[1]);
+  if (!Number.isInteger(rolloutId)) throw new Error(`demo: no rollout number in “${started.text}”`);
+  await printCard("as posted");
+
+  d.heading("The rebuild: CI builds, uploads the candidate's scan, reports the run");
+  const build = await nextDispatch(1);
+  // CI's scan of the new image: the sample scan without the findings the rebuild fixed.
+  const sample = JSON.parse(
+    await readFile(new URL("../examples/scans/payments-api-1.42.trivy.json", import.meta.url), "utf8"),
+  ) as {
+    Metadata: { ImageID?: string; RepoDigests?: string[]; RepoTags?: string[] };
+    Results: Array<{ Target: string; Vulnerabilities?: Array<{ FixedVersion?: string }> | null }>;
+  };
+  sample.Metadata.RepoDigests = [`ghcr.io/acme/payments-api@${CANDIDATE}`];
+  sample.Metadata.RepoTags = ["ghcr.io/acme/payments-api:1.42-patched"];
+  sample.Metadata.ImageID = `sha256:${"2".repeat(64)}`;
+  for (const r of sample.Results) r.Vulnerabilities = (r.Vulnerabilities ?? []).filter((v) => !v.FixedVersion);
+  const up = await fetch(`${d.base}/api/v1/scans?rollout_id=${rolloutId}`, {
+    method: "POST",
+    body: JSON.stringify(sample),
+    headers: { authorization: `Bearer ${d.uploadToken}`, "content-type": "application/json" },
+  });
+  const upAnswer = (await up.json()) as { findings?: number; diff?: { new: number; fixed: number } };
+  console.log(
+    `${day()}  CI: POST /api/v1/scans?rollout_id=${rolloutId} (candidate ${CANDIDATE.slice(0, 19)}…) → ${up.status}  ${upAnswer.findings} findings, ${upAnswer.diff?.fixed} fixed`,
+  );
+  await deploy(build.runId);
+  await until("the approval request", () =>
+    slack.messages(CHANNEL).some((m) => m.thread_ts && m.thread_ts === card()?.ts),
+  );
+  await printCard("awaiting staging approval", (t) => t.includes('\\"staging\\"'));
+  printThread(threadSeen);
+
+  d.heading("Staging: Lee cannot approve his own rollout; Maria can");
+  await clickApprove("staging", LEE);
+  await clickApprove("staging", MARIA);
+  await deploy((await nextDispatch(2)).runId);
+  await printCard("staging done, awaiting canary approval", (t) => t.includes('\\"canary\\"'));
+  printThread(threadSeen);
+
+  d.heading("Canary (business-hours window, open now): Omar approves");
+  await clickApprove("canary", OMAR);
+  await deploy((await nextDispatch(3)).runId);
+  await printCard("canary done, awaiting production approval", (t) => t.includes('\\"production\\"'));
+  printThread(threadSeen);
+
+  d.heading("Production: two approvals, one from security, each confirmed in a dialog");
+  await clickApprove("production", MARIA, { dialog: true });
+  await clickApprove("production", SEC, { dialog: true });
+  await printCard("approved, waiting for the patch-tuesday window", (t) => /[Ww]ait/.test(t));
+  printThread(threadSeen);
+  if (github.dispatches().length !== 3) throw new Error("demo: production was dispatched outside its window");
+
+  d.heading("Two weeks later: patch Tuesday, 10:00 in Berlin");
+  d.setClock("2026-12-08T09:00:30Z");
+  // The waiting dispatch became due when the window opened. Both clocks moved only in the demo, so
+  // make the intent due by the database's clock and let its (delayed) delivery job run now.
+  const due = await d.owner.pool.query<{ id: number }>(
+    "UPDATE outbox SET available_at = now() WHERE kind = 'github.dispatch' AND status = 'pending' RETURNING id",
+  );
+  const effects = new Queue("effects", { connection: d.redis, prefix: d.prefix });
+  for (const row of due.rows) {
+    const job = await effects.getJob(`outbox-${row.id}`);
+    if (job && (await job.getState()) === "delayed") await job.promote();
+    else if (!job) await effects.add("deliver-outbox", { outboxId: row.id }, { jobId: `outbox-${row.id}` });
+  }
+  await effects.close();
+  await deploy((await nextDispatch(4)).runId);
+  await printCard("done", (t) => !t.includes(ROLLOUT_ACTIONS.approve));
+  printThread(threadSeen);
+
+  const audit = await patch(`audit ${rolloutId}`, LEE);
+  console.log(printSlackMessage(`/patch audit ${rolloutId} → visible only to @lee`, audit));
+  return { rolloutId };
+}
+
+function dialogText(view: Record<string, unknown>): string {
+  const title = (view.title as { text?: string } | undefined)?.text ?? "";
+  const body = ((view.blocks as Array<{ text?: { text?: string } }> | undefined) ?? [])
+    .map((b) => b.text?.text ?? "")
+    .filter(Boolean)
+    .join(" / ");
+  return `“${title}” — ${body.replaceAll("\n", " ")}`;
+}
