@@ -6,7 +6,7 @@ import type { Outcome } from "../../services/rollouts/rollout-deps.js";
 export const ANSWER_WITHIN_MS = 2_000;
 
 /** Where a click came from, for the audit trail: Slack team, channel, message and action ts. */
-export function slackOrigin(click: {
+export function clickOrigin(click: {
   user: { id: string };
   team?: { id: string } | null | undefined;
   channel?: { id: string } | null | undefined;

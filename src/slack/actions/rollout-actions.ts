@@ -12,7 +12,7 @@ import { requestRollback } from "../../services/rollouts/request-rollback.js";
 import { rolloutCardView } from "../../services/rollouts/rollout-card.js";
 import type { Outcome, RolloutDeps } from "../../services/rollouts/rollout-deps.js";
 import { startRollout } from "../../services/rollouts/start-rollout.js";
-import { answerWithin, slackOrigin } from "./answer-within.js";
+import { answerWithin, clickOrigin } from "./answer-within.js";
 
 export type RolloutActionDeps = { rollouts: RolloutDeps; logger: Logger };
 
@@ -98,7 +98,7 @@ export function registerRolloutActions(bolt: App, deps: RolloutActionDeps): void
           image: view.image.id,
           digest: v.digest,
           blocking,
-          privateMetadata: JSON.stringify({ ...v, origin: slackOrigin(click) }),
+          privateMetadata: JSON.stringify({ ...v, origin: clickOrigin(click) }),
         }),
       });
       return;
@@ -109,7 +109,7 @@ export function registerRolloutActions(bolt: App, deps: RolloutActionDeps): void
         stage: value.stage,
         actor: actor(c),
         buttonDigest: value.digest,
-        origin: slackOrigin(c),
+        origin: clickOrigin(c),
       }),
     )(click, respond);
   });
@@ -129,7 +129,7 @@ export function registerRolloutActions(bolt: App, deps: RolloutActionDeps): void
         image: view?.image.id ?? `rollout #${v.rollout}`,
         digest: v.digest,
         blocking: [],
-        privateMetadata: JSON.stringify({ ...v, origin: slackOrigin(click) }),
+        privateMetadata: JSON.stringify({ ...v, origin: clickOrigin(click) }),
       }),
     });
   });
@@ -140,7 +140,7 @@ export function registerRolloutActions(bolt: App, deps: RolloutActionDeps): void
         rolloutId: v.rollout,
         stage: v.stage,
         actor: actor(c),
-        origin: slackOrigin(c),
+        origin: clickOrigin(c),
       }),
     ),
   );
@@ -151,7 +151,7 @@ export function registerRolloutActions(bolt: App, deps: RolloutActionDeps): void
         rolloutId: v.rollout,
         stage: v.stage,
         actor: actor(c),
-        origin: slackOrigin(c),
+        origin: clickOrigin(c),
       }),
     ),
   );
@@ -161,7 +161,7 @@ export function registerRolloutActions(bolt: App, deps: RolloutActionDeps): void
       requestRollback(deps.rollouts, {
         rolloutId: v.rollout,
         actor: actor(c),
-        origin: slackOrigin(c),
+        origin: clickOrigin(c),
         reason: null,
       }),
     ),
@@ -169,7 +169,7 @@ export function registerRolloutActions(bolt: App, deps: RolloutActionDeps): void
   act(
     ROLLOUT_ACTIONS.cancel,
     decide((c, v) =>
-      cancelRollout(deps.rollouts, { rolloutId: v.rollout, actor: actor(c), origin: slackOrigin(c) }),
+      cancelRollout(deps.rollouts, { rolloutId: v.rollout, actor: actor(c), origin: clickOrigin(c) }),
     ),
   );
 
@@ -182,7 +182,7 @@ export function registerRolloutActions(bolt: App, deps: RolloutActionDeps): void
         startRollout(deps.rollouts, {
           image: v.imageId,
           actor: actor(click),
-          origin: slackOrigin(click),
+          origin: clickOrigin(click),
           reason: "Patch now",
           trigger: "patch-now",
         }),
