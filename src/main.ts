@@ -196,6 +196,7 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
       homeView: createHomeView({ db: database.db, sla, teamsOfUser, now }),
       acceptRisk: { db: database.db, config, teamsOfUser, now, logger },
       rollouts: { rollouts: rolloutDeps, logger },
+      history: { db: database.db, now },
     });
     await slackApp.start();
   }

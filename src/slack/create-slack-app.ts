@@ -3,9 +3,10 @@ import type { Express, NextFunction, Request, Response } from "express";
 import type { Logger } from "../adapters/logger.js";
 import type { HomeViewModel } from "../core/digest/home-view-model.js";
 import { PatchpilotError } from "../core/errors.js";
+import type { Db } from "../db/client.js";
 import type { SlackMessage } from "../render/slack-message.js";
 import { type RolloutActionDeps, registerRolloutActions } from "./actions/rollout-actions.js";
-import { registerUnavailableActions } from "./actions/unavailable-actions.js";
+import { registerStatusHistoryAction } from "./actions/status-history-action.js";
 import type { Subcommand } from "./commands/subcommand.js";
 import { registerAppHomeOpened } from "./events/app-home-opened.js";
 import { routeCommand } from "./route-command.js";
@@ -26,6 +27,8 @@ export type SlackAppOptions = {
   homeView?: (userId: string) => Promise<HomeViewModel>;
   /** What the `/patch accept` dialog's submit needs; the dialog is answered only when given. */
   acceptRisk?: AcceptRiskViewDeps;
+  /** The History button of `/patch status IMAGE`. */
+  history?: { db: Db; now: () => Date };
   /** The rollout card's buttons and dialogs, and the Patch now / Review rollout buttons. */
   rollouts?: RolloutActionDeps;
 };
@@ -157,7 +160,7 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
     await ack(reply);
   });
 
-  registerUnavailableActions(bolt);
+  if (opts.history) registerStatusHistoryAction(bolt, opts.history);
   if (opts.homeView) registerAppHomeOpened(bolt, { build: opts.homeView, logger: opts.logger });
   if (opts.acceptRisk) registerAcceptRiskSubmit(bolt, opts.acceptRisk);
   if (opts.rollouts) {

@@ -5,8 +5,9 @@ import { checkBlockKitLimits } from "../../src/render/block-kit-limits.js";
 import { acceptRisk } from "../../src/services/risk/accept-risk.js";
 import { createToken } from "../../src/services/upload-tokens.js";
 import { digestOf, trivyReport } from "../support/report-builders.js";
-import { postSigned, slashCommand } from "../support/sign-slack.js";
+import { blockActionPayload, blockActions, postSigned, slashCommand } from "../support/sign-slack.js";
 import { replyText, type SlackReply } from "../support/slack-reply.js";
+import { waitFor } from "../support/spawn-cli.js";
 import { startTestApp, TEST_SIGNING_SECRET, type TestApp } from "../support/test-app.js";
 
 /** More scans than the message lists, so the older ones must be counted instead. */
@@ -105,5 +106,24 @@ describe("/patch history", () => {
   it("asks which image when none is named", async () => {
     const r = await patch("history");
     expect(replyText(r)).toContain("/patch history payments-api");
+  });
+
+  it("answers the History button of /patch status with the same history, only to the clicker", async () => {
+    const image = await t.owner.pool.query<{ id: string }>(
+      "SELECT id FROM images WHERE config_id = 'payments-api'",
+    );
+    const responseUrl = t.slack.responseUrl();
+    const payload = blockActionPayload({
+      actionId: "status_history",
+      value: JSON.stringify({ imageId: image.rows[0]?.id }),
+      userId: "U0SAM",
+      responseUrl,
+    });
+    const res = await postSigned(t.baseUrl, "/slack/events", blockActions(payload, TEST_SIGNING_SECRET));
+    expect(res.status).toBe(200);
+    await waitFor(() => t.slack.callsTo("response_url").length > 0, 5_000, "the answer");
+    const answer = t.slack.callsTo("response_url")[0]?.args;
+    expect(answer?.response_type).toBe("ephemeral");
+    expect(String(answer?.text)).toContain("History of payments-api");
   });
 });
