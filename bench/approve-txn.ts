@@ -16,9 +16,11 @@ import { describeMachine } from "./ingest/describe-machine.js";
 import {
   admin,
   benchMembership,
+  candidateOf,
   dbUrl,
   fleetConfig,
   freshDatabase,
+  giveCandidates,
   log,
   MARIA,
   openDatabase,
@@ -50,9 +52,9 @@ async function ours(deps: RolloutDeps, ids: number[], clients: number, seconds: 
       const t0 = performance.now();
       const r = await approveStage(deps, {
         rolloutId: id,
-        stage: "rebuild",
+        stage: "staging",
         actor: MARIA,
-        buttonDigest: null,
+        buttonDigest: candidateOf(id),
         origin: { bench: true },
       });
       if (!r.ok) throw new Error(`approve #${id}: ${r.message}`);
@@ -127,7 +129,8 @@ async function main(): Promise<void> {
   try {
     const t0 = performance.now();
     const ids = await startRollouts(deps, images);
-    log(`prepared ${images} rollouts (one per image, rebuild stage awaiting 1 approval) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    await giveCandidates(database);
+    log(`prepared ${images} rollouts (one per image, staging awaiting 1 approval, candidate scanned) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const pgbenchIds = ids.slice(OURS);
     const first = pgbenchIds[0] ?? 0;
     if (pgbenchIds.at(-1) !== first + PGBENCH_SET - 1) throw new Error("pgbench's rollouts are not contiguous ids");

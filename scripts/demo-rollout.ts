@@ -83,7 +83,7 @@ export async function runRolloutDemo(d: RolloutDemo): Promise<{ rolloutId: numbe
     for (const m of slack.messages(CHANNEL)) {
       if (!parent || m.thread_ts !== parent.ts || seen.has(m.ts)) continue;
       seen.add(m.ts);
-      console.log(printSlackMessage(`${day()}  posted in the card's thread`, m));
+      console.log(show(`${day()}  posted in the card's thread`, m));
       console.log();
     }
   };
@@ -107,6 +107,7 @@ export async function runRolloutDemo(d: RolloutDemo): Promise<{ rolloutId: numbe
     if (!button) throw new Error(`demo: the card has no Approve button for ${stage}`);
     const responseUrl = slack.responseUrl();
     const viewsBefore = slack.views().length;
+    const dmsBefore = slack.messages(user.id).length;
     const res = await postSigned(
       d.base,
       "/slack/events",
@@ -152,15 +153,21 @@ export async function runRolloutDemo(d: RolloutDemo): Promise<{ rolloutId: numbe
       if (submitted.status !== 200) throw new Error(`demo: the dialog submission answered ${submitted.status}`);
       console.log(`${day()}  @${user.name} submits the dialog`);
     }
-    const answer = await until(`an answer to @${user.name}'s click`, () =>
-      slack.callsTo("response_url").find((x) => x.args.path === new URL(responseUrl).pathname),
-    );
-    console.log(
-      printSlackMessage(
-        `${day()}  @${user.name} clicks Approve ${stage} → answer visible only to @${user.name}`,
-        answer.args as { text?: string; blocks?: unknown[] },
-      ),
-    );
+    if (opts.dialog) {
+      // After a dialog the app answers in a direct message.
+      const dm = await until(`a direct message to @${user.name}`, () => slack.messages(user.id)[dmsBefore]);
+      console.log(show(`${day()}  direct message to @${user.name}`, dm));
+    } else {
+      const answer = await until(`an answer to @${user.name}'s click`, () =>
+        slack.callsTo("response_url").find((x) => x.args.path === new URL(responseUrl).pathname),
+      );
+      console.log(
+        show(
+          `${day()}  @${user.name} clicks Approve ${stage} → answer visible only to @${user.name}`,
+          answer.args as { text?: string; blocks?: unknown[] },
+        ),
+      );
+    }
     console.log();
   };
 
@@ -191,7 +198,7 @@ export async function runRolloutDemo(d: RolloutDemo): Promise<{ rolloutId: numbe
 
   d.heading("Lee patches payments-api: /patch rollout (signed slash command)");
   const started = await patch('rollout payments-api --reason "openssl CVE-2026-1234 and libxml2 CVE-2026-4242"', LEE);
-  console.log(printSlackMessage("/patch rollout payments-api → visible only to @lee", started));
+  console.log(show("/patch rollout payments-api → visible only to @lee", started));
   console.log();
   const rolloutId = Number(/#(\d+)/.exec(started.text ?? "")?.[1]);
   if (!Number.isInteger(rolloutId)) throw new Error(`demo: no rollout number in “${started.text}”`);
@@ -215,7 +222,9 @@ export async function runRolloutDemo(d: RolloutDemo): Promise<{ rolloutId: numbe
     body: JSON.stringify(sample),
     headers: { authorization: `Bearer ${d.uploadToken}`, "content-type": "application/json" },
   });
-  const upAnswer = (await up.json()) as { findings?: number; diff?: { new: number; fixed: number } };
+  const upRaw = await up.text();
+  if (up.status >= 300) console.log(upRaw);
+  const upAnswer = JSON.parse(upRaw) as { findings?: number; diff?: { new: number; fixed: number } };
   console.log(
     `${day()}  CI: POST /api/v1/scans?rollout_id=${rolloutId} (candidate ${CANDIDATE.slice(0, 19)}…) → ${up.status}  ${upAnswer.findings} findings, ${upAnswer.diff?.fixed} fixed`,
   );
@@ -265,8 +274,14 @@ export async function runRolloutDemo(d: RolloutDemo): Promise<{ rolloutId: numbe
   printThread(threadSeen);
 
   const audit = await patch(`audit ${rolloutId}`, LEE);
-  console.log(printSlackMessage(`/patch audit ${rolloutId} → visible only to @lee`, audit));
+  console.log(show(`/patch audit ${rolloutId} → visible only to @lee`, audit));
   return { rolloutId };
+}
+
+/** A message without blocks is shown by Slack as its text, in mrkdwn: print it that way too. */
+function show(title: string, m: { text?: string; blocks?: unknown[] }): string {
+  const blocks = m.blocks?.length ? m.blocks : [{ type: "section", text: { type: "mrkdwn", text: m.text ?? "" } }];
+  return printSlackMessage(title, { ...m, blocks });
 }
 
 function dialogText(view: Record<string, unknown>): string {

@@ -14,8 +14,10 @@ import { startPatchpilot } from "../src/main.js";
 import { verifyAuditTrail } from "../src/services/audit/verify-audit-trail.js";
 import { acceptRisk } from "../src/services/risk/accept-risk.js";
 import { createToken } from "../src/services/upload-tokens.js";
+import { startFakeGithub } from "../test/support/fake-github.js";
 import { startFakeSlack } from "../test/support/fake-slack.js";
 import { postSigned, slashCommand } from "../test/support/sign-slack.js";
+import { runRolloutDemo } from "./demo-rollout.js";
 import { printSlackMessage } from "./print-slack-message.js";
 
 const PG = process.env.DEMO_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -24,6 +26,8 @@ const DEMO_DB = "patchpilot_demo";
 const SECRET = "demo-signing-secret-not-secret";
 const TOKEN = "xoxb-demo-not-a-real-token";
 const PREFIX = "patchpilot-demo";
+const GITHUB_TOKEN = "ghp_demo0000000000000000000000000000000";
+const WEBHOOK_SECRET = "demo-webhook-secret-not-secret";
 const OUT = new URL("../demo-output/", import.meta.url);
 
 async function freshDemoDatabase(): Promise<string> {
@@ -59,6 +63,8 @@ const setClock = (iso: string) => {
 
 const slack = await startFakeSlack({ token: TOKEN });
 slack.setUser({ id: "U0MARIA", name: "maria", tz: "Europe/Berlin" });
+// A fake GitHub Actions for the rollout: the demo plays CI for each dispatched run.
+const github = await startFakeGithub({ token: GITHUB_TOKEN, now: () => now().getTime() });
 const databaseUrl = await freshDemoDatabase();
 const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
 await clearDemoQueues(redis);
@@ -78,10 +84,13 @@ const env = {
   SLACK_BOT_TOKEN: TOKEN,
   SLACK_SIGNING_SECRET: SECRET,
   SLACK_API_URL: slack.url,
+  GITHUB_TOKEN,
+  GITHUB_API_URL: github.url,
+  GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
   LOG_LEVEL: "warn",
   SHUTDOWN_DRAIN_MS: "0",
 };
-const app = await startPatchpilot({ role: "all", env, logger: createLogger("warn", quiet), now });
+const app = await startPatchpilot({ role: "all", env, logger: createLogger("warn", process.env.DEMO_LOGS ? process.stderr : quiet), now });
 const base = `http://127.0.0.1:${app.port}`;
 const owner = createDatabase(databaseUrl, { appRole: false, max: 2 });
 console.log(
@@ -169,6 +178,23 @@ console.log(
   ),
 );
 
+// Tuesday morning in Berlin: inside canary's business hours, two weeks before patch Tuesday.
+setClock("2026-11-24T09:15:00Z");
+await runRolloutDemo({
+  base,
+  slack,
+  github,
+  owner,
+  redis,
+  prefix: PREFIX,
+  slackSecret: SECRET,
+  webhookSecret: WEBHOOK_SECRET,
+  uploadToken: tokens.payments,
+  now,
+  setClock,
+  heading,
+});
+
 heading("patchpilot audit verify");
 const verdict = await verifyAuditTrail(owner.db);
 console.log(
@@ -182,5 +208,6 @@ await app.close();
 await owner.close();
 redis.disconnect();
 await slack.close();
+await github.close();
 console.log(`\nDemo finished in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
 process.exitCode = verdict.ok ? 0 : 1;

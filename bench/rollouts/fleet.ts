@@ -2,9 +2,11 @@ import pg from "pg";
 import { parseConfigText } from "../../src/config/load-config-file.js";
 import { createDatabase, type Database } from "../../src/db/client.js";
 import { runMigrations } from "../../src/db/migrate.js";
+import { normalizeImageRef } from "../../src/core/scan/normalize-image-ref.js";
 import type { GroupMembership } from "../../src/services/group-membership.js";
 import type { RolloutDeps } from "../../src/services/rollouts/rollout-deps.js";
 import { startRollout } from "../../src/services/rollouts/start-rollout.js";
+import { syncConfig } from "../../src/services/sync-config.js";
 
 export const PG_ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -45,9 +47,10 @@ export async function freshDatabase(name: string): Promise<string> {
 }
 
 /**
- * `images` configured images of one team whose only stage, the rebuild, needs one approval: one
+ * `images` configured images of one team whose only stage, staging, needs one approval: one
  * click by an approver meets the quorum, so the approval records the vote, moves the stage,
- * writes the dispatch and card intents and the audit rows — the whole decision transaction.
+ * writes the dispatch and card intents and the audit row — the whole decision transaction. (A
+ * rebuild stage that needs an approval cannot be approved today: see the report of this bench.)
  */
 export function fleetYaml(images: number): string {
   const lines = [
@@ -68,7 +71,7 @@ export function fleetYaml(images: number): string {
       `      repo: acme/bench-${i}`,
       "      workflows: { build: build.yml, deploy: deploy.yml, rollback: rollback.yml }",
     );
-  lines.push("defaultStages: [rebuild]", "stages:", "  rebuild: { approvals: 1 }", "");
+  lines.push("defaultStages: [staging]", "stages:", "  staging: { approvals: 1 }", "");
   return lines.join("\n");
 }
 
@@ -87,6 +90,7 @@ export const benchMembership: GroupMembership = {
 
 /** Starts one rollout per configured image (Lee), `parallel` at a time; returns their ids. */
 export async function startRollouts(deps: RolloutDeps, images: number, parallel = 8): Promise<number[]> {
+  await syncConfig(deps.db, deps.config, (ref) => normalizeImageRef(ref).repository);
   const ids: number[] = new Array(images);
   let next = 0;
   const one = async () => {
@@ -105,6 +109,30 @@ export async function startRollouts(deps: RolloutDeps, images: number, parallel 
   };
   await Promise.all(Array.from({ length: parallel }, one));
   return ids;
+}
+
+/** The candidate digest a prepared rollout's button is bound to. */
+export const candidateOf = (rolloutId: number) =>
+  `sha256:${rolloutId.toString(16).padStart(8, "0")}${"b".repeat(56)}`;
+
+/**
+ * Gives every open rollout a scanned candidate (an empty scan of it), as the rebuild's upload
+ * would: staging can then be approved with a button bound to `candidateOf(id)`.
+ */
+export async function giveCandidates(database: Database): Promise<void> {
+  await database.pool.query(
+    `WITH c AS (
+       SELECT r.id, r.image_id, 'sha256:' || lpad(to_hex(r.id), 8, '0') || repeat('b', 56) AS digest
+         FROM rollouts r WHERE r.state = 'active')
+     , s AS (
+       INSERT INTO scans (image_id, digest, format, scanner_name, content_hash, finding_count, diff, rollout_id)
+       SELECT image_id, digest, 'trivy', 'trivy', md5(digest), 0, '{}'::jsonb, id FROM c RETURNING 1)
+     UPDATE rollouts r SET candidate_digest = c.digest FROM c WHERE r.id = c.id`,
+  );
+  await database.pool.query(
+    `UPDATE rollout_stages st SET candidate_digest = r.candidate_digest, target_digest = r.candidate_digest
+       FROM rollouts r WHERE st.rollout_id = r.id AND r.state = 'active'`,
+  );
 }
 
 export function openDatabase(url: string, max = 20): Database {

@@ -1,8 +1,8 @@
-import { and, eq, sql } from "drizzle-orm";
-import type { FindingKey } from "../core/scan/diff-scans.js";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { diffScans, type FindingKey } from "../core/scan/diff-scans.js";
 import type { NormalizedFinding, Severity } from "../core/scan/normalized-report.js";
 import type { Db } from "./client.js";
-import { findings, images, scans } from "./schema/index.js";
+import { findings, images, OPEN_ROLLOUT_STATES, rollouts, scans } from "./schema/index.js";
 
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 export type ImageRow = typeof images.$inferSelect;
@@ -128,4 +128,48 @@ export async function setLatestScan(
     .update(images)
     .set({ latestScanId: scanId, latestDigest: digest, latestScanAt: at })
     .where(eq(images.id, imageId));
+}
+
+/** Whether `rolloutId` is an open rollout of this image: its build's scan is then a candidate's. */
+export async function isOpenRolloutOf(tx: Tx, rolloutId: number, imageId: string): Promise<boolean> {
+  const rows = await tx
+    .select({ id: rollouts.id })
+    .from(rollouts)
+    .where(
+      and(
+        eq(rollouts.id, rolloutId),
+        eq(rollouts.imageId, imageId),
+        inArray(rollouts.state, [...OPEN_ROLLOUT_STATES]),
+      ),
+    );
+  return rows.length > 0;
+}
+
+/**
+ * The candidate reached production: its latest scan becomes the image's, and first-seen/fixed-at
+ * follow (what it no longer has is fixed now). Nothing happens if it already is the latest.
+ */
+export async function promoteCandidateScan(
+  tx: Tx,
+  imageId: string,
+  digest: string,
+  at: Date,
+): Promise<boolean> {
+  await lockImage(tx, imageId);
+  const candidate = (
+    await tx
+      .select({ id: scans.id })
+      .from(scans)
+      .where(and(eq(scans.imageId, imageId), eq(scans.digest, digest)))
+      .orderBy(desc(scans.receivedAt))
+      .limit(1)
+  )[0];
+  const image = (await tx.select().from(images).where(eq(images.id, imageId)))[0];
+  if (!candidate || !image || image.latestScanId === candidate.id) return false;
+  const before = image.latestScanId ? await findingKeysOfScan(tx, image.latestScanId) : [];
+  const after = await findingKeysOfScan(tx, candidate.id);
+  const diff = diffScans(before, after);
+  await updateLifecycle(tx, imageId, at, diff.presentKeys, diff.goneKeys);
+  await setLatestScan(tx, imageId, candidate.id, digest, at);
+  return true;
 }

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
+import type { PatchpilotConfig } from "../config/file-schema.js";
 import type { AcceptedRisk } from "../core/digest/accepted-risk.js";
 import type { DigestPeriod } from "../core/digest/digest-period.js";
 import { expiringAcceptances } from "../core/digest/expiring-acceptances.js";
@@ -12,7 +13,8 @@ import type { Db } from "../db/client.js";
 import { meanTimeToRemediate } from "./posture/mean-time-to-remediate.js";
 import { teamPosture } from "./posture/team-posture.js";
 import { type UrgentFinding, urgentFindings } from "./posture/urgent-findings.js";
-import { toTeamStatus } from "./status-views.js";
+import { rolloutsAwaitingForTeam, rolloutsShippedCount } from "./rollouts/rollouts-awaiting.js";
+import { toTeamStatus, withImageRollouts } from "./status-views.js";
 
 const WEEK_MS = 7 * 24 * 3600_000;
 const severity = z.enum(["critical", "high", "medium", "low", "negligible", "unknown"]);
@@ -32,6 +34,8 @@ export async function buildTeamDigest(
     sla: SlaPolicy;
     unowned: UnownedImage[];
     chartAttached: boolean;
+    /** Stage policies, for the rollouts awaiting approval; without it none are listed. */
+    config?: PatchpilotConfig;
   },
 ): Promise<TeamDigest | null> {
   const posture = await teamPosture(db, { teamId: q.teamId, now: q.now, sla: q.sla });
@@ -48,7 +52,7 @@ export async function buildTeamDigest(
     : null;
   const since = new Date(prev ? prev.at_ms : q.now.getTime() - WEEK_MS);
 
-  const [urgent, mttr, newRows, acceptances] = await Promise.all([
+  const [urgent, mttr, newRows, acceptances, status, awaiting, shippedCount] = await Promise.all([
     urgentFindings(db, { scope: { kind: "team", teamId: q.teamId }, now: q.now, sla: q.sla, limit: 200 }),
     meanTimeToRemediate(db, { teamId: q.teamId, from: since, to: q.now }),
     db.execute(sql`
@@ -58,6 +62,9 @@ export async function buildTeamDigest(
       WHERE i.team_id = ${q.teamId} AND l.first_seen_at > ${since.toISOString()}::timestamptz
       GROUP BY f.severity`),
     teamAcceptances(db, q.teamId, q.now),
+    withImageRollouts(db, toTeamStatus(posture)),
+    q.config ? rolloutsAwaitingForTeam({ db, config: q.config }, q.teamId) : [],
+    rolloutsShippedCount(db, { teamId: q.teamId, from: since, to: q.now }),
   ]);
   const newSinceLast = severityCounts();
   for (const r of newRows.rows) {
@@ -66,17 +73,17 @@ export async function buildTeamDigest(
   }
   const fixed: SeverityCounts = severityCounts(mttr.fixed);
   return {
-    ...toTeamStatus(posture),
-    topImages: toTeamStatus(posture).images,
+    ...status,
+    topImages: status.images,
     periodLabel: q.period.label,
     generatedAt: q.now,
     previousOpen: prev ? severityCounts(prev.open) : null,
     newSinceLast,
-    rolloutsAwaitingApproval: [],
+    rolloutsAwaitingApproval: awaiting,
     slaBreaches: toSlaBreaches(urgent, q.now),
     baseImagesMoved: [],
-    // Patches as rollouts arrive with the rollout feature; until then, fixes seen in scans.
-    shipped: { count: 0, fixed, meanTimeToRemediateCriticalMs: mttr.meanMs.critical },
+    // Patches are the rollouts done this period; what they fixed is what the scans saw fixed.
+    shipped: { count: shippedCount, fixed, meanTimeToRemediateCriticalMs: mttr.meanMs.critical },
     expiringAcceptances: expiringAcceptances(acceptances, q.now),
     unownedImages: q.unowned,
     chartAttached: q.chartAttached,

@@ -1,8 +1,11 @@
+import type { PatchpilotConfig } from "../config/file-schema.js";
 import type { HomeViewModel } from "../core/digest/home-view-model.js";
 import type { SlaPolicy } from "../core/sla/sla-policy.js";
 import type { Db } from "../db/client.js";
 import { toSlaBreaches } from "./build-team-digest.js";
+import type { GroupMembership } from "./group-membership.js";
 import { urgentFindings } from "./posture/urgent-findings.js";
+import { approvalsWaitingFor } from "./rollouts/rollouts-awaiting.js";
 import { teamStatusView } from "./status-views.js";
 
 /** Enough for the Home tab to list its ten and count the rest truthfully for any real team. */
@@ -18,10 +21,21 @@ export function createHomeView(deps: {
   sla: SlaPolicy;
   teamsOfUser: (userId: string, channelId: string) => Promise<string[]>;
   now: () => Date;
+  /** Stage policies, for the approvals waiting for the viewer; without it none are listed. */
+  config?: PatchpilotConfig;
+  /** Who is in which approver group; without it, approver groups count the viewer's teams. */
+  membership?: GroupMembership;
 }) {
   return async (userId: string): Promise<HomeViewModel> => {
     const now = deps.now();
     const teamIds = await deps.teamsOfUser(userId, "");
+    const config = deps.config;
+    const approvals = config
+      ? approvalsWaitingFor(
+          { db: deps.db, config, ...(deps.membership ? { membership: deps.membership } : {}) },
+          { userId, viewerTeams: teamIds },
+        )
+      : Promise.resolve([]);
     const perTeam = await Promise.all(
       teamIds.map(async (teamId) => {
         const [status, urgent] = await Promise.all([
@@ -40,8 +54,7 @@ export function createHomeView(deps: {
       viewerId: userId,
       generatedAt: now,
       teams: perTeam.flatMap((t) => (t.status ? [t.status] : [])),
-      // Rollouts are not built yet, so nothing can be waiting for anyone's approval.
-      approvalsWaiting: [],
+      approvalsWaiting: await approvals,
       slaBreaches: perTeam.flatMap((t) => (t.status ? t.breaches : [])),
     };
   };

@@ -14,6 +14,7 @@ import {
   findingKeysOfScan,
   findScanByContent,
   insertFindings,
+  isOpenRolloutOf,
   lockImage,
   setLatestScan,
   updateLifecycle,
@@ -106,6 +107,10 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
     const same = await findScanByContent(tx, image.id, digest, contentHash);
     if (same) return { scan: same, created: false, outboxIds: [] as number[], urgent: false };
 
+    // A build's scan for an open rollout describes a candidate, not what runs: it is kept (the
+    // rollout card compares it with the running digest) but moves posture only when the rollout
+    // reaches production (see promoteCandidateScan).
+    const candidate = input.rolloutId !== undefined && (await isOpenRolloutOf(tx, input.rolloutId, image.id));
     const previousScanId = (await findImageByRepository(tx, repository))?.latestScanId ?? null;
     const before = previousScanId ? await findingKeysOfScan(tx, previousScanId) : [];
     const diff = diffScans(before, report.findings);
@@ -130,8 +135,10 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
       .returning();
     if (!scan) throw new Error("scan insert returned nothing");
     await insertFindings(tx, scan.id, report.findings);
-    await updateLifecycle(tx, image.id, now, diff.presentKeys, diff.goneKeys);
-    await setLatestScan(tx, image.id, scan.id, digest, now);
+    if (!candidate) {
+      await updateLifecycle(tx, image.id, now, diff.presentKeys, diff.goneKeys);
+      await setLatestScan(tx, image.id, scan.id, digest, now);
+    }
 
     const outboxIds: number[] = [];
     const alerting = report.findings.filter(
@@ -139,7 +146,7 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
         diff.newKeys.has(findingKey(f)) &&
         ((f.severity === "critical" && f.fixState === "fixed") || f.knownExploited),
     );
-    if (alerting.length > 0 && image.teamId) {
+    if (alerting.length > 0 && image.teamId && !candidate) {
       // One intent per team and window: the scans of a mass disclosure share it, and its
       // delivery waits for the window to close so it reads them all at once.
       const window = alertWindow(now, deps.burstWindowMs ?? DEFAULT_BURST_WINDOW_MS);
@@ -175,9 +182,15 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
         new: diff.diff.new,
         fixed: diff.diff.fixed,
         newCriticalOrKev: alerting.length,
+        candidate,
       },
     });
-    return { scan, created: true, outboxIds, urgent: alerting.length > 0 && image.teamId !== null };
+    return {
+      scan,
+      created: true,
+      outboxIds,
+      urgent: alerting.length > 0 && image.teamId !== null && !candidate,
+    };
   });
 
   if (outcome.outboxIds.length > 0) await deps.afterCommit?.(outcome.outboxIds);

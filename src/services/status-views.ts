@@ -4,6 +4,7 @@ import type { AcceptedRisk } from "../core/digest/accepted-risk.js";
 import type { ImageRiskRow } from "../core/digest/image-risk-row.js";
 import type { ImageStatus } from "../core/digest/image-status.js";
 import type { TeamStatus } from "../core/digest/team-status.js";
+import type { PatchpilotConfig } from "../config/file-schema.js";
 import type { SlaPolicy } from "../core/sla/sla-policy.js";
 import type { Db } from "../db/client.js";
 import type { ImageAcceptance } from "./posture/image-acceptances.js";
@@ -11,6 +12,7 @@ import { imagePosture } from "./posture/image-posture.js";
 import type { ImageRiskPosture } from "./posture/image-risk-posture.js";
 import { teamPosture } from "./posture/team-posture.js";
 import type { TeamPostureSummary } from "./posture/team-totals.js";
+import { openRolloutsByImage, rolloutsInFlight } from "./rollouts/rollout-progress.js";
 
 /** What `/patch status <x>` may name: a config image id, an image repository, or a team id. */
 export type StatusTarget = { kind: "image"; imageId: string } | { kind: "team"; teamId: string };
@@ -54,7 +56,14 @@ export function toAcceptedRisk(a: ImageAcceptance): AcceptedRisk {
 
 export async function imageStatusView(
   db: Db,
-  q: { imageId: string; now: Date; sla: SlaPolicy; baseImageOf: (configId: string | null) => string | null },
+  q: {
+    imageId: string;
+    now: Date;
+    sla: SlaPolicy;
+    baseImageOf: (configId: string | null) => string | null;
+    /** Stage policies for the rollout in flight; without it no rollout is shown. */
+    config?: PatchpilotConfig;
+  },
 ): Promise<ImageStatus | null> {
   const p = await imagePosture(db, { imageId: q.imageId, now: q.now, sla: q.sla, listLimit: 5 });
   if (!p) return null;
@@ -77,7 +86,7 @@ export async function imageStatusView(
     baseImage: base
       ? { current: base, checked: false, available: null, availableSince: null, fixes: null }
       : null,
-    rollouts: [],
+    rollouts: q.config ? await rolloutsInFlight({ db, config: q.config }, p.image.imageId, q.now) : [],
     accepted: p.accepted.map(toAcceptedRisk),
     lastScan: p.lastScan,
   };
@@ -118,10 +127,19 @@ export function toTeamStatus(p: TeamPostureSummary): TeamStatus {
   };
 }
 
+/** The team's status with each image's rollout in flight, if any. */
+export async function withImageRollouts(db: Db, s: TeamStatus): Promise<TeamStatus> {
+  const open = await openRolloutsByImage(
+    db,
+    s.images.map((i) => i.imageId),
+  );
+  return { ...s, images: s.images.map((i) => ({ ...i, rollout: open.get(i.imageId) ?? null })) };
+}
+
 export async function teamStatusView(
   db: Db,
   q: { teamId: string; now: Date; sla: SlaPolicy },
 ): Promise<TeamStatus | null> {
   const p = await teamPosture(db, q);
-  return p ? toTeamStatus(p) : null;
+  return p ? withImageRollouts(db, toTeamStatus(p)) : null;
 }

@@ -68,6 +68,14 @@ describe("a rollout from /patch rollout to production", () => {
 
     // CI uploads the candidate's scan for this rollout, then the build run completes.
     await h.upload(2, [{ id: "CVE-2026-3333", pkg: "curl", severity: "MEDIUM" }], rolloutId);
+    // The candidate's scan does not change posture while it is not deployed.
+    const latest = async () =>
+      (
+        await h.t.owner.pool.query<{ latest_digest: string }>(
+          "SELECT latest_digest FROM images WHERE config_id = 'payments-api'",
+        )
+      ).rows[0]?.latest_digest;
+    expect(await latest()).toBe(digestOf(1));
     const buildRun = h.github.completeRun(build?.runId ?? 0, "success");
     const hook = await h.webhook(buildRun, "completed");
     if (hook.status !== 200) console.log(h.t.logLines.filter((l) => /error|fail/i.test(l)).join("\n"));
@@ -157,6 +165,12 @@ describe("a rollout from /patch rollout to production", () => {
       rolloutId,
     ]);
     expect(state.rows[0]?.state).toBe("done");
+    // Production is done: posture now describes the candidate, and the fixed findings are fixed.
+    expect(await latest()).toBe(digestOf(2));
+    const fixed = await h.t.owner.pool.query<{ vulnerability_id: string }>(
+      "SELECT vulnerability_id FROM finding_lifecycle WHERE fixed_at IS NOT NULL ORDER BY 1",
+    );
+    expect(fixed.rows.map((r) => r.vulnerability_id)).toEqual(["CVE-2026-1111", "CVE-2026-2222"]);
     // Exactly one dispatch per stage, each with its own dispatch id.
     const dispatches = h.github.dispatches();
     expect(dispatches).toHaveLength(3);

@@ -195,9 +195,23 @@ export { digestOf };
  * with the app clock, so moving the app clock stays the test's decision. Returns the intent ids.
  */
 export async function deliverHeldDispatches(h: RolloutHarness): Promise<number[]> {
+  await h.t.owner.pool.query(
+    "UPDATE outbox SET available_at = now() WHERE kind = 'github.dispatch' AND status = 'pending'",
+  );
+  return requeuePendingIntents(h, ["github.dispatch"]);
+}
+
+/**
+ * Queues one fresh delivery job for every pending intent of these kinds. Needed with a test clock
+ * ahead of the wall clock: an effect that answers NotYet (a paced Slack channel, a held dispatch)
+ * is parked by deliver-outbox until `now() + wait` on the app clock, which BullMQ reads as a wall
+ * clock time days away.
+ */
+export async function requeuePendingIntents(h: RolloutHarness, kinds: readonly string[]): Promise<number[]> {
   const { createJobQueues, createRedis } = await import("../../src/jobs/job-queues.js");
   const rows = await h.t.owner.pool.query<{ id: number }>(
-    "UPDATE outbox SET available_at = now() WHERE kind = 'github.dispatch' AND status = 'pending' RETURNING id",
+    "SELECT id FROM outbox WHERE status = 'pending' AND kind = ANY($1::text[]) ORDER BY id",
+    [kinds],
   );
   const ids = rows.rows.map((r) => Number(r.id));
   if (ids.length === 0) return ids;
@@ -215,6 +229,26 @@ export async function deliverHeldDispatches(h: RolloutHarness): Promise<number[]
     connection.disconnect();
   }
   return ids;
+}
+
+/** Waits until the rollout card matches, re-queuing card updates a test clock ahead of the wall clock parked. */
+export async function waitForCard(h: RolloutHarness, pattern: RegExp | string, what: string): Promise<string> {
+  const matches = () =>
+    typeof pattern === "string" ? h.cardText().includes(pattern) : pattern.test(h.cardText());
+  let last = 0;
+  await waitFor(
+    async () => {
+      if (matches()) return true;
+      if (Date.now() - last > 1_000) {
+        last = Date.now();
+        await requeuePendingIntents(h, ["rollout.card"]);
+      }
+      return false;
+    },
+    10_000,
+    what,
+  );
+  return h.cardText();
 }
 
 /** The status of the github.dispatch intents, oldest first ("pending", "done", "failed"). */

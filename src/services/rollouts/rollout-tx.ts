@@ -15,8 +15,9 @@ import {
   touchRollout,
   updateStage,
 } from "../../db/rollout-repository.js";
+import { promoteCandidateScan } from "../../db/scan-repository.js";
 import { images } from "../../db/schema/index.js";
-import type { Actor, Origin, RolloutDeps } from "./rollout-deps.js";
+import { type Actor, type Origin, type RolloutDeps, SYSTEM_ACTOR } from "./rollout-deps.js";
 import { rolloutPolicy } from "./rollout-policy.js";
 
 type ConfigImage = PatchpilotConfig["images"][number];
@@ -126,6 +127,28 @@ export async function inRolloutTx<T>(
       const state = rolloutState(
         loaded.stages.map((s) => ({ ...s, kind: s.kind as StageKind, state: s.state as StageState })),
       );
+      // Production is done: from now on the candidate is what runs, and posture says so.
+      if (state === "done" && loaded.rollout.state !== "done" && loaded.rollout.candidateDigest) {
+        const promoted = await promoteCandidateScan(
+          tx,
+          loaded.rollout.imageId,
+          loaded.rollout.candidateDigest,
+          now,
+        );
+        audits.push({
+          at: now,
+          actor: SYSTEM_ACTOR,
+          action: "rollout.done",
+          outcome: "ok",
+          origin: { source: "system" },
+          resource: { rollout: rolloutId, image: repository, digest: loaded.rollout.candidateDigest },
+          payload: {
+            from: loaded.rollout.runningDigest,
+            to: loaded.rollout.candidateDigest,
+            postureUpdated: promoted,
+          },
+        });
+      }
       const version = await touchRollout(tx, rolloutId, { ...rolloutPatch, state }, now);
       loaded.rollout.state = state;
       outboxIds.push(

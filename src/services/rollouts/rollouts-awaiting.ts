@@ -1,0 +1,125 @@
+import { and, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
+import type { PatchpilotConfig } from "../../config/file-schema.js";
+import type { AwaitingRollout } from "../../core/digest/awaiting-rollout.js";
+import { severityCounts } from "../../core/digest/severity-counts.js";
+import { eligibleGroups, type StagePolicy } from "../../core/rollout/stage-policy.js";
+import type { Db } from "../../db/client.js";
+import { type LoadedRollout, loadRollout, type StageRow } from "../../db/rollout-repository.js";
+import { images, OPEN_ROLLOUT_STATES, rolloutStages, rollouts } from "../../db/schema/index.js";
+import type { GroupMembership } from "../group-membership.js";
+import { loadCandidateDelta } from "./load-candidate-delta.js";
+import { missingOf, policyOfStage } from "./rollout-progress.js";
+import { votesOf } from "./stage-votes.js";
+
+export type AwaitingDeps = { db: Db; config: PatchpilotConfig };
+
+/** One rollout waiting at a stage, with what deciding who may approve it needs. */
+type Waiting = { view: AwaitingRollout; loaded: LoadedRollout; stage: StageRow; policy: StagePolicy };
+
+/** Open rollouts with a stage awaiting approval (forward or rollback stage), optionally of some teams. */
+async function waitingRollouts(deps: AwaitingDeps, teamIds: readonly string[] | null): Promise<Waiting[]> {
+  if (teamIds !== null && teamIds.length === 0) return [];
+  const where: SQL[] = [
+    inArray(rollouts.state, [...OPEN_ROLLOUT_STATES]),
+    eq(rolloutStages.state, "awaiting_approval"),
+  ];
+  if (teamIds !== null) where.push(inArray(rollouts.teamId, [...teamIds]));
+  const ids = await deps.db
+    .selectDistinct({ id: rollouts.id })
+    .from(rollouts)
+    .innerJoin(rolloutStages, eq(rolloutStages.rolloutId, rollouts.id))
+    .where(and(...where));
+  const out: Waiting[] = [];
+  for (const { id } of ids) {
+    const loaded = await loadRollout(deps.db, id);
+    const stage = loaded?.stages.find((s) => s.state === "awaiting_approval");
+    if (!loaded || !stage) continue;
+    const r = loaded.rollout;
+    const image = (
+      await deps.db
+        .select({ id: images.id, configId: images.configId, repository: images.repository })
+        .from(images)
+        .where(eq(images.id, r.imageId))
+    )[0];
+    if (!image) continue;
+    const scan = await loadCandidateDelta(deps.db, r.imageId, r.runningDigest, r.candidateDigest);
+    const policy = policyOfStage(deps.config, loaded, stage);
+    out.push({
+      loaded,
+      stage,
+      policy,
+      view: {
+        rolloutId: r.id,
+        image: { imageId: image.id, name: image.configId ?? image.repository, repository: image.repository },
+        stage: stage.name,
+        approverGroupId: policy.approvers.groups[0] ?? null,
+        approvalsMissing: missingOf(deps.config, loaded, stage, (scan.delta?.blocking.length ?? 0) > 0),
+        reason: r.reason,
+        fixes: scan.delta?.fixed ?? severityCounts(),
+        requestedAt: stage.requestedAt ?? r.createdAt,
+        expiresAt: stage.expiresAt,
+      },
+    });
+  }
+  return out.sort((a, b) => a.view.rolloutId - b.view.rolloutId);
+}
+
+/** The digest's "Needs a decision": the team's rollouts whose current stage awaits approval. */
+export async function rolloutsAwaitingForTeam(
+  deps: AwaitingDeps,
+  teamId: string,
+): Promise<AwaitingRollout[]> {
+  return (await waitingRollouts(deps, [teamId])).map((w) => w.view);
+}
+
+/**
+ * App Home's "Waiting for your approval": rollouts at a stage the viewer may approve — listed as a
+ * user or a member of one of the policy's groups — that they have not approved yet and did not
+ * start or request (four-eyes). Without `membership`, a group counts the viewer in when the
+ * rollout is of one of `viewerTeams` (the teams Slack and the config say they approve for).
+ */
+export async function approvalsWaitingFor(
+  deps: AwaitingDeps & { membership?: GroupMembership },
+  viewer: { userId: string; viewerTeams: readonly string[] },
+): Promise<AwaitingRollout[]> {
+  const out: AwaitingRollout[] = [];
+  for (const w of await waitingRollouts(deps, deps.membership ? null : viewer.viewerTeams)) {
+    const { policy, loaded, stage } = w;
+    const candidate = stage.candidateDigest ?? stage.targetDigest;
+    if (votesOf(loaded, stage).some((v) => v.userId === viewer.userId && v.digest === candidate)) continue;
+    if (
+      policy.fourEyes &&
+      (viewer.userId === loaded.rollout.requestedBy || viewer.userId === stage.requestedBy)
+    )
+      continue;
+    const groups = eligibleGroups(policy);
+    const listed =
+      policy.approvers.users.includes(viewer.userId) ||
+      (deps.membership
+        ? (await deps.membership.groupsOf(viewer.userId, groups)).length > 0
+        : groups.length > 0 && viewer.viewerTeams.includes(loaded.rollout.teamId ?? ""));
+    if (listed) out.push(w.view);
+  }
+  return out;
+}
+
+/**
+ * The digest's "Shipped": the team's rollouts that reached done in (from, to] — done when their
+ * last forward stage completed.
+ */
+export async function rolloutsShippedCount(
+  db: Db,
+  q: { teamId: string; from: Date; to: Date },
+): Promise<number> {
+  const done = sql`max(${rolloutStages.completedAt})`;
+  const rows = await db
+    .select({ id: rollouts.id })
+    .from(rollouts)
+    .innerJoin(rolloutStages, eq(rolloutStages.rolloutId, rollouts.id))
+    .where(and(eq(rollouts.teamId, q.teamId), eq(rollouts.state, "done"), ne(rolloutStages.kind, "rollback")))
+    .groupBy(rollouts.id)
+    .having(
+      sql`${done} > ${q.from.toISOString()}::timestamptz AND ${done} <= ${q.to.toISOString()}::timestamptz`,
+    );
+  return rows.length;
+}
