@@ -59,13 +59,7 @@ export function renderNewFindingsBurst(b: NewFindingsBurst): {
     { type: "section", text: { type: "mrkdwn", text: `*${headline}*` } },
     { type: "section", text: { type: "mrkdwn", text: lines.join("\n").slice(0, 2900) } },
   ];
-  const target = first?.images[0];
-  if (first && target) {
-    blocks.push({
-      type: "actions",
-      elements: [patchNow(target.imageId, first.finding.vulnerabilityId, true)],
-    });
-  }
+  if (first && b.images.length > 0) blocks.push({ type: "actions", elements: [patchAll(b.images)] });
   blocks.push({
     type: "context",
     elements: [
@@ -137,6 +131,22 @@ function imageSection(image: BurstImage): SectionBlock {
     type: "section",
     text: { type: "mrkdwn", text: `${head}\n${lines.join("\n")}`.slice(0, 2900) },
     ...(top ? { accessory: patchNow(image.imageId, top.vulnerabilityId, false) } : {}),
+  };
+}
+
+/** A button value holds at most 2,000 characters: about 45 image ids. */
+export const PATCH_ALL_MAX_IMAGES = 40;
+
+/** "Patch all 3": starts a rollout of every image of the burst (the thread has one button each). */
+function patchAll(images: BurstImage[]) {
+  const ids = images.slice(0, PATCH_ALL_MAX_IMAGES).map((i) => i.imageId);
+  const label = images.length === 1 ? "Patch now" : `Patch all ${ids.length}`;
+  return {
+    type: "button" as const,
+    text: { type: "plain_text" as const, text: label },
+    action_id: "alert_patch_all",
+    value: JSON.stringify({ imageIds: ids }),
+    style: "primary" as const,
   };
 }
 

@@ -36,25 +36,28 @@ export function createHomeView(deps: {
           { userId, viewerTeams: teamIds },
         )
       : Promise.resolve([]);
-    const perTeam = await Promise.all(
-      teamIds.map(async (teamId) => {
-        const [status, urgent] = await Promise.all([
-          teamStatusView(deps.db, { teamId, now, sla: deps.sla }),
-          urgentFindings(deps.db, {
-            scope: { kind: "team", teamId },
-            now,
-            sla: deps.sla,
-            limit: URGENT_PER_TEAM,
-          }),
-        ]);
-        return { status, breaches: toSlaBreaches(urgent, now) };
-      }),
-    );
+    const [approvalsWaiting, perTeam] = await Promise.all([
+      approvals,
+      Promise.all(
+        teamIds.map(async (teamId) => {
+          const [status, urgent] = await Promise.all([
+            teamStatusView(deps.db, { teamId, now, sla: deps.sla }),
+            urgentFindings(deps.db, {
+              scope: { kind: "team", teamId },
+              now,
+              sla: deps.sla,
+              limit: URGENT_PER_TEAM,
+            }),
+          ]);
+          return { status, breaches: toSlaBreaches(urgent, now) };
+        }),
+      ),
+    ]);
     return {
       viewerId: userId,
       generatedAt: now,
       teams: perTeam.flatMap((t) => (t.status ? [t.status] : [])),
-      approvalsWaiting: await approvals,
+      approvalsWaiting,
       slaBreaches: perTeam.flatMap((t) => (t.status ? t.breaches : [])),
     };
   };

@@ -1,10 +1,10 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
+import type { PatchpilotConfig } from "../config/file-schema.js";
 import type { AcceptedRisk } from "../core/digest/accepted-risk.js";
 import type { ImageRiskRow } from "../core/digest/image-risk-row.js";
 import type { ImageStatus } from "../core/digest/image-status.js";
 import type { TeamStatus } from "../core/digest/team-status.js";
-import type { PatchpilotConfig } from "../config/file-schema.js";
 import type { SlaPolicy } from "../core/sla/sla-policy.js";
 import type { Db } from "../db/client.js";
 import type { ImageAcceptance } from "./posture/image-acceptances.js";

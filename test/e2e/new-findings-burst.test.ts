@@ -73,7 +73,8 @@ describe("new-critical alerts", () => {
     const shown = JSON.stringify(parent?.blocks);
     expect(shown).toContain("libexpat 2.5.0 → fixed in 2.6.3");
     expect(shown).toContain("and 35 more");
-    expect(shown).toContain('"action_id":"digest_patch_now"');
+    expect(shown).toContain('"action_id":"alert_patch_all"');
+    expect(shown).toContain("Patch all 40");
     // Every image is in the thread, each once, with its own button.
     const thread = replies();
     expect(thread.every((m) => m.thread_ts === parent?.ts)).toBe(true);

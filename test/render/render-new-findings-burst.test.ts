@@ -40,8 +40,10 @@ describe("renderNewFindingsBurst", () => {
     const body = JSON.stringify(message.blocks);
     expect(body).toContain("libexpat 2.5.0 → fixed in 2.6.3 · CVSS 9.8");
     expect(body).toContain("payments-api, ledger-worker, refunds-api");
+    // One button starts a rollout of each of the three images.
+    expect(body).toContain('"text":"Patch all 3"');
     expect(body).toContain(
-      JSON.stringify(JSON.stringify({ imageId: "id-payments-api", vulnerabilityId: "CVE-2026-4242" })),
+      JSON.stringify(JSON.stringify({ imageIds: ["id-payments-api", "id-ledger-worker", "id-refunds-api"] })),
     );
     expect(thread).toEqual([]);
   });

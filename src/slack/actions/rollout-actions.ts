@@ -19,6 +19,7 @@ export type RolloutActionDeps = { rollouts: RolloutDeps; logger: Logger };
 const buttonValue = z.object({ rollout: z.number().int(), stage: z.string(), digest: z.string().nullable() });
 const patchNowValue = z.object({ imageId: z.string().min(1) });
 const reviewValue = z.object({ rolloutId: z.number().int() });
+const patchAllValue = z.object({ imageIds: z.array(z.string().min(1)).min(1).max(50) });
 
 const clickBody = z.object({
   user: z.object({ id: z.string(), name: z.string().optional(), username: z.string().optional() }),
@@ -189,6 +190,36 @@ export function registerRolloutActions(bolt: App, deps: RolloutActionDeps): void
       );
     });
   }
+  // An alert's "Patch all N": one rollout per image, each started (or refused) on its own.
+  act("alert_patch_all", async (click, respond) => {
+    const v = parseJson(patchAllValue, click.actions[0]?.value);
+    if (!v)
+      return void (await ephemeral(
+        respond,
+        "This button is out of date; use the per-image buttons in the thread.",
+      ));
+    await answerWithin(respond, deps.logger, async () => {
+      const outcomes: Outcome[] = [];
+      for (const imageId of v.imageIds)
+        outcomes.push(
+          await startRollout(deps.rollouts, {
+            image: imageId,
+            actor: actor(click),
+            origin: clickOrigin(click),
+            reason: "Patch all (new critical alert)",
+            trigger: "patch-now",
+          }),
+        );
+      const started = outcomes.filter((o) => o.ok).length;
+      return {
+        ok: started > 0,
+        message: [
+          `Started ${started} of ${outcomes.length} rollouts.`,
+          ...outcomes.map((o) => `• ${o.message}`),
+        ].join("\n"),
+      };
+    });
+  });
   for (const id of ["digest_review_rollout", "home_review_rollout"]) {
     act(id, async (click, respond) => {
       const v = parseJson(reviewValue, click.actions[0]?.value);
