@@ -75,6 +75,7 @@ export function buildJobHandlers(deps: {
           sla: deps.sla,
           charts: deps.charts,
           now: deps.now,
+          config: deps.config,
           afterCommit: (ids) => queueIntents({ queues: deps.queues }, ids),
         },
         subscriptionId,
@@ -82,7 +83,8 @@ export function buildJobHandlers(deps: {
     },
     "deliver-outbox": deliverOutbox({
       db: deps.db,
-      now: () => deps.now().getTime(),
+      // BullMQ schedules deferrals on the wall clock; the delays themselves are relative.
+      now: () => Date.now(),
       effects: {
         "slack.post": async (row) => {
           const r = await upsertSlackMessage(

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { PatchpilotConfig } from "../config/file-schema.js";
 import { type DigestPeriod, digestPeriod } from "../core/digest/digest-period.js";
 import { isQuietDigest } from "../core/digest/is-quiet-digest.js";
 import { severityCounts } from "../core/digest/severity-counts.js";
@@ -16,6 +17,8 @@ export type PostDigestDeps = {
   charts: boolean;
   now: () => Date;
   afterCommit: (outboxIds: number[]) => Promise<void>;
+  /** The stage policies: rollouts awaiting approval in "Needs a decision". */
+  config: PatchpilotConfig;
 };
 
 /**
@@ -88,6 +91,7 @@ async function postTeamDigests(
       sla: deps.sla,
       unowned,
       chartAttached: deps.charts,
+      config: deps.config,
     });
     if (!vm) continue;
     const rendered = renderDigest(vm);

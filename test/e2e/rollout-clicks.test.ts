@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROLLOUT_ACTIONS } from "../../src/core/rollout/rollout-card-view.js";
 import { digestOf } from "../support/report-builders.js";
@@ -52,6 +53,8 @@ const EXPIRY_CONFIG = CLICKS_CONFIG.replace(
   "staging: { approvals: 1, expiry: 1s }",
 );
 
+const REJECT_DELAYS_MS = [0, 40, 120, 400];
+
 const EXTRA: User[] = [
   { id: "U0APPR1", name: "ana" },
   { id: "U0APPR2", name: "ben" },
@@ -59,10 +62,19 @@ const EXTRA: User[] = [
 ];
 
 let h: RolloutHarness;
+/** A second app whose staging approval requests expire after 1 s, with a rollout awaiting it. */
+let e: RolloutHarness;
+let expiring: { id: number; askedAt: number };
 /** Every rollout this file made, for the audit completeness check (scenario 15). */
-const made: Array<{ h: () => RolloutHarness; id: number }> = [];
+const made: Array<{ id: number }> = [];
 
 beforeAll(async () => {
+  const expiry = (async () => {
+    e = await startRolloutHarness({ yaml: EXPIRY_CONFIG });
+    await e.upload(1, []);
+    const id = await startToFirstApproval(e, { candidate: 2 });
+    expiring = { id, askedAt: Date.now() };
+  })();
   h = await startRolloutHarness({ yaml: CLICKS_CONFIG });
   h.t.slack.setUsergroupMembers("S0PAYAPPR", [
     USERS.maria.id,
@@ -71,16 +83,17 @@ beforeAll(async () => {
     ...EXTRA.map((u) => u.id),
   ]);
   await h.upload(1, [{ id: "CVE-2026-1111", pkg: "openssl", severity: "CRITICAL", fixed: "3.0.15" }]);
+  await expiry;
 });
 afterAll(async () => {
-  await h?.close();
+  await Promise.all([h?.close(), e?.close()]);
 });
 
 const button = (rollout: number, stage: string, digest: string | null) => ({ rollout, stage, digest });
 
 async function start(candidate: number): Promise<number> {
   const id = await startToFirstApproval(h, { candidate });
-  made.push({ h: () => h, id });
+  made.push({ id });
   expect(await h.stageState(id, "staging")).toBe("awaiting_approval");
   return id;
 }
@@ -262,7 +275,7 @@ describe("rollout clicks (QUALITY.md scenarios 3–7, 15)", () => {
 
   it("scenario 7: approve and reject racing never dispatch without an approval, nor both dispatch and reject", async () => {
     const outcomes: string[] = [];
-    for (let round = 0; round < 4; round++) {
+    for (let round = 0; round < REJECT_DELAYS_MS.length; round++) {
       const id = await start(10 + round);
       const value = button(id, "staging", digestOf(10 + round));
       // Omar opens the reject dialog first (as a person would), then submits it while maria approves.
@@ -271,9 +284,11 @@ describe("rollout clicks (QUALITY.md scenarios 3–7, 15)", () => {
       await waitFor(() => h.t.slack.views().length > viewsBefore, 10_000, "the reject dialog");
       const view = h.t.slack.views().at(-1);
       expect(view?.view.callback_id).toBe("rollout_reject_reason");
+      // The approve click does more work before its transaction than the dialog does, so the
+      // reject is held back a little more each round to let either side win.
       const [approved] = await Promise.all([
         h.click(ROLLOUT_ACTIONS.approve, value, USERS.maria),
-        submitReject(view, USERS.omar, "wrong image tag"),
+        sleep(REJECT_DELAYS_MS[round] ?? 0).then(() => submitReject(view, USERS.omar, "wrong image tag")),
       ]);
 
       await waitFor(
@@ -300,7 +315,7 @@ describe("rollout clicks (QUALITY.md scenarios 3–7, 15)", () => {
         expect(staging.some((r) => r.action === "stage.reject" && r.outcome === "denied")).toBe(true);
         expect(await h.stageState(id, "staging")).toMatch(/dispatched|deploying/);
       } else {
-        outcomes.push("rejected");
+        outcomes.push(approval ? "approved-then-rejected" : "rejected");
         expect(rejected).toBeDefined();
         expect(dispatchedRow).toBeUndefined();
         expect(await h.stageState(id, "staging")).toBe("rejected");
@@ -310,16 +325,14 @@ describe("rollout clicks (QUALITY.md scenarios 3–7, 15)", () => {
       }
       expect(await finishRollout(h, id)).toMatch(/cancelled|done/);
     }
-    expect(outcomes).toHaveLength(4);
+    expect(outcomes).toHaveLength(REJECT_DELAYS_MS.length);
   });
 
   it("scenario 6: an expired request is refused and audited, and the card's Ask again works", async () => {
-    const e = await startRolloutHarness({ yaml: EXPIRY_CONFIG });
-    try {
-      await e.upload(1, []);
-      const id = await startToFirstApproval(e, { candidate: 2 });
-      made.push({ h: () => e, id });
-      await new Promise((r) => setTimeout(r, 1_300));
+    const id = expiring.id;
+    {
+      const left = expiring.askedAt + 1_300 - Date.now();
+      if (left > 0) await new Promise((r) => setTimeout(r, left));
       const late = await e.click(ROLLOUT_ACTIONS.approve, button(id, "staging", digestOf(2)), USERS.maria);
       expect(late).toMatch(/expired/);
       await dispatchIntentsSettled(e);
@@ -347,15 +360,22 @@ describe("rollout clicks (QUALITY.md scenarios 3–7, 15)", () => {
         after.filter((r) => r.action === "stage.approval_requested" && r.actor_id === USERS.maria.id),
       ).toHaveLength(1);
       await checkAuditRows(e, [id]);
-    } finally {
-      await e.close();
     }
   });
 
   it("scenario 15: every audit row of these rollouts says who, what, when, outcome, origin and resource", async () => {
-    const ids = made.filter((m) => m.h() === h).map((m) => m.id);
-    expect(ids.length).toBeGreaterThanOrEqual(8);
+    const ids = made.map((m) => m.id);
+    expect(ids.length).toBeGreaterThanOrEqual(7);
     await checkAuditRows(h, ids);
+  });
+
+  // BUG (src/services/rollouts/rollout-tx.ts, step.audit): a row without a stage takes its digest
+  // from the candidate only, so `rollout.requested` (written before the rebuild names a candidate)
+  // has resource.digest null although the digest being patched is known (it is in payload.from).
+  // Proposed fix: `digest: stage?.targetDigest ?? loaded.rollout.candidateDigest ?? loaded.rollout.runningDigest`.
+  it("scenario 15: rollout.requested names the digest being patched", async () => {
+    const requested = (await auditRowsOf(h, made[0]?.id ?? 0)).find((r) => r.action === "rollout.requested");
+    expect(requested?.resource.digest).toBe(digestOf(1));
   });
 });
 
@@ -412,8 +432,7 @@ async function checkAuditRows(harness: RolloutHarness, ids: number[]): Promise<v
       }
       expect(r.resource.rollout, where).toBe(id);
       expect(r.resource.image, where).toBe("ghcr.io/acme/payments-api");
-      if (typeof r.resource.digest !== "string") console.log("NULLDIGEST", where);
-      else expect(r.resource.digest, where).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(r.resource.digest, where).toMatch(/^sha256:[0-9a-f]{64}$/);
       if (/^(stage|run)\./.test(r.action)) expect(typeof r.resource.stage, where).toBe("string");
     }
   }

@@ -198,7 +198,7 @@ export async function deliverHeldDispatches(h: RolloutHarness): Promise<number[]
   await h.t.owner.pool.query(
     "UPDATE outbox SET available_at = now() WHERE kind = 'github.dispatch' AND status = 'pending'",
   );
-  return requeuePendingIntents(h, ["github.dispatch"]);
+  return requeuePendingIntents(h, ["github.dispatch"], { awaitHandled: true });
 }
 
 /**
@@ -207,8 +207,13 @@ export async function deliverHeldDispatches(h: RolloutHarness): Promise<number[]
  * is parked by deliver-outbox until `now() + wait` on the app clock, which BullMQ reads as a wall
  * clock time days away.
  */
-export async function requeuePendingIntents(h: RolloutHarness, kinds: readonly string[]): Promise<number[]> {
+export async function requeuePendingIntents(
+  h: RolloutHarness,
+  kinds: readonly string[],
+  opts: { awaitHandled?: boolean } = {},
+): Promise<number[]> {
   const { createJobQueues, createRedis } = await import("../../src/jobs/job-queues.js");
+  const { Queue } = await import("bullmq");
   const rows = await h.t.owner.pool.query<{ id: number }>(
     "SELECT id FROM outbox WHERE status = 'pending' AND kind = ANY($1::text[]) ORDER BY id",
     [kinds],
@@ -220,10 +225,27 @@ export async function requeuePendingIntents(h: RolloutHarness, kinds: readonly s
   const queues = createJobQueues({ connection, prefix: h.t.env.REDIS_PREFIX ?? "" });
   try {
     const nonce = `${Date.now()}-${Math.random().toString(16).slice(2, 8)}`;
+    const jobIds = ids.map((outboxId) => `test-release-${outboxId}-${nonce}`);
     await queues.enqueueMany(
       "deliver-outbox",
-      ids.map((outboxId) => ({ payload: { outboxId }, jobId: `test-release-${outboxId}-${nonce}` })),
+      ids.map((outboxId, i) => ({ payload: { outboxId }, jobId: jobIds[i] ?? "" })),
     );
+    // Handled = the worker ran it: completed (done or skipped), failed, or parked again (delayed).
+    if (opts.awaitHandled) {
+      const effects = new Queue("effects", { connection, prefix: h.t.env.REDIS_PREFIX ?? "" });
+      try {
+        await waitFor(
+          async () => {
+            const states = await Promise.all(jobIds.map(async (j) => (await effects.getJob(j))?.getState()));
+            return states.every((st) => st === "completed" || st === "failed" || st === "delayed");
+          },
+          10_000,
+          "the released deliveries to be handled",
+        );
+      } finally {
+        await effects.close();
+      }
+    }
   } finally {
     await queues.close();
     connection.disconnect();
@@ -232,7 +254,11 @@ export async function requeuePendingIntents(h: RolloutHarness, kinds: readonly s
 }
 
 /** Waits until the rollout card matches, re-queuing card updates a test clock ahead of the wall clock parked. */
-export async function waitForCard(h: RolloutHarness, pattern: RegExp | string, what: string): Promise<string> {
+export async function waitForCard(
+  h: RolloutHarness,
+  pattern: RegExp | string,
+  what: string,
+): Promise<string> {
   const matches = () =>
     typeof pattern === "string" ? h.cardText().includes(pattern) : pattern.test(h.cardText());
   let last = 0;
@@ -249,14 +275,6 @@ export async function waitForCard(h: RolloutHarness, pattern: RegExp | string, w
     what,
   );
   return h.cardText();
-}
-
-/** The status of the github.dispatch intents, oldest first ("pending", "done", "failed"). */
-export async function dispatchIntentStatuses(h: RolloutHarness): Promise<string[]> {
-  const r = await h.t.owner.pool.query<{ status: string }>(
-    "SELECT status FROM outbox WHERE kind = 'github.dispatch' ORDER BY id",
-  );
-  return r.rows.map((x) => x.status);
 }
 
 /** The fake GitHub's dispatches for one rollout, optionally for one stage. */

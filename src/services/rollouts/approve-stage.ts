@@ -203,10 +203,11 @@ export async function approveStage(deps: RolloutDeps, input: ApproveInput): Prom
     const emergency = urgent && quorum(policy, all, candidate, { needsOverride, emergency: true }).met;
     if (waitingForWindow && !emergency) {
       await step.setStage(stage, {});
-      return {
-        ok: true,
-        message: `✅ Your approval is recorded; *${stage.name}* still waits for its window.`,
-      };
+      const held =
+        timing.kind === "frozen"
+          ? ` is held by a freeze: ${timing.freeze.reason}`
+          : " still waits for its window";
+      return { ok: true, message: `✅ Your approval is recorded; *${stage.name}*${held}.` };
     }
     if (emergency) await step.setStage(stage, { emergency: true });
     await scheduleDispatch(step, stage, input.actor, input.origin);

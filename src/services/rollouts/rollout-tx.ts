@@ -107,7 +107,7 @@ export async function inRolloutTx<T>(
           resource: {
             rollout: loaded.rollout.id,
             image: repository,
-            digest: stage?.targetDigest ?? loaded.rollout.candidateDigest,
+            digest: stage?.targetDigest ?? loaded.rollout.candidateDigest ?? loaded.rollout.runningDigest,
             ...(stage ? { stage: stage.name } : {}),
             ...(stage?.runId ? { run: stage.runId } : {}),
           },

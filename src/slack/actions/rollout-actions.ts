@@ -27,6 +27,7 @@ const clickBody = z.object({
   channel: z.object({ id: z.string() }).nullish(),
   container: z.object({ message_ts: z.string().optional() }).passthrough().nullish(),
   trigger_id: z.string().optional(),
+  response_url: z.string().url().optional(),
   actions: z
     .array(
       z.object({ action_id: z.string(), value: z.string().optional(), action_ts: z.string().optional() }),
@@ -99,7 +100,11 @@ export function registerRolloutActions(bolt: App, deps: RolloutActionDeps): void
           image: view.image.id,
           digest: v.digest,
           blocking,
-          privateMetadata: JSON.stringify({ ...v, origin: clickOrigin(click) }),
+          privateMetadata: JSON.stringify({
+            ...v,
+            origin: clickOrigin(click),
+            responseUrl: click.response_url,
+          }),
         }),
       });
       return;
@@ -130,7 +135,11 @@ export function registerRolloutActions(bolt: App, deps: RolloutActionDeps): void
         image: view?.image.id ?? `rollout #${v.rollout}`,
         digest: v.digest,
         blocking: [],
-        privateMetadata: JSON.stringify({ ...v, origin: clickOrigin(click) }),
+        privateMetadata: JSON.stringify({
+          ...v,
+          origin: clickOrigin(click),
+          responseUrl: click.response_url,
+        }),
       }),
     });
   });

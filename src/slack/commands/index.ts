@@ -63,6 +63,7 @@ export function buildSubcommands(deps: SubcommandDeps): ReadonlyMap<string, Subc
       baseImageOf: (configId) => deps.config.images.find((i) => i.id === configId)?.baseImage ?? null,
       teamsOfUser: deps.teamsOfUser,
       now: deps.now,
+      config: deps.config,
     }),
   );
   add(

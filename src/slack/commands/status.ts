@@ -1,3 +1,4 @@
+import type { PatchpilotConfig } from "../../config/file-schema.js";
 import { closestMatch } from "../../core/closest-match.js";
 import type { SlaPolicy } from "../../core/sla/sla-policy.js";
 import type { Db } from "../../db/client.js";
@@ -16,6 +17,8 @@ export function statusCommand(deps: {
   baseImageOf: (configId: string | null) => string | null;
   teamsOfUser: (userId: string, channelId: string) => Promise<string[]>;
   now: () => Date;
+  /** The stage policies, for the rollout in flight. */
+  config: PatchpilotConfig;
 }): Subcommand {
   return {
     name: "status",
@@ -56,6 +59,7 @@ export function statusCommand(deps: {
         now,
         sla: deps.sla,
         baseImageOf: deps.baseImageOf,
+        config: deps.config,
       });
       if (!v) return renderStatusNotFound(typed, []);
       return renderStatus(v, { share });

@@ -15,6 +15,8 @@ const metadata = z.object({
   stage: z.string(),
   digest: z.string().nullable(),
   origin: z.record(z.string(), z.unknown()),
+  /** The clicked card's response_url: the outcome is told there, only to the person. */
+  responseUrl: z.string().url().optional(),
 });
 
 const submission = z.object({
@@ -33,7 +35,7 @@ const submission = z.object({
 /**
  * The approve (confirmation, with an override reason when needed) and reject (reason) dialogs.
  * A refusal keeps the dialog open with the reason under the field; success closes it and the
- * outcome is sent to the person as a direct message from the bot.
+ * outcome is told only to the person, in the channel of the card they clicked.
  */
 export function registerRolloutDecisionSubmit(
   bolt: App,
@@ -47,7 +49,7 @@ export function registerRolloutDecisionSubmit(
       reason: string | null,
     ) => Promise<Outcome>,
   ) =>
-    bolt.view(callbackId, async ({ ack, body, client }) => {
+    bolt.view(callbackId, async ({ ack, body }) => {
       const parsed = submission.safeParse(body);
       let meta: z.infer<typeof metadata> | null = null;
       try {
@@ -91,7 +93,7 @@ export function registerRolloutDecisionSubmit(
         return;
       }
       await ack();
-      await client.chat.postMessage({ channel: user.id, text: outcome.message }).catch((e: unknown) => {
+      await tell(meta.responseUrl, outcome.message).catch((e: unknown) => {
         deps.logger.warn(
           { err: e instanceof Error ? e.message : String(e) },
           "could not tell the user the outcome",
@@ -119,4 +121,16 @@ export function registerRolloutDecisionSubmit(
       reason,
     }),
   );
+}
+
+/** Posts an ephemeral answer to a response_url (Slack accepts a few, for 30 minutes). */
+async function tell(responseUrl: string | undefined, text: string): Promise<void> {
+  if (!responseUrl) return;
+  const res = await fetch(responseUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ response_type: "ephemeral", replace_original: false, text }),
+    signal: AbortSignal.timeout(5_000),
+  });
+  if (!res.ok) throw new Error(`response_url answered ${res.status}`);
 }
