@@ -15,11 +15,11 @@ import {
   acceptanceExpiredPayload,
   expiredAcceptanceNotice,
 } from "../services/risk/expired-acceptance-notice.js";
-import { type DispatchPayload, dispatchStage } from "../services/rollouts/dispatch-stage.js";
+import { dispatchPayload, dispatchStage } from "../services/rollouts/dispatch-stage.js";
 import { expireStages } from "../services/rollouts/expire-stages.js";
 import type { GithubActions } from "../services/rollouts/github-actions-port.js";
 import { pollWorkflowRuns } from "../services/rollouts/poll-workflow-runs.js";
-import { postRolloutCard } from "../services/rollouts/rollout-card.js";
+import { postRolloutCard, rolloutCardPayload } from "../services/rollouts/rollout-card.js";
 import type { RolloutDeps } from "../services/rollouts/rollout-deps.js";
 import { slackPostPayload, upsertSlackMessage } from "../services/upsert-slack-message.js";
 import { deliverOutbox } from "./handlers/deliver-outbox.js";
@@ -106,12 +106,15 @@ export function buildJobHandlers(deps: {
             newFindingsPayload.parse(row.payload),
           ),
         "github.dispatch": async (row) =>
-          dispatchStage({ ...rollouts, github }, row.payload as DispatchPayload),
-        "rollout.card": async (row) =>
-          postRolloutCard(
+          dispatchStage({ ...rollouts, github }, dispatchPayload.parse(row.payload)),
+        "rollout.card": async (row) => {
+          const { rolloutId, version } = rolloutCardPayload.parse(row.payload);
+          return postRolloutCard(
             { db: deps.db, config: deps.config, now: deps.now, slack: deps.slack, gate: deps.gate },
-            Number((row.payload as { rolloutId: unknown }).rolloutId),
-          ),
+            rolloutId,
+            version,
+          );
+        },
         "notify.acceptance-expiring": async (row) => {
           const { acceptanceId } = acceptanceExpiredPayload.parse(row.payload);
           const notice = await expiredAcceptanceNotice(deps.db, acceptanceId);

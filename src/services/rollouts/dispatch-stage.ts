@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { NotYet } from "../../adapters/slack-errors.js";
 import type { StageRow } from "../../db/rollout-repository.js";
 import { type GithubActions, isPermanentGithubError } from "./github-actions-port.js";
@@ -5,7 +6,12 @@ import { type RolloutDeps, SYSTEM_ACTOR } from "./rollout-deps.js";
 import { inRolloutTx, type RolloutStep } from "./rollout-tx.js";
 import { describeHold, dispatchTiming } from "./schedule-dispatch.js";
 
-export type DispatchPayload = { rolloutId: number; stageId: number; dispatchId: string };
+export const dispatchPayload = z.object({
+  rolloutId: z.number().int(),
+  stageId: z.number().int(),
+  dispatchId: z.string().min(1),
+});
+export type DispatchPayload = z.infer<typeof dispatchPayload>;
 
 const FREEZE_RECHECK_MS = 60_000;
 const ORIGIN = { source: "system", job: "dispatch" };

@@ -1,5 +1,6 @@
 import type { WebClient } from "@slack/web-api";
 import { and, eq, inArray, sql } from "drizzle-orm";
+import { z } from "zod";
 import type { ChannelGate } from "../../adapters/channel-gate.js";
 import type { PatchpilotConfig } from "../../config/file-schema.js";
 import { quorum } from "../../core/rollout/quorum.js";
@@ -9,7 +10,7 @@ import type { StageKind, StageState } from "../../core/rollout/stage-state.js";
 import { windowState } from "../../core/windows/window-state.js";
 import type { Db } from "../../db/client.js";
 import { loadRollout } from "../../db/rollout-repository.js";
-import { findingLifecycle, images } from "../../db/schema/index.js";
+import { findingLifecycle, images, rollouts } from "../../db/schema/index.js";
 import { renderRolloutCard } from "../../render/render-rollout-card.js";
 import { upsertSlackMessage } from "../upsert-slack-message.js";
 import { loadCandidateDelta } from "./load-candidate-delta.js";
@@ -18,6 +19,11 @@ import { slaClockDueAt } from "./sla-due.js";
 import { votesOf } from "./stage-votes.js";
 
 type CardDeps = { db: Db; config: PatchpilotConfig; now: () => Date };
+
+export const rolloutCardPayload = z.object({
+  rolloutId: z.number().int(),
+  version: z.number().int().optional(),
+});
 
 /** The card's view of a rollout as the database has it now; null if the rollout does not exist. */
 export async function rolloutCardView(deps: CardDeps, rolloutId: number): Promise<RolloutCardView | null> {
@@ -119,16 +125,23 @@ async function earliestDeadline(
 }
 
 /**
- * Posts or updates the rollout's card from the current state (so deliveries of older versions
- * render the latest too). A transaction-scoped advisory lock per rollout makes two deliveries
+ * Posts or updates the rollout's card from the current state (so a delivery renders the latest
+ * version; one superseded by a newer version is skipped). A transaction-scoped advisory lock per rollout makes two deliveries
  * take turns, so the first post is never made twice.
  */
 export async function postRolloutCard(
   deps: CardDeps & { slack: WebClient; gate?: ChannelGate },
   rolloutId: number,
+  version?: number,
 ): Promise<Record<string, unknown>> {
   return deps.db.transaction(async (tx) => {
     await tx.execute(sql`SELECT pg_advisory_xact_lock(${CARD_LOCK}::int, ${rolloutId}::int)`);
+    // A later version's intent will render the card; this one would spend a paced send for nothing.
+    const current = (
+      await tx.select({ version: rollouts.version }).from(rollouts).where(eq(rollouts.id, rolloutId))
+    )[0];
+    if (version !== undefined && current && current.version > version)
+      return { skipped: "a newer version follows" };
     const view = await rolloutCardView(deps, rolloutId);
     if (!view?.team) return { skipped: "no team channel" };
     const message = renderRolloutCard(view);

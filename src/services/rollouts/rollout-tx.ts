@@ -155,7 +155,7 @@ export async function inRolloutTx<T>(
         await insertIntent(tx, {
           kind: "rollout.card",
           dedupeKey: `rollout-card:${rolloutId}:${version}`,
-          payload: { rolloutId },
+          payload: { rolloutId, version },
         }),
       );
     }
