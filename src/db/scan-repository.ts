@@ -130,6 +130,21 @@ export async function setLatestScan(
     .where(eq(images.id, imageId));
 }
 
+/** The newest scan of one digest of an image, or null if it was never scanned. */
+export async function latestScanOfDigest(
+  db: Db | Tx,
+  imageId: string,
+  digest: string,
+): Promise<{ id: string } | null> {
+  const rows = await db
+    .select({ id: scans.id })
+    .from(scans)
+    .where(and(eq(scans.imageId, imageId), eq(scans.digest, digest)))
+    .orderBy(desc(scans.receivedAt))
+    .limit(1);
+  return rows[0] ?? null;
+}
+
 /** Whether `rolloutId` is an open rollout of this image: its build's scan is then a candidate's. */
 export async function isOpenRolloutOf(tx: Tx, rolloutId: number, imageId: string): Promise<boolean> {
   const rows = await tx
@@ -156,14 +171,7 @@ export async function promoteCandidateScan(
   at: Date,
 ): Promise<boolean> {
   await lockImage(tx, imageId);
-  const candidate = (
-    await tx
-      .select({ id: scans.id })
-      .from(scans)
-      .where(and(eq(scans.imageId, imageId), eq(scans.digest, digest)))
-      .orderBy(desc(scans.receivedAt))
-      .limit(1)
-  )[0];
+  const candidate = await latestScanOfDigest(tx, imageId, digest);
   const image = (await tx.select().from(images).where(eq(images.id, imageId)))[0];
   if (!candidate || !image || image.latestScanId === candidate.id) return false;
   const before = image.latestScanId ? await findingKeysOfScan(tx, image.latestScanId) : [];

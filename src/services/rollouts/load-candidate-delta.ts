@@ -1,4 +1,4 @@
-import { and, desc, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import {
   type CandidateDelta,
   candidateDelta,
@@ -7,21 +7,15 @@ import {
 import type { Severity } from "../../core/scan/normalized-report.js";
 import type { Db } from "../../db/client.js";
 import type { Tx } from "../../db/rollout-repository.js";
-import { findings, scans } from "../../db/schema/index.js";
+import { latestScanOfDigest } from "../../db/scan-repository.js";
+import { findings } from "../../db/schema/index.js";
 
 async function findingsOfDigest(
   db: Db | Tx,
   imageId: string,
   digest: string,
 ): Promise<DeltaFinding[] | null> {
-  const scan = (
-    await db
-      .select({ id: scans.id })
-      .from(scans)
-      .where(and(eq(scans.imageId, imageId), eq(scans.digest, digest)))
-      .orderBy(desc(scans.receivedAt))
-      .limit(1)
-  )[0];
+  const scan = await latestScanOfDigest(db, imageId, digest);
   if (!scan) return null;
   const rows = await db
     .select({
