@@ -297,6 +297,20 @@ export function checkReferences(raw: unknown): Array<{ path: (string | number)[]
     const st = asRecord(value);
     if (isString(st.window) && !windowNames.includes(st.window))
       issue(["stages", name, "window"], `unknown window "${st.window}" (${known(windowNames)})`);
+    // The emergency lane skips the maintenance window, so it must ask for more than the normal lane.
+    const emergency = asRecord(st.emergency);
+    if (typeof emergency.approvals === "number") {
+      const normal = typeof st.approvals === "number" ? st.approvals : 1;
+      const required = asArray(st.requiredGroups).filter(isString);
+      const extraGroups = asArray(emergency.requiredGroups).filter(
+        (g) => isString(g) && !required.includes(g),
+      );
+      if (emergency.approvals <= normal && extraGroups.length === 0)
+        issue(
+          ["stages", name, "emergency"],
+          `the emergency lane must be stricter than the stage's own approval (${normal} approval${normal === 1 ? "" : "s"}): ask for more approvals or an extra required group`,
+        );
+    }
     if (isString(st.healthCheck) && !checkNames.includes(st.healthCheck))
       issue(
         ["stages", name, "healthCheck"],

@@ -1,5 +1,6 @@
 import type { WebClient } from "@slack/web-api";
 import type { ChannelGate } from "../adapters/channel-gate.js";
+import type { Logger } from "../adapters/logger.js";
 import type { PatchpilotConfig } from "../config/file-schema.js";
 import type { SlaPolicy } from "../core/sla/sla-policy.js";
 import type { Db } from "../db/client.js";
@@ -7,10 +8,12 @@ import { renderAcceptanceExpired } from "../render/render-acceptance-expired.js"
 import { renderAcceptanceExpiring } from "../render/render-acceptance-expiring.js";
 import type { SlackMessage } from "../render/slack-message.js";
 import type { GroupMembership } from "../services/group-membership.js";
+import { createHomeViewModel } from "../services/home-view.js";
 import { newFindingsPayload, notifyNewFindings } from "../services/notify-new-findings.js";
 import { postDigest } from "../services/post-digest.js";
 import { digestChartPayload, postDigestChart } from "../services/post-digest-chart.js";
 import { queueIntents } from "../services/record-effect.js";
+import { homeRefreshPayload, refreshHomes } from "../services/refresh-homes.js";
 import {
   acceptanceExpiredPayload,
   expiredAcceptanceNotice,
@@ -19,8 +22,14 @@ import { dispatchPayload, dispatchStage } from "../services/rollouts/dispatch-st
 import { expireStages } from "../services/rollouts/expire-stages.js";
 import type { GithubActions } from "../services/rollouts/github-actions-port.js";
 import { pollWorkflowRuns } from "../services/rollouts/poll-workflow-runs.js";
-import { postRolloutCard, rolloutCardPayload } from "../services/rollouts/rollout-card.js";
+import {
+  approvalRequestPayload,
+  postApprovalRequest,
+  postRolloutCard,
+  rolloutCardPayload,
+} from "../services/rollouts/rollout-card.js";
 import type { RolloutDeps } from "../services/rollouts/rollout-deps.js";
+import { createTeamsOfUser } from "../services/teams-of-user.js";
 import { slackPostPayload, upsertSlackMessage } from "../services/upsert-slack-message.js";
 import { deliverOutbox } from "./handlers/deliver-outbox.js";
 import { expireAcceptances } from "./handlers/expire-acceptances.js";
@@ -42,6 +51,8 @@ export function buildJobHandlers(deps: {
   membership: GroupMembership;
   /** Null when no GitHub credentials are configured: dispatches fail with a message saying so. */
   github: GithubActions | null;
+  /** For warnings of effects that go on despite a failure (one Home tab of many not refreshed). */
+  logger?: Logger;
 }): JobHandlers {
   const rollouts: RolloutDeps = {
     db: deps.db,
@@ -51,6 +62,22 @@ export function buildJobHandlers(deps: {
     afterCommit: (ids) => queueIntents({ queues: deps.queues }, ids),
   };
   const github = deps.github ?? NO_GITHUB;
+  const teamsOfUser = createTeamsOfUser({ config: deps.config, membership: deps.membership });
+  const home = {
+    db: deps.db,
+    slack: deps.slack,
+    teamsOfUser,
+    now: deps.now,
+    buildHome: createHomeViewModel({
+      db: deps.db,
+      sla: deps.sla,
+      teamsOfUser,
+      now: deps.now,
+      config: deps.config,
+      membership: deps.membership,
+    }),
+    ...(deps.logger ? { logger: deps.logger } : {}),
+  };
   const postNotice = async (key: string, channel: string, message: SlackMessage) => {
     const r = await upsertSlackMessage(
       deps.db,
@@ -107,6 +134,11 @@ export function buildJobHandlers(deps: {
           ),
         "github.dispatch": async (row) =>
           dispatchStage({ ...rollouts, github }, dispatchPayload.parse(row.payload)),
+        "rollout.ask": async (row) =>
+          postApprovalRequest(
+            { db: deps.db, config: deps.config, now: deps.now, slack: deps.slack, gate: deps.gate },
+            approvalRequestPayload.parse(row.payload),
+          ),
         "rollout.card": async (row) => {
           const { rolloutId, version } = rolloutCardPayload.parse(row.payload);
           return postRolloutCard(
@@ -115,6 +147,7 @@ export function buildJobHandlers(deps: {
             version,
           );
         },
+        "home.refresh": async (row) => refreshHomes(home, homeRefreshPayload.parse(row.payload)),
         "notify.acceptance-expiring": async (row) => {
           const { acceptanceId } = acceptanceExpiredPayload.parse(row.payload);
           const notice = await expiredAcceptanceNotice(deps.db, acceptanceId);

@@ -116,7 +116,7 @@ export function describeAuditEntry(e: RolloutAuditEntry): string {
       const opens = str(p.opensAt);
       const at =
         opens === null || Number.isNaN(Date.parse(opens)) ? "" : `, opens ${renderDateTime(new Date(opens))}`;
-      return `${stage} waited for window${window ? ` *${words(window, 60)}*` : ""}${at}`;
+      return `${stage} waits for window${window ? ` *${words(window, 60)}*` : ""}${at.replace(", opens", ", opening")}`;
     }
     case "stage.frozen":
       return `${stage} held by a freeze${reasonOf(p)}`;
@@ -130,6 +130,10 @@ export function describeAuditEntry(e: RolloutAuditEntry): string {
     }
     case "rollout.cancelled":
       return `cancelled the rollout${reasonOf(p)}`;
+    case "rollout.done": {
+      const to = str(p.to);
+      return `rollout done: ${to ? `${digest(to)} ` : "the candidate "}runs in production`;
+    }
     case "rollout.rollback_requested": {
       const undoes = str(p.undoes);
       const to = str(p.to);

@@ -57,7 +57,11 @@ function why(v: RolloutCardView): string {
 
 function header(v: RolloutCardView): string {
   const image = renderImageLink({ name: v.image.id, repository: v.image.repository });
-  const state = STATE_MARK[v.state];
+  const mark = STATE_MARK[v.state];
+  // When it finished, for the done card: the last forward stage's completion.
+  const finishedAt =
+    v.state === "done" ? [...v.stages].reverse().find((s) => s.kind !== "rollback")?.completedAt : null;
+  const state = mark && finishedAt ? `${mark} ${renderDateTime(finishedAt)}` : mark;
   return `*Rollout #${v.rolloutId} · ${image} · ${why(v)}*${state ? ` · ${state}` : ""}`;
 }
 
@@ -93,7 +97,8 @@ function blockingLine(v: RolloutCardView, current: Stage | null, shown: number):
 function runLink(s: Stage): string | null {
   const run = s.run;
   if (run === null) return null;
-  const label = run.id === null ? "run" : `run ${escapeMrkdwn(clipLine(run.id, 40).slice(-6))}`;
+  // The whole id: it is what the Actions URL and `gh run view` use.
+  const label = run.id === null ? "run" : `run ${escapeMrkdwn(clipLine(run.id, 40))}`;
   const url = run.url;
   const safe = url !== null && url.length <= MAX_RUN_URL && /^https:\/\/[^\s<>|]+$/.test(url);
   return safe ? `<${url}|${label}>` : label;
@@ -117,7 +122,7 @@ function stageStatus(s: Stage): string {
     }
     case "approved":
       if (isFrozen(s)) return "🧊 frozen";
-      if (s.scheduledFor !== null) return `⏸ window ${renderDateTime(s.scheduledFor)}`;
+      if (s.scheduledFor !== null) return `⏸ waits for its window, opening ${renderDateTime(s.scheduledFor)}`;
       return "🔄 dispatching";
     case "dispatched":
     case "deploying":
@@ -131,7 +136,7 @@ function stageStatus(s: Stage): string {
     case "cancelled":
       return "🛑 cancelled";
     case "pending":
-      return s.window?.opensAt ? `⏸ window ${renderDateTime(s.window.opensAt)}` : "⏸";
+      return s.window?.opensAt ? `⏸ (window opens ${renderDateTime(s.window.opensAt)})` : "⏸";
   }
 }
 

@@ -2,6 +2,9 @@ import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { PatchpilotConfig } from "../config/file-schema.js";
 import type { AcceptedRisk } from "../core/digest/accepted-risk.js";
+import type { AwaitingRollout } from "../core/digest/awaiting-rollout.js";
+import type { ImageRiskRow } from "../core/digest/image-risk-row.js";
+import type { TeamStatus } from "../core/digest/team-status.js";
 import type { DigestPeriod } from "../core/digest/digest-period.js";
 import { expiringAcceptances } from "../core/digest/expiring-acceptances.js";
 import { type SeverityCounts, severityCounts } from "../core/digest/severity-counts.js";
@@ -10,84 +13,149 @@ import type { TeamDigest } from "../core/digest/team-digest.js";
 import type { UnownedImage } from "../core/digest/unowned-image.js";
 import type { SlaPolicy } from "../core/sla/sla-policy.js";
 import type { Db } from "../db/client.js";
-import { meanTimeToRemediate } from "./posture/mean-time-to-remediate.js";
-import { teamPosture } from "./posture/team-posture.js";
-import { type UrgentFinding, urgentFindings } from "./posture/urgent-findings.js";
-import { rolloutsAwaitingForTeam, rolloutsShippedCount } from "./rollouts/rollouts-awaiting.js";
-import { toTeamStatus, withImageRollouts } from "./status-views.js";
+import { meanTimeToRemediateByTeam } from "./posture/mean-time-to-remediate.js";
+import { teamsPosture } from "./posture/team-posture.js";
+import { type UrgentFinding, urgentFindingsByTeam } from "./posture/urgent-findings.js";
+import { openRolloutsByImage } from "./rollouts/rollout-progress.js";
+import { rolloutsAwaitingByTeam, rolloutsShippedByTeam } from "./rollouts/rollouts-awaiting.js";
+import { toTeamStatus } from "./status-views.js";
 
 const WEEK_MS = 7 * 24 * 3600_000;
 const severity = z.enum(["critical", "high", "medium", "low", "negligible", "unknown"]);
 
-/**
- * One team's digest for one period, from the posture queries. "Since last digest" means since
- * this subscription last posted for the team (a week before `now` for the first one).
- */
+export type TeamDigestsQuery = {
+  teamIds: readonly string[];
+  /** null for an on-demand digest: "since last digest" is then the team's last one anywhere. */
+  subscriptionId: string | null;
+  period: DigestPeriod;
+  now: Date;
+  sla: SlaPolicy;
+  unowned: UnownedImage[];
+  chartAttached: boolean;
+  /** Stage policies, for the rollouts awaiting approval; without it none are listed. */
+  config?: PatchpilotConfig;
+};
+
+/** One team's digest for one period: `buildTeamDigests` of that team alone. */
 export async function buildTeamDigest(
   db: Db,
-  q: {
-    teamId: string;
-    /** null for an on-demand digest: "since last digest" is then the team's last one anywhere. */
-    subscriptionId: string | null;
-    period: DigestPeriod;
-    now: Date;
-    sla: SlaPolicy;
-    unowned: UnownedImage[];
-    chartAttached: boolean;
-    /** Stage policies, for the rollouts awaiting approval; without it none are listed. */
-    config?: PatchpilotConfig;
-  },
+  q: Omit<TeamDigestsQuery, "teamIds"> & { teamId: string },
 ): Promise<TeamDigest | null> {
-  const posture = await teamPosture(db, { teamId: q.teamId, now: q.now, sla: q.sla });
-  if (!posture) return null;
-  const prevRow = (
-    await db.execute(sql`
-      SELECT open, extract(epoch FROM created_at) * 1000 AS at_ms FROM digest_runs
-      WHERE team_id = ${q.teamId} AND period_key <> ${q.period.key}
-        AND (${q.subscriptionId}::uuid IS NULL OR subscription_id = ${q.subscriptionId}::uuid)
-      ORDER BY created_at DESC LIMIT 1`)
-  ).rows[0];
-  const prev = prevRow
-    ? z.object({ open: z.record(z.string(), z.number()), at_ms: z.coerce.number() }).parse(prevRow)
-    : null;
-  const since = new Date(prev ? prev.at_ms : q.now.getTime() - WEEK_MS);
+  const { teamId, ...rest } = q;
+  return (await buildTeamDigests(db, { ...rest, teamIds: [teamId] })).get(teamId) ?? null;
+}
 
-  const [urgent, mttr, newRows, acceptances, status, awaiting, shippedCount] = await Promise.all([
-    urgentFindings(db, { scope: { kind: "team", teamId: q.teamId }, now: q.now, sla: q.sla, limit: 200 }),
-    meanTimeToRemediate(db, { teamId: q.teamId, from: since, to: q.now }),
+/**
+ * The teams' digests for one period, keyed by team id (unknown teams are left out), from the
+ * posture queries run once for all the teams. "Since last digest" means since this subscription
+ * last posted for the team (a week before `now` for the first one).
+ */
+export async function buildTeamDigests(db: Db, q: TeamDigestsQuery): Promise<Map<string, TeamDigest>> {
+  const teamIds = [...new Set(q.teamIds)];
+  const out = new Map<string, TeamDigest>();
+  if (teamIds.length === 0) return out;
+  const ids = sql.param(teamIds);
+  // The posture pass does not depend on "since": it runs while the previous digests are read.
+  const [postures, prevResult] = await Promise.all([
+    teamsPosture(db, { teamIds, now: q.now, sla: q.sla }),
     db.execute(sql`
-      SELECT f.severity, count(DISTINCT (f.vulnerability_id, f.package_name))::int AS n
-      FROM images i JOIN findings f ON f.scan_id = i.latest_scan_id
-      JOIN finding_lifecycle l ON l.image_id = i.id AND l.vulnerability_id = f.vulnerability_id AND l.package_name = f.package_name
-      WHERE i.team_id = ${q.teamId} AND l.first_seen_at > ${since.toISOString()}::timestamptz
-      GROUP BY f.severity`),
-    teamAcceptances(db, q.teamId, q.now),
-    withImageRollouts(db, toTeamStatus(posture)),
-    q.config ? rolloutsAwaitingForTeam({ db, config: q.config }, q.teamId) : [],
-    rolloutsShippedCount(db, { teamId: q.teamId, from: since, to: q.now }),
+      SELECT DISTINCT ON (team_id) team_id, open, extract(epoch FROM created_at) * 1000 AS at_ms
+      FROM digest_runs
+      WHERE team_id = ANY (${ids}::text[]) AND period_key <> ${q.period.key}
+        AND (${q.subscriptionId}::uuid IS NULL OR subscription_id = ${q.subscriptionId}::uuid)
+      ORDER BY team_id, created_at DESC`),
   ]);
-  const newSinceLast = severityCounts();
-  for (const r of newRows.rows) {
-    const row = z.object({ severity, n: z.number() }).parse(r);
-    newSinceLast[row.severity] = row.n;
+  const known = teamIds.filter((id) => postures.has(id));
+  if (known.length === 0) return out;
+  const prevByTeam = new Map(prevResult.rows.map((raw) => [prevRow.parse(raw).team_id, prevRow.parse(raw)]));
+  const sinceByTeam = known.map((teamId) => {
+    const prev = prevByTeam.get(teamId);
+    return { teamId, from: new Date(prev ? prev.at_ms : q.now.getTime() - WEEK_MS) };
+  });
+
+  const [urgent, mttr, newByTeam, acceptances, rolloutsByImage, awaiting, shipped] = await Promise.all([
+    urgentFindingsByTeam(db, { teamIds: known, now: q.now, sla: q.sla, limit: 200 }),
+    meanTimeToRemediateByTeam(db, { teams: sinceByTeam, to: q.now }),
+    newSinceLastByTeam(db, sinceByTeam),
+    teamAcceptances(db, known, q.now),
+    openRolloutsByImage(
+      db,
+      known.flatMap((id) => postures.get(id)?.images.map((i) => i.imageId) ?? []),
+    ),
+    q.config ? rolloutsAwaitingByTeam({ db, config: q.config }, known) : new Map<string, AwaitingRollout[]>(),
+    rolloutsShippedByTeam(db, { teams: sinceByTeam, to: q.now }),
+  ]);
+  for (const teamId of known) {
+    const posture = postures.get(teamId);
+    if (!posture) continue;
+    const prev = prevByTeam.get(teamId);
+    const status = withRollouts(toTeamStatus(posture), rolloutsByImage);
+    const m = mttr.get(teamId);
+    const fixed: SeverityCounts = severityCounts(m?.fixed);
+    out.set(teamId, {
+      ...status,
+      topImages: status.images,
+      periodLabel: q.period.label,
+      generatedAt: q.now,
+      previousOpen: prev ? severityCounts(prev.open) : null,
+      newSinceLast: newByTeam.get(teamId) ?? severityCounts(),
+      rolloutsAwaitingApproval: awaiting.get(teamId) ?? [],
+      slaBreaches: toSlaBreaches(urgent.get(teamId) ?? [], q.now),
+      baseImagesMoved: [],
+      // Patches are the rollouts done this period; what they fixed is what the scans saw fixed.
+      shipped: {
+        count: shipped.get(teamId) ?? 0,
+        fixed,
+        meanTimeToRemediateCriticalMs: m?.meanMs.critical ?? null,
+      },
+      expiringAcceptances: expiringAcceptances(acceptances.get(teamId) ?? [], q.now),
+      unownedImages: q.unowned,
+      chartAttached: q.chartAttached,
+    });
   }
-  const fixed: SeverityCounts = severityCounts(mttr.fixed);
-  return {
-    ...status,
-    topImages: status.images,
-    periodLabel: q.period.label,
-    generatedAt: q.now,
-    previousOpen: prev ? severityCounts(prev.open) : null,
-    newSinceLast,
-    rolloutsAwaitingApproval: awaiting,
-    slaBreaches: toSlaBreaches(urgent, q.now),
-    baseImagesMoved: [],
-    // Patches are the rollouts done this period; what they fixed is what the scans saw fixed.
-    shipped: { count: shippedCount, fixed, meanTimeToRemediateCriticalMs: mttr.meanMs.critical },
-    expiringAcceptances: expiringAcceptances(acceptances, q.now),
-    unownedImages: q.unowned,
-    chartAttached: q.chartAttached,
-  };
+  return out;
+}
+
+const prevRow = z.object({
+  team_id: z.string(),
+  open: z.record(z.string(), z.number()),
+  at_ms: z.coerce.number(),
+});
+
+/**
+ * Per team, findings of its images' latest scans first seen after the team's `from`, distinct by
+ * (vulnerability, package) across its images, by severity.
+ */
+async function newSinceLastByTeam(
+  db: Db,
+  teams: readonly { teamId: string; from: Date }[],
+): Promise<Map<string, SeverityCounts>> {
+  const ids = sql.param(teams.map((t) => t.teamId));
+  const froms = sql.param(teams.map((t) => t.from.toISOString()));
+  const result = await db.execute(sql`
+    SELECT i.team_id, f.severity, count(DISTINCT (f.vulnerability_id, f.package_name))::int AS n
+    FROM unnest(${ids}::text[], ${froms}::timestamptz[]) AS t(team_id, since)
+    JOIN images i ON i.team_id = t.team_id
+    JOIN finding_lifecycle l ON l.image_id = i.id AND l.first_seen_at > t.since
+    JOIN findings f ON f.scan_id = i.latest_scan_id AND f.vulnerability_id = l.vulnerability_id
+      AND f.package_name = l.package_name
+    GROUP BY i.team_id, f.severity`);
+  const out = new Map<string, SeverityCounts>();
+  for (const raw of result.rows) {
+    const row = z.object({ team_id: z.string(), severity, n: z.number() }).parse(raw);
+    const counts = out.get(row.team_id) ?? severityCounts();
+    counts[row.severity] = row.n;
+    out.set(row.team_id, counts);
+  }
+  return out;
+}
+
+/** The team's status with each image's open rollout, if any (`withImageRollouts`, rollouts read once). */
+function withRollouts(
+  s: TeamStatus,
+  open: Map<string, NonNullable<ImageRiskRow["rollout"]>>,
+): TeamStatus {
+  return { ...s, images: s.images.map((i) => ({ ...i, rollout: open.get(i.imageId) ?? null })) };
 }
 
 /** The breached ones of `urgentFindings`, as the digest and App Home list them. */
@@ -108,6 +176,7 @@ export function toSlaBreaches(urgent: readonly UrgentFinding[], now: Date): SlaB
 }
 
 const acceptanceRow = z.object({
+  team_id: z.string(),
   vulnerability_id: z.string(),
   image_id: z.string().nullable(),
   config_id: z.string().nullable(),
@@ -119,17 +188,25 @@ const acceptanceRow = z.object({
   accepted_by_name: z.string().nullable(),
 });
 
-async function teamAcceptances(db: Db, teamId: string, now: Date): Promise<AcceptedRisk[]> {
+/** Per team, the acceptances in force that name it or one of its images. */
+async function teamAcceptances(
+  db: Db,
+  teamIds: readonly string[],
+  now: Date,
+): Promise<Map<string, AcceptedRisk[]>> {
   const r = await db.execute(sql`
-    SELECT ra.vulnerability_id, i.id AS image_id, i.config_id, i.repository,
+    SELECT t.team_id, ra.vulnerability_id, i.id AS image_id, i.config_id, i.repository,
       extract(epoch FROM ra.created_at) * 1000 AS created_ms, extract(epoch FROM ra.expires_at) * 1000 AS until_ms,
       ra.reason, ra.accepted_by, ra.accepted_by_name
     FROM risk_acceptances ra LEFT JOIN images i ON i.id = ra.image_id
+    CROSS JOIN LATERAL (SELECT ra.team_id UNION SELECT i.team_id) t(team_id)
     WHERE ra.revoked_at IS NULL AND ra.status = 'accepted' AND ra.expires_at > ${now.toISOString()}::timestamptz
-      AND (ra.team_id = ${teamId} OR i.team_id = ${teamId})`);
-  return r.rows.map((raw) => {
+      AND t.team_id = ANY (${sql.param([...teamIds])}::text[])`);
+  const out = new Map<string, AcceptedRisk[]>();
+  for (const raw of r.rows) {
     const a = acceptanceRow.parse(raw);
-    return {
+    const list = out.get(a.team_id) ?? [];
+    list.push({
       vulnerabilityId: a.vulnerability_id,
       image:
         a.image_id && a.repository
@@ -141,6 +218,8 @@ async function teamAcceptances(db: Db, teamId: string, now: Date): Promise<Accep
       reason: a.reason,
       acceptedBy: a.accepted_by,
       acceptedByName: a.accepted_by_name,
-    };
-  });
+    });
+    out.set(a.team_id, list);
+  }
+  return out;
 }

@@ -2,6 +2,7 @@ import type { PatchpilotConfig } from "../config/file-schema.js";
 import type { HomeViewModel } from "../core/digest/home-view-model.js";
 import type { SlaPolicy } from "../core/sla/sla-policy.js";
 import type { Db } from "../db/client.js";
+import { recordHomeViewer } from "../db/home-viewer-repository.js";
 import { toSlaBreaches } from "./build-team-digest.js";
 import type { GroupMembership } from "./group-membership.js";
 import { urgentFindings } from "./posture/urgent-findings.js";
@@ -11,12 +12,7 @@ import { teamStatusView } from "./status-views.js";
 /** Enough for the Home tab to list its ten and count the rest truthfully for any real team. */
 const URGENT_PER_TEAM = 200;
 
-/**
- * Builds a Slack user's App Home: the teams the config and Slack say they belong to (there is no
- * channel on the Home tab, so only approver lists and groups count), each team's posture and
- * its findings past SLA.
- */
-export function createHomeView(deps: {
+export type HomeViewDeps = {
   db: Db;
   sla: SlaPolicy;
   teamsOfUser: (userId: string, channelId: string) => Promise<string[]>;
@@ -25,7 +21,28 @@ export function createHomeView(deps: {
   config?: PatchpilotConfig;
   /** Who is in which approver group; without it, approver groups count the viewer's teams. */
   membership?: GroupMembership;
-}) {
+};
+
+/**
+ * The App Home of a viewer who is opening it (app_home_opened): also remembers them as a Home
+ * viewer, so that later changes to their teams refresh their tab (see refresh-homes.ts). The
+ * remembering is best effort: if it fails, the tab is still built and published.
+ */
+export function createHomeView(deps: HomeViewDeps) {
+  const build = createHomeViewModel(deps);
+  return async (userId: string): Promise<HomeViewModel> => {
+    const remembered = recordHomeViewer(deps.db, userId, deps.now()).catch(() => undefined);
+    const [view] = await Promise.all([build(userId), remembered]);
+    return view;
+  };
+}
+
+/**
+ * Builds a Slack user's App Home: the teams the config and Slack say they belong to (there is no
+ * channel on the Home tab, so only approver lists and groups count), each team's posture and
+ * its findings past SLA. Builds only: a refresh must not count as the viewer opening the tab.
+ */
+export function createHomeViewModel(deps: HomeViewDeps) {
   return async (userId: string): Promise<HomeViewModel> => {
     const now = deps.now();
     const teamIds = await deps.teamsOfUser(userId, "");

@@ -20,6 +20,7 @@ import {
   updateLifecycle,
 } from "../db/scan-repository.js";
 import { scans } from "../db/schema/index.js";
+import { homeRefreshIntent } from "./home-refresh-intent.js";
 
 export type IngestResult = {
   scanId: string;
@@ -163,6 +164,8 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
         }),
       );
     }
+    // The owning team's posture changed: refresh its viewers' App Homes (coalesced per window).
+    if (owner !== null && !candidate) outboxIds.push(await insertIntent(tx, homeRefreshIntent(owner, now)));
     await appendAuditEvent(tx, {
       at: now,
       actor: { id: input.actor.id, name: input.actor.name ?? null },

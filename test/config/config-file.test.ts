@@ -70,6 +70,13 @@ describe("patchpilot.yaml", () => {
       'unknown key "colour"',
     ],
     ["a missing section value", "version: 1", "version: 2", "version", "expected version: 1"],
+    [
+      "an emergency lane no stricter than the stage's own approval",
+      "emergency: { approvals: 3, requiredGroups: [S0SECURITY] }",
+      "emergency: { approvals: 2, requiredGroups: [S0SECURITY] }",
+      "stages.production.emergency",
+      "must be stricter than the stage's own approval (2 approvals)",
+    ],
   ])("explains %s", (_what, from, to, path, message) => {
     expect(example.includes(from)).toBe(true);
     const r = parseConfigText(example.replace(from, to));

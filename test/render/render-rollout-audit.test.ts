@@ -79,7 +79,7 @@ describe("describeAuditEntry", () => {
         stage: "production",
         payload: { window: "nightly", opensAt: "2026-11-24T22:00:00.000Z" },
       }),
-      "*production* waited for window *nightly*, opens <!date^1795557600^{date_short_pretty} {time}|2026-11-24 22:00 UTC>",
+      "*production* waits for window *nightly*, opening <!date^1795557600^{date_short_pretty} {time}|2026-11-24 22:00 UTC>",
     ],
     ["an expiry", entry("stage.expired", { stage: "canary" }), "the approval request for *canary* expired"],
     [

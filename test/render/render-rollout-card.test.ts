@@ -126,9 +126,9 @@ describe("renderRolloutCard", () => {
     expect(blockLines(m.blocks)).toEqual([
       "*Rollout #218 · <https://ghcr.io/acme/payments-api|payments-api> · base image bump (node:22.10 → 22.11)*\n" +
         "`sha256:4f1caaaaaaaa…` → `sha256:9ab0bbbbbbbb…`   Fixes 🔴 2 🟠 5 · introduces none · 48 unchanged",
-      "rebuild ✅ <https://github.com/acme/payments-api/actions/runs/12958812|run 958812> · " +
-        "staging ✅ <https://github.com/acme/payments-api/actions/runs/12958840|run 958840> · " +
-        `canary ⏳ awaiting 1 approval · production ⏸ window ${token("2026-12-01T09:00:00Z")}`,
+      "rebuild ✅ <https://github.com/acme/payments-api/actions/runs/12958812|run 12958812> · " +
+        "staging ✅ <https://github.com/acme/payments-api/actions/runs/12958840|run 12958840> · " +
+        `canary ⏳ awaiting 1 approval · production ⏸ (window opens ${token("2026-12-01T09:00:00Z")})`,
       `Canary needs 1 approval from <!subteam^S0PAY>. Requested by <@U0LEE> ${token("2026-11-24T09:12:00Z")} · expires ${token("2026-11-27T08:12:00Z")}.\n` +
         `Production: window patch-tuesday opens ${token("2026-12-01T09:00:00Z")} (Europe/Berlin) · needs 2 approvals incl. 1 from a required group`,
       `⏱ Meets the SLA of <https://nvd.nist.gov/vuln/detail/CVE-2026-1234|CVE-2026-1234> due ${token("2026-11-30T00:00:00Z")}`,
@@ -205,7 +205,7 @@ describe("renderRolloutCard", () => {
     };
     const m = renderRolloutCard(view({ stages: [rebuildDone, stagingDone, canary, production] }));
     const text = messageText(m.blocks);
-    expect(text).toContain(`production ⏸ window ${token("2026-12-01T09:00:00Z")}`);
+    expect(text).toContain(`production ⏸ waits for its window, opening ${token("2026-12-01T09:00:00Z")}`);
     expect(text).toContain(
       `⏸ Production is approved and waits: window patch-tuesday opens ${token("2026-12-01T09:00:00Z")} (Europe/Berlin).`,
     );
@@ -274,10 +274,10 @@ describe("renderRolloutCard", () => {
     const lines = blockLines(m.blocks);
     expect(lines[0]).toContain("`sha256:4f1caaaaaaaa…` → candidate: waiting for the rebuild's scan");
     expect(lines[1]).toContain(
-      "rebuild 🔄 building <https://github.com/acme/payments-api/actions/runs/12958812|run 958812> · staging ⏸",
+      "rebuild 🔄 building <https://github.com/acme/payments-api/actions/runs/12958812|run 12958812> · staging ⏸",
     );
     expect(lines[2]).toContain(
-      "🔄 Rebuild is building the candidate (<https://github.com/acme/payments-api/actions/runs/12958812|run 958812>).",
+      "🔄 Rebuild is building the candidate (<https://github.com/acme/payments-api/actions/runs/12958812|run 12958812>).",
     );
     expect(buttons(m.blocks).map(summary)).toEqual([]);
     expect(m.text).toBe("Rollout #218 of payments-api: rebuild building");
@@ -310,10 +310,10 @@ describe("renderRolloutCard", () => {
     const text = messageText(m.blocks);
     expect(blockLines(m.blocks)[0]).toContain("· ⛔ halted");
     expect(text).toContain(
-      "staging ❌ failed <https://github.com/acme/payments-api/actions/runs/12958840|run 958840>",
+      "staging ❌ failed <https://github.com/acme/payments-api/actions/runs/12958840|run 12958840>",
     );
     expect(text).toContain(
-      "❌ staging failed (<https://github.com/acme/payments-api/actions/runs/12958840|run 958840>) · Workflow run concluded: failure. Retry or roll back.",
+      "❌ staging failed (<https://github.com/acme/payments-api/actions/runs/12958840|run 12958840>) · Workflow run concluded: failure. Retry or roll back.",
     );
     const found = buttons(m.blocks);
     expect(found.map(summary)).toEqual([

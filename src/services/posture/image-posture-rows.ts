@@ -95,14 +95,14 @@ const rowSchema = z.object({
 });
 
 /**
- * Posture counts of every scanned image in scope, in no particular order. The fleet-wide pass runs
+ * Posture counts of every scanned image in scope, in no particular order. The fleet-wide (or many-team) pass runs
  * with JIT off: its plan is costly enough to trigger JIT compilation (≈0.15 s of CPU a run), which
  * buys nothing here, since the time goes into joins and per-row function calls, not expressions.
  */
 export async function imagePostureRows(db: Db, query: PostureQuery): Promise<ImagePostureRow[]> {
   const statement = imagePostureRowsSql(query);
   const result =
-    query.scope.kind === "fleet"
+    query.scope.kind === "fleet" || query.scope.kind === "teams"
       ? await db.transaction(async (tx) => {
           await tx.execute(sql`SET LOCAL jit = off`);
           return tx.execute(statement);

@@ -4,6 +4,8 @@ import { type SQL, sql } from "drizzle-orm";
 export type ImageScope =
   | { kind: "image"; imageId: string }
   | { kind: "team"; teamId: string }
+  /** Several teams' images at once (building all digests of a subscription). */
+  | { kind: "teams"; teamIds: readonly string[] }
   | { kind: "unowned" }
   | { kind: "fleet" };
 
@@ -14,6 +16,8 @@ export function imageScopeSql(scope: ImageScope): SQL {
       return sql`i.id = ${scope.imageId}::uuid`;
     case "team":
       return sql`i.team_id = ${scope.teamId}::text`;
+    case "teams":
+      return sql`i.team_id = ANY (${sql.param([...scope.teamIds])}::text[])`;
     case "unowned":
       return sql`i.team_id IS NULL`;
     case "fleet":

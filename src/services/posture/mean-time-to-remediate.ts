@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Severity } from "../../core/scan/normalized-report.js";
 import type { Db } from "../../db/client.js";
@@ -11,6 +11,7 @@ export type MeanTimeToRemediate = {
 };
 
 const rowSchema = z.object({
+  team_id: z.string().nullable(),
   severity: z.enum(["critical", "high", "medium", "low", "negligible", "unknown"]),
   n: z.number().int(),
   total_ms: z.number(),
@@ -26,12 +27,56 @@ export async function meanTimeToRemediate(
   db: Db,
   params: { teamId?: string; from: Date; to: Date },
 ): Promise<MeanTimeToRemediate> {
-  const team = params.teamId === undefined ? sql`TRUE` : sql`i.team_id = ${params.teamId}::text`;
+  const { teamId, from, to } = params;
+  if (teamId === undefined) {
+    return (await remediated(db, sql`${from.toISOString()}::timestamptz`, to)).get(null) ?? empty();
+  }
+  return (await meanTimeToRemediateByTeam(db, { teams: [{ teamId, from }], to })).get(teamId) ?? empty();
+}
+
+/**
+ * `meanTimeToRemediate` of several teams from one query, each over its own [from, to) (from: the
+ * team's last digest), keyed by team id; every team asked for has an entry.
+ */
+export async function meanTimeToRemediateByTeam(
+  db: Db,
+  params: { teams: readonly { teamId: string; from: Date }[]; to: Date },
+): Promise<Map<string, MeanTimeToRemediate>> {
+  const out = new Map<string, MeanTimeToRemediate>(params.teams.map((t) => [t.teamId, empty()]));
+  if (params.teams.length === 0) return out;
+  const ids = sql.param(params.teams.map((t) => t.teamId));
+  const froms = sql.param(params.teams.map((t) => t.from.toISOString()));
+  const rows = await remediated(
+    db,
+    sql`t.since`,
+    params.to,
+    sql`JOIN unnest(${ids}::text[], ${froms}::timestamptz[]) AS t(team_id, since) ON t.team_id = i.team_id`,
+  );
+  for (const [teamId, m] of rows) if (teamId !== null) out.set(teamId, m);
+  return out;
+}
+
+function empty(): MeanTimeToRemediate {
+  return {
+    meanMs: { critical: null, high: null, medium: null, low: null, negligible: null, unknown: null },
+    fixed: { critical: 0, high: 0, medium: 0, low: 0, negligible: 0, unknown: 0 },
+  };
+}
+
+/** Per team of the images (null when `teams` joins none), lifecycle rows fixed in [from, to). */
+async function remediated(
+  db: Db,
+  from: SQL,
+  to: Date,
+  teams: SQL = sql``,
+): Promise<Map<string | null, MeanTimeToRemediate>> {
+  const team = teams.queryChunks.length === 0 ? sql`NULL::text` : sql`i.team_id`;
   const result = await db.execute(sql`
-    SELECT coalesce(worst.severity, 'unknown') AS severity, count(*)::int AS n,
+    SELECT ${team} AS team_id, coalesce(worst.severity, 'unknown') AS severity, count(*)::int AS n,
       sum(greatest(0, floor(extract(epoch FROM l.fixed_at) * 1000)
         - floor(extract(epoch FROM l.first_seen_at) * 1000)))::float8 AS total_ms
     FROM images i
+    ${teams}
     JOIN finding_lifecycle l ON l.image_id = i.id
     LEFT JOIN LATERAL (
       SELECT f.severity
@@ -42,17 +87,16 @@ export async function meanTimeToRemediate(
         array_position(ARRAY['critical','high','medium','low','negligible','unknown'], f.severity)
       LIMIT 1
     ) worst ON TRUE
-    WHERE ${team} AND l.fixed_at >= ${params.from.toISOString()}::timestamptz
-      AND l.fixed_at < ${params.to.toISOString()}::timestamptz
-    GROUP BY 1`);
-  const out: MeanTimeToRemediate = {
-    meanMs: { critical: null, high: null, medium: null, low: null, negligible: null, unknown: null },
-    fixed: { critical: 0, high: 0, medium: 0, low: 0, negligible: 0, unknown: 0 },
-  };
+    WHERE l.fixed_at >= ${from}
+      AND l.fixed_at < ${to.toISOString()}::timestamptz
+    GROUP BY 1, 2`);
+  const out = new Map<string | null, MeanTimeToRemediate>();
   for (const raw of result.rows) {
     const r = rowSchema.parse(raw);
-    out.meanMs[r.severity] = Math.round(r.total_ms / r.n);
-    out.fixed[r.severity] = r.n;
+    const m = out.get(r.team_id) ?? empty();
+    m.meanMs[r.severity] = Math.round(r.total_ms / r.n);
+    m.fixed[r.severity] = r.n;
+    out.set(r.team_id, m);
   }
   return out;
 }

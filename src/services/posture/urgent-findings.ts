@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Severity } from "../../core/scan/normalized-report.js";
 import { slaClock } from "../../core/sla/sla-clock.js";
+import type { SlaPolicy } from "../../core/sla/sla-policy.js";
 import type { Db } from "../../db/client.js";
 import { acceptedIdsSql, isSuppressedSql } from "./accepted-ids-sql.js";
 import { epochMs, msDate } from "./epoch-ms.js";
@@ -31,6 +32,7 @@ export type UrgentFinding = {
 const severity = z.enum(["critical", "high", "medium", "low", "negligible", "unknown"]);
 const rowSchema = z.object({
   image_id: z.string(),
+  team_id: z.string().nullable(),
   config_id: z.string().nullable(),
   repository: z.string(),
   vulnerability_id: z.string(),
@@ -51,25 +53,71 @@ export async function urgentFindings(
   db: Db,
   query: PostureQuery & { limit: number },
 ): Promise<UrgentFinding[]> {
+  return (await urgentRows(db, query, false)).map((r) => r.finding);
+}
+
+/**
+ * `urgentFindings` of several teams from one query: each team's own list, `limit` findings at
+ * most per team, keyed by team id (a team with none has no entry).
+ */
+export async function urgentFindingsByTeam(
+  db: Db,
+  query: { teamIds: readonly string[]; now: Date; sla: SlaPolicy; limit: number },
+): Promise<Map<string, UrgentFinding[]>> {
+  const out = new Map<string, UrgentFinding[]>();
+  if (query.teamIds.length === 0) return out;
+  const { teamIds, ...rest } = query;
+  for (const { teamId, finding } of await urgentRows(
+    db,
+    { ...rest, scope: { kind: "teams", teamIds } },
+    true,
+  )) {
+    if (teamId === null) continue;
+    const list = out.get(teamId) ?? [];
+    list.push(finding);
+    out.set(teamId, list);
+  }
+  return out;
+}
+
+/** The urgent findings; with `perTeam`, the limit applies to each team's images separately. */
+async function urgentRows(
+  db: Db,
+  query: PostureQuery & { limit: number },
+  perTeam: boolean,
+): Promise<{ teamId: string | null; finding: UrgentFinding }[]> {
   const { scope, now, sla, limit } = query;
   const thresholds = slaThresholds(sla, now);
   const firstSeen = sql`coalesce(l.first_seen_at, i.latest_scan_at)`;
-  const result = await db.execute(sql`
-    WITH accepted_ids AS (${acceptedIdsSql(scope, now)})
-    SELECT i.id AS image_id, i.config_id, i.repository, f.vulnerability_id, f.title, f.package_name,
-      f.severity, f.known_exploited, f.fix_state, f.fixed_versions, ${epochMs(firstSeen)} AS first_seen_at
+  // first seen minus its breach cutoff is (due - now - 1 ms): ascending is soonest due first.
+  const order = sql`${firstSeen} - ${slaCutoffSql(thresholds, "breachedBefore")},
+      array_position(ARRAY['critical','high','medium','low','negligible','unknown'], f.severity),
+      f.vulnerability_id COLLATE "C", f.package_name COLLATE "C", i.id`;
+  const columns = sql`i.id AS image_id, i.team_id, i.config_id, i.repository, f.vulnerability_id, f.title, f.package_name,
+      f.severity, f.known_exploited, f.fix_state, f.fixed_versions, ${epochMs(firstSeen)} AS first_seen_at`;
+  const from = sql`
     FROM images i
     LEFT JOIN accepted_ids a ON a.image_id = i.id
     JOIN findings f ON f.scan_id = i.latest_scan_id
     LEFT JOIN finding_lifecycle l
       ON l.image_id = i.id AND l.vulnerability_id = f.vulnerability_id AND l.package_name = f.package_name
     WHERE ${imageScopeSql(scope)} AND NOT ${isSuppressedSql(sql`a.ids`)}
-      AND ${slaStateSql(thresholds, firstSeen)} >= ${SLA_DUE_SOON}
-    -- first seen minus its breach cutoff is (due - now - 1 ms): ascending is soonest due first.
-    ORDER BY ${firstSeen} - ${slaCutoffSql(thresholds, "breachedBefore")},
-      array_position(ARRAY['critical','high','medium','low','negligible','unknown'], f.severity),
-      f.vulnerability_id COLLATE "C", f.package_name COLLATE "C", i.id
-    LIMIT ${limit}::int`);
+      AND ${slaStateSql(thresholds, firstSeen)} >= ${SLA_DUE_SOON}`;
+  const result = await db.execute(
+    perTeam
+      ? sql`
+    WITH accepted_ids AS (${acceptedIdsSql(scope, now)})
+    SELECT * FROM (
+      SELECT ${columns}, row_number() OVER (PARTITION BY i.team_id ORDER BY ${order}) AS rank
+      ${from}
+    ) ranked WHERE rank <= ${limit}::int ORDER BY team_id, rank`
+      : sql`
+    WITH accepted_ids AS (${acceptedIdsSql(scope, now)})
+    SELECT ${columns}
+    ${from}
+    ORDER BY ${order}
+    LIMIT ${limit}::int`,
+  );
   return result.rows.map((raw) => {
     const r = rowSchema.parse(raw);
     const clock = slaClock(
@@ -85,7 +133,7 @@ export async function urgentFindings(
     ) {
       throw new Error(`SLA state of ${r.vulnerability_id} in ${r.repository} disagrees with slaClock`);
     }
-    return {
+    const finding: UrgentFinding = {
       image: { imageId: r.image_id, name: r.config_id ?? r.repository, repository: r.repository },
       vulnerabilityId: r.vulnerability_id,
       title: r.title,
@@ -99,5 +147,6 @@ export async function urgentFindings(
       state: clock.state,
       daysLeft: clock.daysLeft,
     };
+    return { teamId: r.team_id, finding };
   });
 }

@@ -214,7 +214,7 @@ export async function approveStage(deps: RolloutDeps, input: ApproveInput): Prom
     if (stage.scheduledFor)
       return {
         ok: true,
-        message: `✅ Approved. *${stage.name}* waits for its maintenance window, opening <!date^${Math.floor(stage.scheduledFor.getTime() / 1000)}^{date_short_pretty} {time}|${hhmm(stage.scheduledFor)}>.${urgent ? ` It fixes an urgent finding: ${policy.emergency?.approvals} approvals${policy.emergency?.requiredGroups.length ? ` incl. ${policy.emergency.requiredGroups.map((g) => `<!subteam^${g}>`).join(", ")}` : ""} let it go now (emergency lane).` : ""}`,
+        message: `✅ Approved. *${stage.name}* waits for its maintenance window, opening <!date^${Math.floor(stage.scheduledFor.getTime() / 1000)}^{date_short_pretty} {time}|${hhmm(stage.scheduledFor)}>.${urgent ? ` It fixes an urgent finding, so it could go now through the emergency lane; still needed for that: ${quorum(policy, all, candidate, { needsOverride, emergency: true }).missing.join(", ")}.` : ""}`,
       };
     if (stage.blockedReason)
       return { ok: true, message: `✅ Approved, but not dispatched: ${stage.blockedReason}.` };

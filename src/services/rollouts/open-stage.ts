@@ -1,4 +1,3 @@
-import { describeApprovers } from "../../core/rollout/check-approver.js";
 import { currentStage } from "../../core/rollout/rollout-state.js";
 import type { StageKind, StageState } from "../../core/rollout/stage-state.js";
 import { transitionStage } from "../../core/rollout/transition-stage.js";
@@ -54,28 +53,17 @@ async function openStage(step: RolloutStep, stage: StageRow, actor: Actor, origi
   await askApprovers(step, stage);
 }
 
-/** Posts the approval request in the card's thread, mentioning the approver groups and nobody else. */
+/**
+ * Asks the stage's approvers in the card's thread. The request is written when it is delivered
+ * (see `postApprovalRequest`), so one that is no longer needed by then is not posted.
+ */
 export async function askApprovers(step: RolloutStep, stage: StageRow): Promise<void> {
-  const policy = step.policyOf(stage);
-  const channel = step.team?.channel;
-  if (!channel) return;
+  if (!step.team?.channel) return;
   const rolloutId = step.loaded.rollout.id;
-  const needs = `${policy.approvals} approval${policy.approvals === 1 ? "" : "s"}${
-    policy.requiredGroups.length > 0
-      ? ` incl. ${policy.requiredGroups.map((g) => `<!subteam^${g}>`).join(" and ")}`
-      : ""
-  }`;
-  const image = step.image?.id ?? step.repository;
-  const text = `${describeApprovers(policy)}: *${stage.name}* of ${image} (rollout #${rolloutId}) needs ${needs}. Review the card above and approve or reject.`;
   await step.intent({
-    kind: "slack.post",
+    kind: "rollout.ask",
     dedupeKey: `rollout:${rolloutId}:ask:${stage.name}:${stage.round}`,
-    payload: {
-      key: `rollout:${rolloutId}:ask:${stage.name}:${stage.round}`,
-      channel,
-      text,
-      threadKey: `rollout:${rolloutId}`,
-    },
+    payload: { rolloutId, stage: stage.name, round: stage.round },
   });
 }
 

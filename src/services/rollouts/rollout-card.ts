@@ -11,6 +11,7 @@ import { windowState } from "../../core/windows/window-state.js";
 import type { Db } from "../../db/client.js";
 import { loadRollout } from "../../db/rollout-repository.js";
 import { findingLifecycle, images, rollouts } from "../../db/schema/index.js";
+import { renderApprovalRequest } from "../../render/render-approval-request.js";
 import { renderRolloutCard } from "../../render/render-rollout-card.js";
 import { upsertSlackMessage } from "../upsert-slack-message.js";
 import { loadCandidateDelta } from "./load-candidate-delta.js";
@@ -157,3 +158,49 @@ export async function postRolloutCard(
 
 // The advisory lock space of rollout cards (the second key is the rollout id).
 const CARD_LOCK = 7_310_445;
+
+export const approvalRequestPayload = z.object({
+  rolloutId: z.number().int(),
+  stage: z.string(),
+  round: z.number().int(),
+});
+
+/**
+ * The approval request in the card's thread, mentioning the approver groups and nobody else —
+ * unless the stage no longer waits for that round's approvals (approved meanwhile, expired,
+ * asked again), in which case nothing is posted.
+ */
+export async function postApprovalRequest(
+  deps: CardDeps & { slack: WebClient; gate?: ChannelGate },
+  request: z.infer<typeof approvalRequestPayload>,
+): Promise<Record<string, unknown>> {
+  const loaded = await loadRollout(deps.db, request.rolloutId);
+  const stage = loaded?.stages.find((s) => s.name === request.stage);
+  if (!loaded || !stage || stage.state !== "awaiting_approval" || stage.round !== request.round)
+    return { skipped: "the stage no longer waits for this request" };
+  const team = deps.config.teams.find((t) => t.id === loaded.rollout.teamId);
+  if (!team) return { skipped: "no team channel" };
+  const imageRow = (await deps.db.select().from(images).where(eq(images.id, loaded.rollout.imageId)))[0];
+  const policy = rolloutPolicy(deps.config, team, stage.name, stage.kind as StageKind);
+  const message = renderApprovalRequest({
+    rolloutId: loaded.rollout.id,
+    stage: stage.name,
+    image: imageRow?.configId ?? imageRow?.repository ?? "image",
+    policy,
+    missing: quorum(policy, votesOf(loaded, stage), stage.candidateDigest ?? stage.targetDigest).missing,
+  });
+  const key = `rollout:${request.rolloutId}:ask:${request.stage}:${request.round}`;
+  const r = await upsertSlackMessage(
+    deps.db,
+    deps.slack,
+    {
+      key,
+      channel: team.channel,
+      text: message.text,
+      blocks: message.blocks,
+      threadKey: `rollout:${request.rolloutId}`,
+    },
+    deps.gate,
+  );
+  return { ts: r.ts };
+}

@@ -17,6 +17,7 @@ import {
 } from "../../db/rollout-repository.js";
 import { promoteCandidateScan } from "../../db/scan-repository.js";
 import { images } from "../../db/schema/index.js";
+import { homeRefreshIntent } from "../home-refresh-intent.js";
 import { type Actor, type Origin, type RolloutDeps, SYSTEM_ACTOR } from "./rollout-deps.js";
 import { rolloutPolicy } from "./rollout-policy.js";
 
@@ -158,6 +159,9 @@ export async function inRolloutTx<T>(
           payload: { rolloutId, version },
         }),
       );
+      // Approvals waiting and posture show on the team's App Homes: refresh them (coalesced).
+      const teamId = loaded.rollout.teamId;
+      if (teamId !== null) outboxIds.push(await insertIntent(tx, homeRefreshIntent(teamId, now)));
     }
     for (const a of audits) await appendAuditEvent(tx, a);
     return value;

@@ -1,4 +1,5 @@
-import { and, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { z } from "zod";
 import type { PatchpilotConfig } from "../../config/file-schema.js";
 import type { AwaitingRollout } from "../../core/digest/awaiting-rollout.js";
 import { severityCounts } from "../../core/digest/severity-counts.js";
@@ -69,7 +70,21 @@ export async function rolloutsAwaitingForTeam(
   deps: AwaitingDeps,
   teamId: string,
 ): Promise<AwaitingRollout[]> {
-  return (await waitingRollouts(deps, [teamId])).map((w) => w.view);
+  return (await rolloutsAwaitingByTeam(deps, [teamId])).get(teamId) ?? [];
+}
+
+/** `rolloutsAwaitingForTeam` of several teams at once, keyed by team id (none waiting: no entry). */
+export async function rolloutsAwaitingByTeam(
+  deps: AwaitingDeps,
+  teamIds: readonly string[],
+): Promise<Map<string, AwaitingRollout[]>> {
+  const out = new Map<string, AwaitingRollout[]>();
+  for (const w of await waitingRollouts(deps, teamIds)) {
+    const teamId = w.loaded.rollout.teamId;
+    if (teamId === null) continue;
+    out.set(teamId, [...(out.get(teamId) ?? []), w.view]);
+  }
+  return out;
 }
 
 /**
@@ -111,15 +126,32 @@ export async function rolloutsShippedCount(
   db: Db,
   q: { teamId: string; from: Date; to: Date },
 ): Promise<number> {
-  const done = sql`max(${rolloutStages.completedAt})`;
-  const rows = await db
-    .select({ id: rollouts.id })
-    .from(rollouts)
-    .innerJoin(rolloutStages, eq(rolloutStages.rolloutId, rollouts.id))
-    .where(and(eq(rollouts.teamId, q.teamId), eq(rollouts.state, "done"), ne(rolloutStages.kind, "rollback")))
-    .groupBy(rollouts.id)
-    .having(
-      sql`${done} > ${q.from.toISOString()}::timestamptz AND ${done} <= ${q.to.toISOString()}::timestamptz`,
-    );
-  return rows.length;
+  return (await rolloutsShippedByTeam(db, { teams: [q], to: q.to })).get(q.teamId) ?? 0;
+}
+
+const shippedRow = z.object({ team_id: z.string(), n: z.number().int() });
+
+/** `rolloutsShippedCount` of several teams, each from its own `from`, keyed by team id (every team). */
+export async function rolloutsShippedByTeam(
+  db: Db,
+  q: { teams: readonly { teamId: string; from: Date }[]; to: Date },
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>(q.teams.map((t) => [t.teamId, 0]));
+  if (q.teams.length === 0) return out;
+  const ids = sql.param(q.teams.map((t) => t.teamId));
+  const froms = sql.param(q.teams.map((t) => t.from.toISOString()));
+  const result = await db.execute(sql`
+    SELECT team_id, count(*)::int AS n FROM (
+      SELECT t.team_id FROM unnest(${ids}::text[], ${froms}::timestamptz[]) AS t(team_id, since)
+      JOIN ${rollouts} ON ${rollouts.teamId} = t.team_id AND ${rollouts.state} = 'done'
+      JOIN ${rolloutStages} ON ${rolloutStages.rolloutId} = ${rollouts.id} AND ${rolloutStages.kind} <> 'rollback'
+      GROUP BY t.team_id, t.since, ${rollouts.id}
+      HAVING max(${rolloutStages.completedAt}) > t.since
+        AND max(${rolloutStages.completedAt}) <= ${q.to.toISOString()}::timestamptz
+    ) done GROUP BY team_id`);
+  for (const raw of result.rows) {
+    const r = shippedRow.parse(raw);
+    out.set(r.team_id, r.n);
+  }
+  return out;
 }

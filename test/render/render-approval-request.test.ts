@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import type { StagePolicy } from "../../src/core/rollout/stage-policy.js";
+import { checkBlockKitLimits } from "../../src/render/block-kit-limits.js";
+import { renderApprovalRequest } from "../../src/render/render-approval-request.js";
+
+const policy: StagePolicy = {
+  stage: "production",
+  environment: "production",
+  approvals: 2,
+  approvers: { groups: ["S0PAYAPPR"], users: [] },
+  requiredGroups: ["S0SECURITY"],
+  fourEyes: true,
+  expiryMs: 72 * 3600_000,
+  confirm: true,
+  blockNewCritical: true,
+  overrideGroup: null,
+  emergency: null,
+  window: null,
+};
+
+describe("the approval request in a rollout card's thread", () => {
+  it("mentions the approver groups and says exactly what is still missing", () => {
+    const m = renderApprovalRequest({
+      rolloutId: 218,
+      stage: "production",
+      image: "payments-api",
+      policy,
+      missing: ["1 more approval", "1 from <!subteam^S0SECURITY>"],
+    });
+    expect(m.text).toBe(
+      "<!subteam^S0PAYAPPR>, <!subteam^S0SECURITY>: *production* of payments-api (rollout #218) needs 1 more approval, 1 from <!subteam^S0SECURITY>. Review the card above and approve or reject.",
+    );
+  });
+
+  it("cannot be turned into a mention by an image or stage name, and stays within limits", () => {
+    const m = renderApprovalRequest({
+      rolloutId: 1,
+      stage: "<!channel>".repeat(50),
+      image: "<!here>".repeat(500),
+      policy,
+      missing: ["2 more approvals"],
+    });
+    expect(m.text).not.toContain("<!channel>");
+    expect(m.text).not.toContain("<!here>");
+    expect(checkBlockKitLimits(m, "message")).toEqual([]);
+  });
+});
