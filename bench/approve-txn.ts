@@ -34,8 +34,8 @@ const CLIENTS = [1, 8];
 const PHASE_SECONDS = Number(process.env.BENCH_APPROVE_SECONDS ?? 6);
 // Rollouts prepared for our side: enough that no phase runs out (an approved rollout cannot be
 // approved again); pgbench draws from its own set at random (a re-approved row costs the same).
-const OURS = Number(process.env.BENCH_APPROVE_ROLLOUTS ?? 3_000);
-const PGBENCH_SET = 500;
+const OURS = Number(process.env.BENCH_APPROVE_ROLLOUTS ?? 1_200);
+const PGBENCH_SET = 200;
 const BAR = 0.6;
 const SCRIPT = fileURLToPath(new URL("./approve-txn/approve.pgbench.sql", import.meta.url));
 const run = promisify(execFile);
@@ -64,7 +64,12 @@ async function ours(deps: RolloutDeps, ids: number[], clients: number, seconds: 
   const t0 = performance.now();
   await Promise.all(Array.from({ length: clients }, client));
   const elapsed = (performance.now() - t0) / 1000;
-  return { rate: latencies.length / elapsed, p50: pct(latencies, 50), p99: pct(latencies, 99), n: latencies.length };
+  return {
+    rate: latencies.length / elapsed,
+    p50: pct(latencies, 50),
+    p99: pct(latencies, 99),
+    n: latencies.length,
+  };
 }
 
 async function pgbench(url: string, first: number, clients: number, seconds: number): Promise<Side> {
@@ -111,9 +116,15 @@ async function counts(database: Database): Promise<Record<string, number>> {
 
 async function main(): Promise<void> {
   log("# approve-txn — one approval decision vs pgbench running the same SQL (npm run bench:approve-txn)");
-  log("sizing target: 5,000 images, 200 teams, ≈1.25 M open findings, ≈1.4 uploads/s; approvals come by the click");
+  log(
+    "sizing target: 5,000 images, 200 teams, ≈1.25 M open findings, ≈1.4 uploads/s; approvals come by the click",
+  );
   for (const line of describeMachine(await postgresVersion())) log(line);
-  log(`load average: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  log(
+    `load average: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
   const url = await freshDatabase(DB_NAME);
   const database = openDatabase(url, 20);
   const images = OURS + PGBENCH_SET;
@@ -130,17 +141,24 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const ids = await startRollouts(deps, images);
     await giveCandidates(database);
-    log(`prepared ${images} rollouts (one per image, staging awaiting 1 approval, candidate scanned) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    log(
+      `prepared ${images} rollouts (one per image, staging awaiting 1 approval, candidate scanned) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
     const pgbenchIds = ids.slice(OURS);
     const first = pgbenchIds[0] ?? 0;
-    if (pgbenchIds.at(-1) !== first + PGBENCH_SET - 1) throw new Error("pgbench's rollouts are not contiguous ids");
+    if (pgbenchIds.at(-1) !== first + PGBENCH_SET - 1)
+      throw new Error("pgbench's rollouts are not contiguous ids");
     const pool = ids.slice(0, OURS).reverse();
     // Warm-up: JIT, pooled connections, prepared plans on both sides; not judged.
     await ours(deps, pool, 8, 1);
     await pgbench(url, first, 8, 1);
-    log(`shape: ${PHASE_SECONDS} s per phase; ours = approveStage in this process (pool 20), pgbench -M prepared`);
+    log(
+      `shape: ${PHASE_SECONDS} s per phase; ours = approveStage in this process (pool 20), pgbench -M prepared`,
+    );
     log();
-    log("| clients | ours approvals/s | ours p50 / p99 ms | pgbench tx/s | pgbench mean ms | ours ÷ pgbench | bar | result |");
+    log(
+      "| clients | ours approvals/s | ours p50 / p99 ms | pgbench tx/s | pgbench mean ms | ours ÷ pgbench | bar | result |",
+    );
     log("|---|---|---|---|---|---|---|---|");
     const results: boolean[] = [];
     for (const c of CLIENTS) {
@@ -155,7 +173,9 @@ async function main(): Promise<void> {
         `| ${c} | ${o.rate.toFixed(0)} (${o.n}) | ${o.p50.toFixed(1)} / ${o.p99.toFixed(1)} | ${b.rate.toFixed(0)} (${b.n}) | ${b.p50.toFixed(1)} | ${(ratio * 100).toFixed(0)}% | ≥ ${BAR * 100}% | ${pass ? "PASS" : "**FAIL**"} |`,
       );
       const per = (k: string) => ((after[k] ?? 0) - (before[k] ?? 0)) / o.n;
-      log(`|  | rows per approval (ours): audit ${per("audit").toFixed(2)}, outbox ${per("outbox").toFixed(2)}, approvals ${per("approvals").toFixed(2)} |  |  |  |  |  |  |`);
+      log(
+        `|  | rows per approval (ours): audit ${per("audit").toFixed(2)}, outbox ${per("outbox").toFixed(2)}, approvals ${per("approvals").toFixed(2)} |  |  |  |  |  |  |`,
+      );
       if (pool.length === 0) log("(ran out of prepared rollouts: raise BENCH_APPROVE_ROLLOUTS)");
     }
     ok = results.every(Boolean);

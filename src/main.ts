@@ -89,6 +89,7 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
   const slackWeb = createSlackWebClient({ token: env.SLACK_BOT_TOKEN, apiUrl: env.SLACK_API_URL, logger });
 
   let workers: Workers | null = null;
+  let scheduleRefresh: NodeJS.Timeout | undefined;
   // One instance, so commands, approvals and the Home tab share its cache of group members.
   const membership = createGroupMembership({ slack: slackWeb, now: () => now().getTime() });
   const rolloutDeps: RolloutDeps = {
@@ -96,7 +97,9 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
     config,
     now,
     membership,
-    afterCommit: (ids) => queueIntents({ queues, onQueueError: queueErrorLogger }, ids),
+    // Not awaited: the decision is committed, and a stalled Redis must not hold the clicker's
+    // answer (the reconciler queues whatever this misses).
+    afterCommit: async (ids) => void queueIntents({ queues, onQueueError: queueErrorLogger }, ids),
   };
   const github = githubClientFromEnv(env, logger);
 
@@ -222,10 +225,22 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
       config,
       membership,
       github,
+      logger,
     });
     workers = startWorkers({ redisUrl: env.REDIS_URL, prefix: env.REDIS_PREFIX, handlers, logger, metrics });
-    await queues.registerRecurring();
-    await syncSchedules();
+    const registerSchedules = async () => {
+      await queues.registerRecurring();
+      await syncSchedules();
+    };
+    await registerSchedules();
+    // Redis may lose everything (a restart without persistence, a FLUSHALL): the schedulers are
+    // upserted again every minute, so the reconciler and the digests come back without a restart.
+    scheduleRefresh = setInterval(() => {
+      registerSchedules().catch((e: unknown) =>
+        logger.warn({ err: e instanceof Error ? e.message : String(e) }, "re-registering schedules failed"),
+      );
+    }, SCHEDULE_REFRESH_MS);
+    scheduleRefresh.unref();
   }
 
   const port = (server.address() as AddressInfo).port;
@@ -249,6 +264,7 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
       server.closeAllConnections();
       while (slackApp && slackApp.inFlight() > 0 && Date.now() < deadline) await sleep(20);
       await slackApp?.stop();
+      clearInterval(scheduleRefresh);
       await workers?.close(deadline);
       // With Redis down these would wait for a reconnect that may never come.
       await Promise.race([queues.close(), sleep(Math.max(500, deadline - Date.now()))]);
@@ -278,5 +294,7 @@ function githubClientFromEnv(env: EnvConfig, logger: Logger) {
     return createGithubClient({ ...base, auth: { kind: "token", token: env.GITHUB_TOKEN } });
   return null;
 }
+
+const SCHEDULE_REFRESH_MS = 60_000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,8 +1,8 @@
 import pg from "pg";
 import { parseConfigText } from "../../src/config/load-config-file.js";
+import { normalizeImageRef } from "../../src/core/scan/normalize-image-ref.js";
 import { createDatabase, type Database } from "../../src/db/client.js";
 import { runMigrations } from "../../src/db/migrate.js";
-import { normalizeImageRef } from "../../src/core/scan/normalize-image-ref.js";
 import type { GroupMembership } from "../../src/services/group-membership.js";
 import type { RolloutDeps } from "../../src/services/rollouts/rollout-deps.js";
 import { startRollout } from "../../src/services/rollouts/start-rollout.js";
@@ -47,26 +47,29 @@ export async function freshDatabase(name: string): Promise<string> {
 }
 
 /**
- * `images` configured images of one team whose only stage, staging, needs one approval: one
+ * `images` configured images over up to 200 teams; each image's only stage, staging, needs one approval: one
  * click by an approver meets the quorum, so the approval records the vote, moves the stage,
  * writes the dispatch and card intents and the audit row — the whole decision transaction. (A
  * rebuild stage that needs an approval cannot be approved today: see the report of this bench.)
  */
 export function fleetYaml(images: number): string {
-  const lines = [
-    "version: 1",
-    "teams:",
-    "  - id: payments",
-    "    name: Payments",
-    "    channel: C0PAYMENTS",
-    `    approvers: { groups: [${APPROVERS}], users: [] }`,
-    "images:",
-  ];
+  // Up to 200 teams (the sizing target), each with its own channel, images spread over them:
+  // card updates are paced per channel, so one channel for all would queue them at 1/s.
+  const teams = Math.min(200, images);
+  const lines = ["version: 1", "teams:"];
+  for (let t = 0; t < teams; t++)
+    lines.push(
+      `  - id: team-${t}`,
+      `    name: Team ${t}`,
+      `    channel: C0BENCH${String(t).padStart(4, "0")}`,
+      `    approvers: { groups: [${APPROVERS}], users: [] }`,
+    );
+  lines.push("images:");
   for (let i = 0; i < images; i++)
     lines.push(
       `  - id: bench-${i}`,
       `    repository: ghcr.io/acme/bench-${i}`,
-      "    team: payments",
+      `    team: team-${i % teams}`,
       "    github:",
       `      repo: acme/bench-${i}`,
       "      workflows: { build: build.yml, deploy: deploy.yml, rollback: rollback.yml }",

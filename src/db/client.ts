@@ -25,8 +25,10 @@ export function createDatabase(url: string, opts: { max?: number; appRole?: bool
     // Every connection acts as the restricted role from its first statement on.
     ...(opts.appRole !== false ? { options: `-c role=${APP_ROLE}` } : {}),
   });
-  // An idle client losing its server (restart, network) must not crash the process.
+  // A client losing its server (restart, network) must not crash the process: idle ones report
+  // on the pool, busy ones on themselves (their query fails and its caller sees that).
   pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
   const db = drizzle(pool, { schema });
   return { pool, db, close: () => pool.end() };
 }

@@ -45,7 +45,9 @@ async function ingest(doc: unknown, over: Partial<IngestInput> = {}) {
 }
 
 async function count(table: "scans" | "findings" | "audit_events" | "outbox"): Promise<number> {
-  const r = await app.pool.query(`SELECT count(*)::int AS n FROM ${table}`);
+  // Outbox: the new-findings notifications (every owned scan also queues a Home refresh).
+  const where = table === "outbox" ? " WHERE kind = 'notify.new-findings'" : "";
+  const r = await app.pool.query(`SELECT count(*)::int AS n FROM ${table}${where}`);
   return r.rows[0].n;
 }
 
@@ -139,7 +141,7 @@ describe("ingestScan", () => {
 
   it("queues one notification when a scan brings a new fixable critical or known-exploited finding", async () => {
     const intents = await app.db.execute(
-      sql`SELECT kind, dedupe_key, payload, to_char(available_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS available_at FROM outbox ORDER BY id`,
+      sql`SELECT kind, dedupe_key, payload, to_char(available_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS available_at FROM outbox WHERE kind = 'notify.new-findings' ORDER BY id`,
     );
     // Scan 1 brought CVE-2026-0001 (critical, fixable); scan 2, a week later, CVE-2026-0004:
     // one intent per team and (default 2-minute) window, delivered when the window closes.

@@ -74,6 +74,9 @@ export const findings = pgTable(
   (t) => [
     unique("findings_scan_fingerprint_uq").on(t.scanId, t.fingerprint),
     index("findings_vuln_idx").on(t.vulnerabilityId),
+    // A finding of a given scan by (vulnerability, package): mean time to remediate looks up the
+    // severity each fixed finding had in the last scan before its fix.
+    index("findings_scan_vuln_pkg_idx").on(t.scanId, t.vulnerabilityId, t.packageName),
   ],
 );
 

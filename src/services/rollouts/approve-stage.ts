@@ -137,7 +137,8 @@ export async function approveStage(deps: RolloutDeps, input: ApproveInput): Prom
       requestedBy: stage.requestedBy ?? step.loaded.rollout.requestedBy,
       votes,
       candidateDigest: candidate,
-      buttonDigest: isBuild ? null : input.buttonDigest,
+      // A build stage has no candidate yet: its button is bound to the digest being rebuilt.
+      buttonDigest: isBuild ? candidate : input.buttonDigest,
       candidateScanned: scan.candidateScanned,
       blockingFindings: scan.delta?.blocking ?? [],
       overrideReason: input.overrideReason ?? null,

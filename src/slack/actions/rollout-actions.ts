@@ -45,6 +45,20 @@ function parseJson<T>(schema: z.ZodType<T>, text: string | undefined): T | null 
   }
 }
 
+// Deciding whether to open a dialog may not eat into the click's answer time (scenario 8).
+const DIALOG_LOOKUP_MS = 400;
+
+/** The card's view for a dialog, or null if the database does not answer at once. */
+async function quickCardView(deps: RolloutDeps, rolloutId: number) {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), DIALOG_LOOKUP_MS);
+  });
+  const view = await Promise.race([rolloutCardView(deps, rolloutId).catch(() => null), late]);
+  clearTimeout(timer);
+  return view;
+}
+
 const ephemeral = (respond: RespondFn, text: string) =>
   respond({ response_type: "ephemeral", replace_original: false, text });
 
@@ -87,7 +101,7 @@ export function registerRolloutActions(bolt: App, deps: RolloutActionDeps): void
         respond,
         "This button is out of date; look at the rollout's current card.",
       ));
-    const view = await rolloutCardView(deps.rollouts, v.rollout).catch(() => null);
+    const view = await quickCardView(deps.rollouts, v.rollout);
     const stage = view?.stages.find((s) => s.name === v.stage);
     const blocking = view?.delta?.blocking ?? [];
     // Production-like stages, and any approval that would be an override, go through a dialog.
@@ -126,7 +140,7 @@ export function registerRolloutActions(bolt: App, deps: RolloutActionDeps): void
         respond,
         "This button is out of date; look at the rollout's current card.",
       ));
-    const view = await rolloutCardView(deps.rollouts, v.rollout).catch(() => null);
+    const view = await quickCardView(deps.rollouts, v.rollout);
     await client.views.open({
       trigger_id: click.trigger_id,
       view: renderRejectModal({

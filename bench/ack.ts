@@ -1,0 +1,236 @@
+/**
+ * `npm run bench:ack` — how fast a signed `block_actions` approve click is acknowledged under
+ * 100 and 300 clicks/s (autocannon at a fixed rate, no pipelining, in its own process), by
+ * patchpilot `web` in its own process against a bare Bolt app (ExpressReceiver, same signing
+ * secret) that verifies and acks the same payload (QUALITY.md, "ack"). The clicks replay one
+ * approve click: the first approves, the rest are answered "already approved" on the
+ * response_url, after the ack, as a double click or Slack's retry would be.
+ */
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import bolt from "@slack/bolt";
+import { startFakeSlack } from "../test/support/fake-slack.js";
+import { blockActionPayload, blockActions } from "../test/support/sign-slack.js";
+import { clearRedisPrefix } from "./ingest/clear-redis-prefix.js";
+import { describeMachine } from "./ingest/describe-machine.js";
+import { REPO_ROOT } from "./ingest/start-service.js";
+import {
+  APPROVERS,
+  admin,
+  benchMembership,
+  candidateOf,
+  fleetConfig,
+  fleetYaml,
+  freshDatabase,
+  giveCandidates,
+  LEE,
+  log,
+  MARIA,
+  openDatabase,
+  postgresVersion,
+  REDIS_URL,
+  startRollouts,
+} from "./rollouts/fleet.js";
+import { spawnRole } from "./rollouts/spawn-role.js";
+
+const DB_NAME = "pp_bench_ack";
+const RATES = [100, 300];
+const SECONDS = Number(process.env.BENCH_ACK_SECONDS ?? 20);
+const BAR = 2;
+const LATE_MS = 2_500;
+const SECRET = randomBytes(16).toString("hex");
+const TOKEN = `xoxb-bench-${randomBytes(6).toString("hex")}`;
+const run = promisify(execFile);
+
+type Load = {
+  total: number;
+  p50: number;
+  p99: number;
+  max: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+};
+
+/** autocannon's CLI as a second process: fixed rate, no pipelining, 2.5 s timeout (a late ack). */
+async function load(
+  url: string,
+  click: { body: string; headers: Record<string, string> },
+  rate: number,
+): Promise<Load> {
+  const args = [
+    join(REPO_ROOT, "node_modules/autocannon/autocannon.js"),
+    "-m",
+    "POST",
+    ...Object.entries(click.headers).flatMap(([k, v]) => ["-H", `${k}=${v}`]),
+    "-b",
+    click.body,
+    "-c",
+    String(Math.max(20, Math.ceil(rate / 5))),
+    "-p",
+    "1",
+    "-R",
+    String(rate),
+    "-d",
+    String(SECONDS),
+    "-t",
+    String(LATE_MS / 1000),
+    "--json",
+    url,
+  ];
+  const { stdout } = await run(process.execPath, args, { maxBuffer: 16 * 2 ** 20 });
+  const r = JSON.parse(stdout) as {
+    requests: { total: number };
+    latency: { p50: number; p99: number; max: number };
+    errors: number;
+    timeouts: number;
+    non2xx: number;
+  };
+  return {
+    total: r.requests.total,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    max: r.latency.max,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    non2xx: r.non2xx,
+  };
+}
+
+async function bareBolt(): Promise<{ url: string; close(): Promise<void> }> {
+  const receiver = new bolt.ExpressReceiver({ signingSecret: SECRET });
+  // Bot ids given, so Bolt's single-workspace authorize never calls auth.test.
+  const app = new bolt.App({
+    receiver,
+    token: TOKEN,
+    botId: "B0PPBOT001",
+    botUserId: "U0PPBOT001",
+    tokenVerificationEnabled: false,
+  });
+  app.action("rollout_approve", async ({ ack }) => {
+    await ack();
+  });
+  const server = receiver.app.listen(0, "127.0.0.1");
+  await new Promise<void>((r) => server.once("listening", () => r()));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/slack/events`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+async function main(): Promise<void> {
+  log("# ack — approve clicks acknowledged under load (npm run bench:ack)");
+  log(
+    "sizing target: 5,000 images, 200 teams, ≈1.25 M open findings, ≈1.4 uploads/s; clicks are bursts of people, far below 100/s",
+  );
+  for (const line of describeMachine(await postgresVersion())) log(line);
+  log(
+    `load average: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
+  log(
+    `shape: one signed approve click replayed at ${RATES.join(" and ")} req/s for ${SECONDS} s each (autocannon CLI, own process, no pipelining); ` +
+      `patchpilot "web" in its own process; bare Bolt ExpressReceiver in the bench process; late = no ack within ${LATE_MS / 1000} s`,
+  );
+  const url = await freshDatabase(DB_NAME);
+  const database = openDatabase(url, 5);
+  const prefix = `pp-bench-ack-${randomBytes(4).toString("hex")}`;
+  const configFile = join(tmpdir(), `pp-bench-ack-${process.pid}.yaml`);
+  await writeFile(configFile, fleetYaml(1));
+  const slack = await startFakeSlack({ token: TOKEN });
+  slack.setUsergroupMembers(APPROVERS, [MARIA.id, "U0OMAR", LEE.id]);
+  const [rolloutId] = await startRollouts(
+    {
+      db: database.db,
+      config: fleetConfig(1),
+      now: () => new Date(),
+      membership: benchMembership,
+      afterCommit: async () => {},
+    },
+    1,
+  );
+  await giveCandidates(database);
+  if (rolloutId === undefined) throw new Error("no rollout");
+  const service = await spawnRole("web", {
+    DATABASE_URL: url,
+    REDIS_URL,
+    REDIS_PREFIX: prefix,
+    PORT: "0",
+    PATCHPILOT_CONFIG: configFile,
+    SLACK_BOT_TOKEN: TOKEN,
+    SLACK_SIGNING_SECRET: SECRET,
+    SLACK_API_URL: slack.url,
+    LOG_LEVEL: "warn",
+    SHUTDOWN_DRAIN_MS: "0",
+  });
+  const bare = await bareBolt();
+  try {
+    const click = blockActions(
+      blockActionPayload({
+        actionId: "rollout_approve",
+        value: JSON.stringify({ rollout: rolloutId, stage: "staging", digest: candidateOf(rolloutId) }),
+        userId: MARIA.id,
+        userName: MARIA.name,
+        channelId: "C0BENCH0000",
+        responseUrl: slack.responseUrl(),
+      }),
+      SECRET,
+    );
+    const ours = `http://127.0.0.1:${service.port}/slack/events`;
+    // Warm-up, not judged: JIT and pooled connections on both sides.
+    await load(ours, click, 50);
+    await load(bare.url, click, 50);
+    log();
+    log(
+      "| req/s | side | requests | p50 ms | p99 ms | max ms | errors | acks > 2.5 s | p99 ÷ bare p99 | bar | result |",
+    );
+    log("|---|---|---|---|---|---|---|---|---|---|---|");
+    const passes: boolean[] = [];
+    for (const rate of RATES) {
+      const o = await load(ours, click, rate);
+      const b = await load(bare.url, click, rate);
+      const ratio = o.p99 / Math.max(b.p99, 1);
+      const errors = o.errors - o.timeouts + o.non2xx;
+      const pass = ratio <= BAR && errors === 0 && o.timeouts === 0;
+      passes.push(pass);
+      const row = (side: string, l: Load, tail: string) =>
+        log(
+          `| ${rate} | ${side} | ${l.total} | ${l.p50} | ${l.p99} | ${l.max} | ${l.errors - l.timeouts + l.non2xx} | ${l.timeouts} | ${tail}`,
+        );
+      row(
+        "patchpilot web",
+        o,
+        `${ratio.toFixed(1)}× | ≤ ${BAR}×, 0 errors, 0 late | ${pass ? "PASS" : "**FAIL**"} |`,
+      );
+      row("bare Bolt", b, "— | — | — |");
+    }
+    const answered = slack.callsTo("response_url").length;
+    const approved = await database.pool.query<{ n: string }>(
+      "SELECT count(*) n FROM audit_events WHERE action = 'stage.approved'",
+    );
+    log();
+    log(
+      `answers on the response_url: ${answered}; stage.approved audit rows: ${approved.rows[0]?.n} (one click approved, the replays were told so)`,
+    );
+    log(
+      `overall: ${passes.every(Boolean) ? "PASS" : "FAIL"} (bar: p99 ≤ ${BAR}× the bare Bolt p99, 0 errors, 0 acks > 2.5 s)`,
+    );
+  } finally {
+    await bare.close();
+    await service.stop();
+    await database.close();
+    await slack.close();
+    await admin(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
+    const deleted = await clearRedisPrefix(REDIS_URL, prefix);
+    log(`cleanup: dropped ${DB_NAME}, deleted ${deleted} Redis keys under ${prefix}:`);
+  }
+}
+
+await main();

@@ -1,0 +1,47 @@
+import { spawn } from "node:child_process";
+import { REPO_ROOT } from "../ingest/start-service.js";
+
+export type RoleProcess = { pid: number; port: number; output(): string; stop(): Promise<void> };
+
+/** `node bin/patchpilot.js <role>` as its own process, as deployed; resolves once it listens. */
+export async function spawnRole(
+  role: "start" | "web" | "worker",
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+): Promise<RoleProcess> {
+  const proc = spawn(process.execPath, ["bin/patchpilot.js", role], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let tail = "";
+  const keep = (d: Buffer) => {
+    tail = (tail + String(d)).slice(-8_000);
+  };
+  proc.stdout?.on("data", keep);
+  proc.stderr?.on("data", keep);
+  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+  const until = Date.now() + timeoutMs;
+  let port: string | undefined;
+  for (;;) {
+    port = /ready on port (\d+)/.exec(tail)?.[1];
+    if (port) break;
+    if (proc.exitCode !== null || Date.now() > until) {
+      proc.kill("SIGKILL");
+      throw new Error(`patchpilot ${role} did not start:\n${tail}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    pid: proc.pid ?? 0,
+    port: Number(port),
+    output: () => tail,
+    async stop() {
+      if (proc.exitCode !== null) return;
+      proc.kill("SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,1 @@
+CREATE INDEX "findings_scan_vuln_pkg_idx" ON "findings" USING btree ("scan_id","vulnerability_id","package_name");
