@@ -23,10 +23,8 @@ describe("kill -9 of workers during CI dispatch", () => {
     c = await startProcCluster({ yaml: manyImagesConfig(ROLLOUTS) });
     const cluster = c;
     const t0 = Date.now();
-    const phase = (what: string) => console.log(`[kill9] ${Date.now() - t0} ms: ${what}`);
     const web = await cluster.spawnWeb();
     await cluster.syncImages(web.baseUrl, ROLLOUTS);
-    phase("web ready, images synced");
     const rollouts: number[] = [];
 
     // Rounds of fresh workers. Each `/patch rollout` approves the rebuild (it needs no approval)
@@ -38,7 +36,6 @@ describe("kill -9 of workers during CI dispatch", () => {
       const workers = await Promise.all(
         Array.from({ length: PER_ROUND }, () => cluster.spawnWorker({ fastStall: true })),
       );
-      phase(`round ${round}: workers ready`);
       await Promise.all(
         workers.map(async (worker, j) => {
           const i = round * PER_ROUND + j;
@@ -58,12 +55,10 @@ describe("kill -9 of workers during CI dispatch", () => {
       );
     }
     const lastKill = Math.max(...killedAt);
-    phase("all kills done");
 
     expect(rollouts).toHaveLength(ROLLOUTS);
 
     await cluster.spawnWorker({ fastStall: true });
-    phase("stable worker ready");
     const bound = LOCK_MS + STALL_MS + RECONCILER_MS + 5_000;
     await waitFor(
       async () => [...(await cluster.stages("rebuild")).values()].every((s) => s.state === "dispatched"),

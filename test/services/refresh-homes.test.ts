@@ -136,7 +136,7 @@ describe("a scan's Home refresh intent", () => {
       )
     ).rows;
 
-  it("is one per team and 10-second window for owned images, due when the window closes", async () => {
+  it("is one per team and 10-second window for owned images, due just after the window closes", async () => {
     const upload = async (repository: string, n: number, at: Date) =>
       ingestScan(
         { db: app.db, now: () => at },
@@ -160,7 +160,8 @@ describe("a scan's Home refresh intent", () => {
       {
         dedupe_key: "home-refresh:payments:2026-11-20T12:00:00.000Z",
         payload: { teamId: "payments" },
-        available_at: new Date("2026-11-20T12:00:10Z"),
+        // The window's end, plus a moment for a change committing at its very end.
+        available_at: new Date("2026-11-20T12:00:12Z"),
       },
     ]);
     await upload("ghcr.io/acme/payments-api", 4, new Date("2026-11-20T12:00:10Z"));
