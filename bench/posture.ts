@@ -7,9 +7,12 @@ import { promisify } from "node:util";
 import type { SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import pg from "pg";
+import { configFileSchema } from "../src/config/file-schema.js";
+import { digestPeriod } from "../src/core/digest/digest-period.js";
 import { DEFAULT_SLA_POLICY } from "../src/core/sla/sla-policy.js";
 import { createDatabase, type Database } from "../src/db/client.js";
 import { runMigrations } from "../src/db/migrate.js";
+import { buildTeamDigests } from "../src/services/build-team-digest.js";
 import { fleetPosture } from "../src/services/posture/fleet-posture.js";
 import { imagePosture } from "../src/services/posture/image-posture.js";
 import { imagePostureRowsSql } from "../src/services/posture/image-posture-rows.js";
@@ -27,6 +30,7 @@ const SLA = DEFAULT_SLA_POLICY;
 const IMAGE_SAMPLES = 200;
 const TEAM_SAMPLES = 100;
 const FLEET_ROUNDS = 5;
+const DIGEST_ROUNDS = 5;
 const BAR_STATUS_P99_MS = 100;
 const BAR_DIGESTS_MS = 2_000;
 // BENCH_POSTURE_KEEP=1 keeps the seeded database for EXPLAIN and reuses it on the next run.
@@ -242,6 +246,29 @@ async function fleetCpu(
   }
 }
 
+// The digest job's config: one team named (the schema wants one); stage policies come from defaults.
+const CONFIG = configFileSchema.parse({ version: 1, teams: [{ id: "team-001", channel: "C0TEAM001" }] });
+
+/** What the digest job builds for a subscription of every team: all 200 digest view-models. */
+async function buildAllDigests(db: Database["db"], teamIds: readonly string[]): Promise<number> {
+  const unowned = (await unownedPosture(db, { now: NOW, sla: SLA })).map((u) => ({
+    repository: u.repository,
+    open: u.counts.open,
+    lastScanAt: u.lastScanAt,
+  }));
+  const digests = await buildTeamDigests(db, {
+    teamIds,
+    subscriptionId: null,
+    period: digestPeriod("0 9 * * 1", "UTC", NOW),
+    now: NOW,
+    sla: SLA,
+    unowned,
+    chartAttached: true,
+    config: CONFIG,
+  });
+  return digests.size;
+}
+
 type Result = { label: string; ours: number; baseline: number | null; bar: number | null };
 
 async function measure(database: Database, s: Sample): Promise<Result[]> {
@@ -309,6 +336,23 @@ async function measure(database: Database, s: Sample): Promise<Result[]> {
   });
 
   log(
+    `all ${allTeams.rows.length} digests built × ${DIGEST_ROUNDS} (the digest job's code), each round followed by the bare aggregate in psql`,
+  );
+  const digestTimes: number[] = [];
+  const digestBase: number[] = [];
+  const teamIds = allTeams.rows.map((r) => r.id);
+  for (let round = 0; round < DIGEST_ROUNDS; round++) {
+    let built = 0;
+    digestTimes.push(
+      await timed(async () => {
+        built = await buildAllDigests(db, teamIds);
+      }),
+    );
+    if (built !== teamIds.length) throw new Error(`built ${built} digests of ${teamIds.length}`);
+    digestBase.push(...(await psqlTimings([fleetSql], ["SET jit = off;"])));
+  }
+
+  log(
     `  imagePosture runs (ms): p50 ${percentile(imageTimes, 50).toFixed(1)}, max ${Math.max(...imageTimes).toFixed(1)}`,
   );
   log(
@@ -318,6 +362,8 @@ async function measure(database: Database, s: Sample): Promise<Result[]> {
   log(
     `  psql fleet aggregate runs, jit off as the service runs it (ms): ${fleetBase.map((t) => t.toFixed(0)).join(", ")}`,
   );
+  log(`  all digests built runs (ms): ${digestTimes.map((t) => t.toFixed(0)).join(", ")}`);
+  log(`  psql fleet aggregate runs after them (ms): ${digestBase.map((t) => t.toFixed(0)).join(", ")}`);
   log(
     `  psql fleet aggregate runs, server default jit (ms): ${fleetBaseJit.map((t) => t.toFixed(0)).join(", ")}`,
   );
@@ -356,6 +402,18 @@ async function measure(database: Database, s: Sample): Promise<Result[]> {
       label: "all 200 digests' posture: fleetPosture worst",
       ours: Math.max(...fleetTimes),
       baseline: Math.max(...fleetBase),
+      bar: null,
+    },
+    {
+      label: "all 200 digests built (view-models, as the digest job builds them): median",
+      ours: percentile(digestTimes, 50),
+      baseline: percentile(digestBase, 50),
+      bar: BAR_DIGESTS_MS,
+    },
+    {
+      label: "all 200 digests built: worst",
+      ours: Math.max(...digestTimes),
+      baseline: Math.max(...digestBase),
       bar: null,
     },
     ...(cpu.ours === null || cpu.bare === null

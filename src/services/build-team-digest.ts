@@ -3,13 +3,13 @@ import { z } from "zod";
 import type { PatchpilotConfig } from "../config/file-schema.js";
 import type { AcceptedRisk } from "../core/digest/accepted-risk.js";
 import type { AwaitingRollout } from "../core/digest/awaiting-rollout.js";
-import type { ImageRiskRow } from "../core/digest/image-risk-row.js";
-import type { TeamStatus } from "../core/digest/team-status.js";
 import type { DigestPeriod } from "../core/digest/digest-period.js";
 import { expiringAcceptances } from "../core/digest/expiring-acceptances.js";
+import type { ImageRiskRow } from "../core/digest/image-risk-row.js";
 import { type SeverityCounts, severityCounts } from "../core/digest/severity-counts.js";
 import type { SlaBreach } from "../core/digest/sla-breach.js";
 import type { TeamDigest } from "../core/digest/team-digest.js";
+import type { TeamStatus } from "../core/digest/team-status.js";
 import type { UnownedImage } from "../core/digest/unowned-image.js";
 import type { SlaPolicy } from "../core/sla/sla-policy.js";
 import type { Db } from "../db/client.js";
@@ -55,36 +55,43 @@ export async function buildTeamDigests(db: Db, q: TeamDigestsQuery): Promise<Map
   const out = new Map<string, TeamDigest>();
   if (teamIds.length === 0) return out;
   const ids = sql.param(teamIds);
-  // The posture pass does not depend on "since": it runs while the previous digests are read.
-  const [postures, prevResult] = await Promise.all([
-    teamsPosture(db, { teamIds, now: q.now, sla: q.sla }),
-    db.execute(sql`
-      SELECT DISTINCT ON (team_id) team_id, open, extract(epoch FROM created_at) * 1000 AS at_ms
-      FROM digest_runs
-      WHERE team_id = ANY (${ids}::text[]) AND period_key <> ${q.period.key}
-        AND (${q.subscriptionId}::uuid IS NULL OR subscription_id = ${q.subscriptionId}::uuid)
-      ORDER BY team_id, created_at DESC`),
-  ]);
-  const known = teamIds.filter((id) => postures.has(id));
-  if (known.length === 0) return out;
-  const prevByTeam = new Map(prevResult.rows.map((raw) => [prevRow.parse(raw).team_id, prevRow.parse(raw)]));
-  const sinceByTeam = known.map((teamId) => {
+  // "Since last digest" first (one small query); then every query at once, the posture pass too.
+  const prevResult = await db.execute(sql`
+    SELECT DISTINCT ON (team_id) team_id, open, extract(epoch FROM created_at) * 1000 AS at_ms
+    FROM digest_runs
+    WHERE team_id = ANY (${ids}::text[]) AND period_key <> ${q.period.key}
+      AND (${q.subscriptionId}::uuid IS NULL OR subscription_id = ${q.subscriptionId}::uuid)
+    ORDER BY team_id, created_at DESC`);
+  const prevByTeam = new Map(
+    prevResult.rows.map((raw) => {
+      const prev = prevRow.parse(raw);
+      return [prev.team_id, prev] as const;
+    }),
+  );
+  const sinceByTeam = teamIds.map((teamId) => {
     const prev = prevByTeam.get(teamId);
     return { teamId, from: new Date(prev ? prev.at_ms : q.now.getTime() - WEEK_MS) };
   });
-
-  const [urgent, mttr, newByTeam, acceptances, rolloutsByImage, awaiting, shipped] = await Promise.all([
-    urgentFindingsByTeam(db, { teamIds: known, now: q.now, sla: q.sla, limit: 200 }),
+  // The three fleet-sized queries at once, then the small ones: at most three connections of the
+  // pool each time, so a digest run never starves the pool (its connect timeout) for other work.
+  const [postures, urgent, mttr] = await Promise.all([
+    teamsPosture(db, { teamIds, now: q.now, sla: q.sla }),
+    urgentFindingsByTeam(db, { teamIds, now: q.now, sla: q.sla, limit: 200 }),
     meanTimeToRemediateByTeam(db, { teams: sinceByTeam, to: q.now }),
+  ]);
+  const [newByTeam, acceptances, shipped] = await Promise.all([
     newSinceLastByTeam(db, sinceByTeam),
-    teamAcceptances(db, known, q.now),
-    openRolloutsByImage(
-      db,
-      known.flatMap((id) => postures.get(id)?.images.map((i) => i.imageId) ?? []),
-    ),
-    q.config ? rolloutsAwaitingByTeam({ db, config: q.config }, known) : new Map<string, AwaitingRollout[]>(),
+    teamAcceptances(db, teamIds, q.now),
     rolloutsShippedByTeam(db, { teams: sinceByTeam, to: q.now }),
   ]);
+  const awaiting = q.config
+    ? await rolloutsAwaitingByTeam({ db, config: q.config }, teamIds)
+    : new Map<string, AwaitingRollout[]>();
+  const known = teamIds.filter((id) => postures.has(id));
+  const rolloutsByImage = await openRolloutsByImage(
+    db,
+    known.flatMap((id) => postures.get(id)?.images.map((i) => i.imageId) ?? []),
+  );
   for (const teamId of known) {
     const posture = postures.get(teamId);
     if (!posture) continue;
@@ -151,10 +158,7 @@ async function newSinceLastByTeam(
 }
 
 /** The team's status with each image's open rollout, if any (`withImageRollouts`, rollouts read once). */
-function withRollouts(
-  s: TeamStatus,
-  open: Map<string, NonNullable<ImageRiskRow["rollout"]>>,
-): TeamStatus {
+function withRollouts(s: TeamStatus, open: Map<string, NonNullable<ImageRiskRow["rollout"]>>): TeamStatus {
   return { ...s, images: s.images.map((i) => ({ ...i, rollout: open.get(i.imageId) ?? null })) };
 }
 

@@ -7,7 +7,7 @@ import type { SlaPolicy } from "../core/sla/sla-policy.js";
 import type { Db } from "../db/client.js";
 import { insertIntent } from "../db/outbox-repository.js";
 import { renderDigest } from "../render/render-digest.js";
-import { buildTeamDigest } from "./build-team-digest.js";
+import { buildTeamDigests } from "./build-team-digest.js";
 import { findSubscription } from "./digest-subscriptions.js";
 import { unownedPosture } from "./posture/unowned-posture.js";
 
@@ -81,18 +81,20 @@ async function postTeamDigests(
     open: u.counts.open,
     lastScanAt: u.lastScanAt,
   }));
+  // Every team's digest from one run of each query; then one transaction per team, as before.
+  const digests = await buildTeamDigests(deps.db, {
+    teamIds: target.teams,
+    subscriptionId: target.run?.subscriptionId ?? null,
+    period: target.period,
+    now,
+    sla: deps.sla,
+    unowned,
+    chartAttached: deps.charts,
+    config: deps.config,
+  });
   const posted: string[] = [];
   for (const teamId of target.teams) {
-    const vm = await buildTeamDigest(deps.db, {
-      teamId,
-      subscriptionId: target.run?.subscriptionId ?? null,
-      period: target.period,
-      now,
-      sla: deps.sla,
-      unowned,
-      chartAttached: deps.charts,
-      config: deps.config,
-    });
+    const vm = digests.get(teamId);
     if (!vm) continue;
     const rendered = renderDigest(vm);
     const mainKey = `${target.keyPrefix}:${teamId}`;

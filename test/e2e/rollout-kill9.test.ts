@@ -22,7 +22,6 @@ describe("kill -9 of workers during CI dispatch", () => {
   it(`dispatches each of ${ROLLOUTS} approved stages exactly once, loses no audit row, and leaves no stage stuck`, async () => {
     c = await startProcCluster({ yaml: manyImagesConfig(ROLLOUTS) });
     const cluster = c;
-    const t0 = Date.now();
     const web = await cluster.spawnWeb();
     await cluster.syncImages(web.baseUrl, ROLLOUTS);
     const rollouts: number[] = [];

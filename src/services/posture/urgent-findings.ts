@@ -103,13 +103,32 @@ async function urgentRows(
       ON l.image_id = i.id AND l.vulnerability_id = f.vulnerability_id AND l.package_name = f.package_name
     WHERE ${imageScopeSql(scope)} AND NOT ${isSuppressedSql(sql`a.ids`)}
       AND ${slaStateSql(thresholds, firstSeen)} >= ${SLA_DUE_SOON}`;
+  // Per team: each image's `limit` most urgent first (a bounded top-N sort per image, not a sort
+  // of every urgent finding of the fleet), then the team's `limit` most urgent of those.
+  const dueKey = sql`${firstSeen} - ${slaCutoffSql(thresholds, "breachedBefore")}`;
+  const severityRank = sql`array_position(ARRAY['critical','high','medium','low','negligible','unknown'], f.severity)`;
   const result = await db.execute(
     perTeam
       ? sql`
     WITH accepted_ids AS (${acceptedIdsSql(scope, now)})
     SELECT * FROM (
-      SELECT ${columns}, row_number() OVER (PARTITION BY i.team_id ORDER BY ${order}) AS rank
-      ${from}
+      SELECT i.id AS image_id, i.team_id, i.config_id, i.repository, u.*,
+        row_number() OVER (PARTITION BY i.team_id ORDER BY u.due_key, u.severity_rank,
+          u.vulnerability_id COLLATE "C", u.package_name COLLATE "C", i.id) AS rank
+      FROM images i
+      LEFT JOIN accepted_ids a ON a.image_id = i.id
+      CROSS JOIN LATERAL (
+        SELECT f.vulnerability_id, f.title, f.package_name, f.severity, f.known_exploited, f.fix_state,
+          f.fixed_versions, ${epochMs(firstSeen)} AS first_seen_at, ${dueKey} AS due_key, ${severityRank} AS severity_rank
+        FROM findings f
+        LEFT JOIN finding_lifecycle l
+          ON l.image_id = i.id AND l.vulnerability_id = f.vulnerability_id AND l.package_name = f.package_name
+        WHERE f.scan_id = i.latest_scan_id AND NOT ${isSuppressedSql(sql`a.ids`)}
+          AND ${slaStateSql(thresholds, firstSeen)} >= ${SLA_DUE_SOON}
+        ORDER BY ${order}
+        LIMIT ${limit}::int
+      ) u
+      WHERE ${imageScopeSql(scope)}
     ) ranked WHERE rank <= ${limit}::int ORDER BY team_id, rank`
       : sql`
     WITH accepted_ids AS (${acceptedIdsSql(scope, now)})
