@@ -145,6 +145,15 @@ export async function approveStage(deps: RolloutDeps, input: ApproveInput): Prom
     });
     if (!verdict.ok) {
       if (verdict.refusal.code === "already_voted") return { ok: false, message: verdict.refusal.message };
+      // The override group may let it through with a reason: ask for one rather than refuse.
+      const blocking = scan.delta?.blocking ?? [];
+      if (
+        verdict.refusal.code === "blocked" &&
+        policy.overrideGroup !== null &&
+        groups.includes(policy.overrideGroup) &&
+        !input.overrideReason?.trim()
+      )
+        return { ok: false, message: verdict.refusal.message, needsOverrideReason: blocking };
       return denied(verdict.refusal.message, verdict.refusal.code);
     }
     const inserted = await step.tx

@@ -22,4 +22,9 @@ export const SYSTEM_ACTOR: Actor = { id: "system", name: "patchpilot" };
 export type Origin = Record<string, unknown>;
 
 /** What the person who clicked or typed is told; `ok: false` means nothing changed. */
-export type Outcome = { ok: boolean; message: string };
+export type Outcome = {
+  ok: boolean;
+  message: string;
+  /** Set when the approval needs a reason first: the findings it would override. */
+  needsOverrideReason?: string[];
+};

@@ -5,6 +5,7 @@ import type { Logger } from "../../adapters/logger.js";
 import { ROLLOUT_ACTIONS } from "../../core/rollout/rollout-card-view.js";
 import { renderRolloutCard } from "../../render/render-rollout-card.js";
 import { renderApproveModal, renderRejectModal } from "../../render/render-rollout-modals.js";
+import { approvalDialogFor } from "../../services/rollouts/approval-dialog.js";
 import { approveStage } from "../../services/rollouts/approve-stage.js";
 import { cancelRollout } from "../../services/rollouts/cancel-rollout.js";
 import { decideStage } from "../../services/rollouts/decide-stage.js";
@@ -48,15 +49,15 @@ function parseJson<T>(schema: z.ZodType<T>, text: string | undefined): T | null 
 // Deciding whether to open a dialog may not eat into the click's answer time (scenario 8).
 const DIALOG_LOOKUP_MS = 400;
 
-/** The card's view for a dialog, or null if the database does not answer at once. */
-async function quickCardView(deps: RolloutDeps, rolloutId: number) {
+/** What a dialog needs, or null if the database does not answer at once. */
+async function quick<T>(lookup: Promise<T | null>): Promise<T | null> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<null>((resolve) => {
     timer = setTimeout(() => resolve(null), DIALOG_LOOKUP_MS);
   });
-  const view = await Promise.race([rolloutCardView(deps, rolloutId).catch(() => null), late]);
+  const found = await Promise.race([lookup.catch(() => null), late]);
   clearTimeout(timer);
-  return view;
+  return found;
 }
 
 const ephemeral = (respond: RespondFn, text: string) =>
@@ -94,6 +95,28 @@ export function registerRolloutActions(bolt: App, deps: RolloutActionDeps): void
     };
   const actor = (c: Click) => ({ id: c.user.id, name: c.user.username ?? c.user.name ?? null });
 
+  const openApproveDialog = (
+    click: Click,
+    client: WebClient,
+    v: z.infer<typeof buttonValue>,
+    shown: { image: string; blocking: string[] },
+  ) =>
+    client.views.open({
+      trigger_id: click.trigger_id ?? "",
+      view: renderApproveModal({
+        rolloutId: v.rollout,
+        stage: v.stage,
+        image: shown.image,
+        digest: v.digest,
+        blocking: shown.blocking,
+        privateMetadata: JSON.stringify({
+          ...v,
+          origin: clickOrigin(click),
+          responseUrl: click.response_url,
+        }),
+      }),
+    });
+
   act(ROLLOUT_ACTIONS.approve, async (click, respond, client) => {
     const v = parseJson(buttonValue, click.actions[0]?.value);
     if (!v)
@@ -101,37 +124,30 @@ export function registerRolloutActions(bolt: App, deps: RolloutActionDeps): void
         respond,
         "This button is out of date; look at the rollout's current card.",
       ));
-    const view = await quickCardView(deps.rollouts, v.rollout);
-    const stage = view?.stages.find((s) => s.name === v.stage);
-    const blocking = view?.delta?.blocking ?? [];
-    // Production-like stages, and any approval that would be an override, go through a dialog.
-    if (view && stage && (stage.confirm || blocking.length > 0) && click.trigger_id) {
-      await client.views.open({
-        trigger_id: click.trigger_id,
-        view: renderApproveModal({
-          rolloutId: v.rollout,
-          stage: v.stage,
-          image: view.image.id,
-          digest: v.digest,
-          blocking,
-          privateMetadata: JSON.stringify({
-            ...v,
-            origin: clickOrigin(click),
-            responseUrl: click.response_url,
-          }),
-        }),
+    // Production-like stages are approved in a confirmation dialog; the lookup may not eat into
+    // the click's answer time when Postgres stalls (then the approval below says what is wrong).
+    const dialog = click.trigger_id
+      ? await quick(approvalDialogFor(deps.rollouts, v.rollout, v.stage))
+      : null;
+    if (dialog) return void (await openApproveDialog(click, client, v, dialog));
+    await answerWithin(respond, deps.logger, async () => {
+      const outcome = await approveStage(deps.rollouts, {
+        rolloutId: v.rollout,
+        stage: v.stage,
+        actor: actor(click),
+        buttonDigest: v.digest,
+        origin: clickOrigin(click),
       });
-      return;
-    }
-    await decide((c, value) =>
-      approveStage(deps.rollouts, {
-        rolloutId: value.rollout,
-        stage: value.stage,
-        actor: actor(c),
-        buttonDigest: value.digest,
-        origin: clickOrigin(c),
-      }),
-    )(click, respond);
+      // An override is given in the dialog, with a reason.
+      if (outcome.needsOverrideReason && click.trigger_id) {
+        await openApproveDialog(click, client, v, {
+          image: `rollout #${v.rollout}`,
+          blocking: outcome.needsOverrideReason,
+        });
+        return { ok: false, message: "Give the reason for the override in the dialog." };
+      }
+      return outcome;
+    });
   });
   act(ROLLOUT_ACTIONS.reject, async (click, respond, client) => {
     const v = parseJson(buttonValue, click.actions[0]?.value);
@@ -140,7 +156,7 @@ export function registerRolloutActions(bolt: App, deps: RolloutActionDeps): void
         respond,
         "This button is out of date; look at the rollout's current card.",
       ));
-    const view = await quickCardView(deps.rollouts, v.rollout);
+    const view = await quick(rolloutCardView(deps.rollouts, v.rollout));
     await client.views.open({
       trigger_id: click.trigger_id,
       view: renderRejectModal({
