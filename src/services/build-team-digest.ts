@@ -18,7 +18,7 @@ import { teamsPosture } from "./posture/team-posture.js";
 import { type UrgentFinding, urgentFindingsByTeam } from "./posture/urgent-findings.js";
 import { openRolloutsByImage } from "./rollouts/rollout-progress.js";
 import { rolloutsAwaitingByTeam, rolloutsShippedByTeam } from "./rollouts/rollouts-awaiting.js";
-import { toTeamStatus } from "./status-views.js";
+import { toTeamStatus, withRollouts } from "./status-views.js";
 
 const WEEK_MS = 7 * 24 * 3600_000;
 const severity = z.enum(["critical", "high", "medium", "low", "negligible", "unknown"]);
@@ -158,10 +158,6 @@ async function newSinceLastByTeam(
 }
 
 /** The team's status with each image's open rollout, if any (`withImageRollouts`, rollouts read once). */
-function withRollouts(s: TeamStatus, open: Map<string, NonNullable<ImageRiskRow["rollout"]>>): TeamStatus {
-  return { ...s, images: s.images.map((i) => ({ ...i, rollout: open.get(i.imageId) ?? null })) };
-}
-
 /** The breached ones of `urgentFindings`, as the digest and App Home list them. */
 export function toSlaBreaches(urgent: readonly UrgentFinding[], now: Date): SlaBreach[] {
   return urgent

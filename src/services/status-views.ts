@@ -133,6 +133,14 @@ export async function withImageRollouts(db: Db, s: TeamStatus): Promise<TeamStat
     db,
     s.images.map((i) => i.imageId),
   );
+  return withRollouts(s, open);
+}
+
+/** The team's image lines with the open rollout of each, from rollouts already loaded. */
+export function withRollouts(
+  s: TeamStatus,
+  open: Map<string, NonNullable<ImageRiskRow["rollout"]>>,
+): TeamStatus {
   return { ...s, images: s.images.map((i) => ({ ...i, rollout: open.get(i.imageId) ?? null })) };
 }
 
