@@ -19,20 +19,31 @@ const AUDIT_APPEND_LOCK_KEY = 7_310_445_201;
  * default): an older snapshot would miss the latest row and fail on the duplicate seq.
  */
 export async function appendAuditEvent(tx: Tx, event: AuditEventInput): Promise<ChainHead> {
+  return appendAuditEvents(tx, [event]);
+}
+
+/** Several events of one decision, in order: one lock, one read of the head, one insert. */
+export async function appendAuditEvents(tx: Tx, events: readonly AuditEventInput[]): Promise<ChainHead> {
   await tx.execute(sql`SELECT pg_advisory_xact_lock(${AUDIT_APPEND_LOCK_KEY}::bigint)`);
-  const last = await readChainHead(tx);
-  const record = toAuditRecord(last.seq + 1, event);
-  const hash = hashAuditRecord(last.hash, record);
-  await tx.insert(auditEvents).values({
-    ...record,
-    // The very text that was hashed, so what is stored cannot drift from it.
-    origin: jsonb(record.origin),
-    resource: jsonb(record.resource),
-    payload: jsonb(record.payload),
-    prevHash: last.hash,
-    hash,
+  let head = await readChainHead(tx);
+  if (events.length === 0) return head;
+  const rows = events.map((event) => {
+    const record = toAuditRecord(head.seq + 1, event);
+    const hash = hashAuditRecord(head.hash, record);
+    const row = {
+      ...record,
+      // The very text that was hashed, so what is stored cannot drift from it.
+      origin: jsonb(record.origin),
+      resource: jsonb(record.resource),
+      payload: jsonb(record.payload),
+      prevHash: head.hash,
+      hash,
+    };
+    head = { seq: record.seq, hash };
+    return row;
   });
-  return { seq: record.seq, hash };
+  await tx.insert(auditEvents).values(rows);
+  return head;
 }
 
 const jsonb = (value: unknown) => sql`${canonicalJson(value)}::jsonb`;

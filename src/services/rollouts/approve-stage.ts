@@ -220,7 +220,7 @@ export async function approveStage(deps: RolloutDeps, input: ApproveInput): Prom
       return { ok: true, message: `✅ Your approval is recorded; *${stage.name}*${held}.` };
     }
     if (emergency) await step.setStage(stage, { emergency: true });
-    await scheduleDispatch(step, stage, input.actor, input.origin);
+    await scheduleDispatch(step, stage, input.actor, input.origin, emergency ? undefined : timing);
     if (stage.scheduledFor)
       return {
         ok: true,

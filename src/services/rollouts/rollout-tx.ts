@@ -5,7 +5,7 @@ import type { AuditEventInput } from "../../core/audit/audit-event.js";
 import { rolloutState } from "../../core/rollout/rollout-state.js";
 import type { StagePolicy } from "../../core/rollout/stage-policy.js";
 import type { StageKind, StageState } from "../../core/rollout/stage-state.js";
-import { appendAuditEvent } from "../../db/audit-repository.js";
+import { appendAuditEvents } from "../../db/audit-repository.js";
 import { insertIntent, type OutboxIntent } from "../../db/outbox-repository.js";
 import {
   type LoadedRollout,
@@ -76,6 +76,7 @@ export async function inRolloutTx<T>(
     const now = deps.now();
     const audits: AuditEventInput[] = [];
     let changed = false;
+    const stagePatches = new Map<number, Partial<StageRow>>();
     let rolloutPatch: { candidateDigest?: string | null } = {};
     const repository = imageRow?.repository ?? "unknown";
     const step: RolloutStep = {
@@ -88,8 +89,9 @@ export async function inRolloutTx<T>(
       team,
       policyOf: (stage) => rolloutPolicy(deps.config, team, stage.name, stage.kind as StageKind),
       async setStage(stage, patch) {
-        await updateStage(tx, stage.id, patch, now);
+        // Written once per stage at the end of the decision, however many steps changed it.
         Object.assign(stage, patch);
+        stagePatches.set(stage.id, { ...stagePatches.get(stage.id), ...patch });
         changed = true;
       },
       setRollout(patch) {
@@ -124,6 +126,7 @@ export async function inRolloutTx<T>(
       },
     };
     const value = await fn(step);
+    for (const [id, patch] of stagePatches) await updateStage(tx, id, patch, now);
     if (changed) {
       const state = rolloutState(
         loaded.stages.map((s) => ({ ...s, kind: s.kind as StageKind, state: s.state as StageState })),
@@ -163,7 +166,7 @@ export async function inRolloutTx<T>(
       const teamId = loaded.rollout.teamId;
       if (teamId !== null) outboxIds.push(await insertIntent(tx, homeRefreshIntent(teamId, now)));
     }
-    for (const a of audits) await appendAuditEvent(tx, a);
+    if (audits.length > 0) await appendAuditEvents(tx, audits);
     return value;
   });
   if (outboxIds.length > 0) await deps.afterCommit(outboxIds);

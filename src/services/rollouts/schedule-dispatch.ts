@@ -46,9 +46,11 @@ export async function scheduleDispatch(
   stage: StageRow,
   actor: Actor,
   origin: Origin,
+  /** The timing already decided in this transaction, if the caller has it. */
+  known?: DispatchTiming,
 ): Promise<void> {
   const policy = step.policyOf(stage);
-  const timing = await dispatchTiming(step, stage, policy);
+  const timing = known ?? (await dispatchTiming(step, stage, policy));
   const dispatchId = step.newDispatchId(stage);
   const zone = policy.window ? (step.deps.config.windows[policy.window]?.timezone ?? null) : null;
   await step.setStage(stage, {
