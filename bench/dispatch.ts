@@ -263,3 +263,5 @@ async function main(): Promise<void> {
 }
 
 await main();
+// The Bolt app and Octokit's limiters keep timers alive after cleanup; the figures are printed.
+process.exit();

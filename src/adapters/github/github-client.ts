@@ -3,6 +3,7 @@ import type { Octokit as CoreOctokit } from "@octokit/core";
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
+import Bottleneck from "bottleneck";
 import { z } from "zod";
 import { type CallTarget, GithubError, toGithubError } from "./github-error.js";
 import { toRunSummary, type WorkflowRunSummary } from "./run-summary.js";
@@ -37,6 +38,8 @@ export type GithubClientOptions = {
    * content-creating request per second per token). Default "patchpilot".
    */
   limiterId?: string;
+  /** Least time between two writes (dispatches) of one limiter, one at a time (default 100 ms). */
+  writeIntervalMs?: number;
 };
 
 export type DispatchResult = { runId: number | null; runUrl: string | null; htmlUrl: string | null };
@@ -120,6 +123,19 @@ function authOptions(auth: GithubAuth): Record<string, unknown> {
  * runs. Rate limits are waited out (up to `retries` times, honouring retry-after), 5xx answers
  * retried with backoff; everything else fails with a `GithubError`.
  */
+const DEFAULT_WRITE_INTERVAL_MS = 100;
+const writeLimiters = new Map<number, Bottleneck.Group>();
+
+/** One group of write limiters per interval, shared by every client (keyed by limiter id). */
+function writeLimiter(intervalMs: number): Bottleneck.Group {
+  let group = writeLimiters.get(intervalMs);
+  if (!group) {
+    group = new Bottleneck.Group({ maxConcurrent: 1, minTime: intervalMs });
+    writeLimiters.set(intervalMs, group);
+  }
+  return group;
+}
+
 export function createGithubClient(opts: GithubClientOptions): GithubClient {
   const retries = opts.retries ?? 3;
   const maxRetryAfter = opts.maxRetryAfterSeconds ?? 60;
@@ -168,6 +184,9 @@ export function createGithubClient(opts: GithubClientOptions): GithubClient {
     },
     throttle: {
       id: opts.limiterId ?? "patchpilot",
+      // Writes one at a time, at most ten a second (Octokit's default is one a second); GitHub's
+      // secondary rate limits are still honoured when it sends them (onSecondaryRateLimit).
+      write: writeLimiter(opts.writeIntervalMs ?? DEFAULT_WRITE_INTERVAL_MS),
       onRateLimit: onLimit("primary"),
       onSecondaryRateLimit: onLimit("secondary"),
     },

@@ -4,7 +4,7 @@ import { quorum } from "../../core/rollout/quorum.js";
 import { eligibleGroups } from "../../core/rollout/stage-policy.js";
 import type { StageKind, StageState } from "../../core/rollout/stage-state.js";
 import { describeStageState, transitionStage } from "../../core/rollout/transition-stage.js";
-import type { StageRow } from "../../db/rollout-repository.js";
+import type { LoadedRollout, StageRow } from "../../db/rollout-repository.js";
 import { loadRollout } from "../../db/rollout-repository.js";
 import { approvals, findingLifecycle } from "../../db/schema/index.js";
 import { loadCandidateDelta } from "./load-candidate-delta.js";
@@ -31,8 +31,8 @@ export type ApproveInput = {
 const hhmm = (d: Date) => `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 
 /** "Already approved by <@U1> at 14:02 UTC": what a replayed or late click is told. */
-function alreadyDecided(step: RolloutStep, stage: StageRow): string {
-  const last = votesOf(step.loaded, stage).at(-1);
+function alreadyDecided(loaded: LoadedRollout, stage: StageRow): string {
+  const last = votesOf(loaded, stage).at(-1);
   const by = last ? ` by <@${last.userId}> at ${hhmm(last.at)}` : "";
   if (
     stage.state === "approved" ||
@@ -42,6 +42,18 @@ function alreadyDecided(step: RolloutStep, stage: StageRow): string {
   )
     return `*${stage.name}* is already approved${by}; nothing more is needed from you.`;
   return `*${stage.name}* ${describeStageState(stage.state as StageState)}.`;
+}
+
+/**
+ * A click on a stage past its approval (not waiting for a window, where emergency votes still
+ * count) by someone who voted, or on a stage approved for good: told "already approved", with
+ * nothing changed and nothing audited.
+ */
+function answeredWithoutVote(loaded: LoadedRollout, stage: StageRow, userId: string): boolean {
+  if (stage.state === "awaiting_approval" || (stage.state === "approved" && stage.scheduledFor !== null))
+    return false;
+  const mine = votesOf(loaded, stage).some((v) => v.userId === userId);
+  return mine || ["approved", "dispatched", "deploying", "done"].includes(stage.state);
 }
 
 /**
@@ -83,6 +95,10 @@ export async function approveStage(deps: RolloutDeps, input: ApproveInput): Prom
   if (!peek || !peekStage)
     return { ok: false, message: `Rollout #${input.rolloutId} has no stage "${input.stage}".` };
   const team = deps.config.teams.find((t) => t.id === peek.rollout.teamId) ?? null;
+  // A replayed or late click that changes nothing and is not audited (see `answeredWithoutVote`)
+  // is answered from this read, without queueing for the rollout's lock.
+  if (answeredWithoutVote(peek, peekStage, input.actor.id))
+    return { ok: false, message: alreadyDecided(peek, peekStage) };
   const peekPolicy = rolloutPolicy(deps.config, team, peekStage.name, peekStage.kind as StageKind);
   const groups = await deps.membership.groupsOf(input.actor.id, eligibleGroups(peekPolicy));
 
@@ -105,9 +121,8 @@ export async function approveStage(deps: RolloutDeps, input: ApproveInput): Prom
     }
     const waitingForWindow = stage.state === "approved" && stage.scheduledFor !== null;
     if (stage.state !== "awaiting_approval" && !waitingForWindow) {
-      const mine = votesOf(step.loaded, stage).some((v) => v.userId === input.actor.id);
-      if (mine || ["approved", "dispatched", "deploying", "done"].includes(stage.state))
-        return { ok: false, message: alreadyDecided(step, stage) };
+      if (answeredWithoutVote(step.loaded, stage, input.actor.id))
+        return { ok: false, message: alreadyDecided(step.loaded, stage) };
       return denied(
         `You cannot approve this: *${stage.name}* ${describeStageState(stage.state as StageState)}.`,
         "not_awaiting",
@@ -174,7 +189,7 @@ export async function approveStage(deps: RolloutDeps, input: ApproveInput): Prom
       .returning();
     const vote = inserted[0];
     // The same click arriving twice at once: the other one counted it.
-    if (!vote) return { ok: false, message: alreadyDecided(step, stage) };
+    if (!vote) return { ok: false, message: alreadyDecided(step.loaded, stage) };
     step.loaded.approvals.push(vote);
     step.audit(input.actor, "stage.approved", "ok", input.origin, {
       stage,
