@@ -1,5 +1,6 @@
 import type { App, RespondFn } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
+import pLimit from "p-limit";
 import { z } from "zod";
 import type { Logger } from "../../adapters/logger.js";
 import { ROLLOUT_ACTIONS } from "../../core/rollout/rollout-card-view.js";
@@ -46,6 +47,8 @@ function parseJson<T>(schema: z.ZodType<T>, text: string | undefined): T | null 
   }
 }
 
+const AFTER_ACK_CONCURRENCY = 4;
+
 // Deciding whether to open a dialog may not eat into the click's answer time (scenario 8).
 const DIALOG_LOOKUP_MS = 400;
 
@@ -69,6 +72,9 @@ const ephemeral = (respond: RespondFn, text: string) =>
  * and its outcome is told only to the clicker (the card itself changes through the outbox).
  */
 export function registerRolloutActions(bolt: App, deps: RolloutActionDeps): void {
+  // The work after an ack runs a few clicks at a time, so a storm of clicks never keeps the
+  // event loop from acknowledging the next one within Slack's 3 s; the rest wait their turn.
+  const afterAck = pLimit(AFTER_ACK_CONCURRENCY);
   const act = (
     actionId: string,
     run: (click: Click, respond: RespondFn, client: WebClient) => Promise<void>,
@@ -80,7 +86,7 @@ export function registerRolloutActions(bolt: App, deps: RolloutActionDeps): void
         await ephemeral(respond, "This button is out of date; run the command again.");
         return;
       }
-      await run(click.data, respond, client);
+      await afterAck(() => run(click.data, respond, client));
     });
   const decide =
     (run: (click: Click, v: z.infer<typeof buttonValue>) => Promise<Outcome>) =>
