@@ -48,7 +48,7 @@ const PARTS = 60;
 const BAR_MS = 500;
 const SECRET = randomBytes(16).toString("hex");
 const TOKEN = `xoxb-bench-${randomBytes(6).toString("hex")}`;
-const GH_TOKEN = `ghp_bench${randomBytes(8).toString("hex")}`;
+const GH_TOKEN = `github-bench-${randomBytes(8).toString("hex")}`;
 
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 

@@ -26,7 +26,7 @@ const DEMO_DB = "patchpilot_demo";
 const SECRET = "demo-signing-secret-not-secret";
 const TOKEN = "xoxb-demo-not-a-real-token";
 const PREFIX = "patchpilot-demo";
-const GITHUB_TOKEN = "ghp_demo0000000000000000000000000000000";
+const GITHUB_TOKEN = "github-demo-not-a-real-token";
 const WEBHOOK_SECRET = "demo-webhook-secret-not-secret";
 const OUT = new URL("../demo-output/", import.meta.url);
 

@@ -10,7 +10,7 @@ import {
 import type { GithubActions } from "../../src/services/rollouts/github-actions-port.js";
 import { type FakeGithub, startFakeGithub } from "../support/fake-github.js";
 
-const TOKEN = "ghs_test0000000000000000000000000000000";
+const TOKEN = "github-test-token-not-real";
 const INPUTS = {
   rollout_id: "42",
   stage: "staging",
@@ -137,7 +137,7 @@ describe("dispatchWorkflow", () => {
   });
 
   it("a wrong token is a permanent 401 error that does not echo the token", async () => {
-    const wrong = "ghp_wrongwrongwrongwrongwrongwrongwrong";
+    const wrong = "github-wrong-not-a-real-token";
     const err = await client({ auth: { kind: "token", token: wrong } })
       .dispatchWorkflow({ owner: "acme", repo: "api", workflow: "build.yml", ref: "main", inputs: INPUTS })
       .catch((e: unknown) => e);

@@ -9,7 +9,7 @@ import { waitFor } from "./spawn-cli.js";
 import { startTestApp, TEST_SIGNING_SECRET, type TestApp, writeTestConfig } from "./test-app.js";
 
 export const WEBHOOK_SECRET = "test-webhook-secret-5d1e";
-export const GITHUB_TOKEN = "ghp_test0000000000000000000000000000000";
+export const GITHUB_TOKEN = "github-test-not-a-real-token";
 
 /**
  * A small fleet for rollout tests: one team, one image with build/deploy/rollback workflows, and

@@ -21,7 +21,7 @@ export async function actorGroups(deps: RolloutDeps, rolloutId: number, actorId:
   return deps.membership.groupsOf(actorId, [...groups]);
 }
 
-/** Whether someone may act on a stage (reject, retry, roll back): any approver its policy lists. */
+/** Whether someone may act on a stage (reject, retry, roll back): every approver its policy lists may. */
 export function mayActOn(policy: StagePolicy, actorId: string, groups: readonly string[]): boolean {
   return policy.approvers.users.includes(actorId) || groups.some((g) => eligibleGroups(policy).includes(g));
 }
