@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     cleanups.push(() => clearRedisPrefix(REDIS_URL, redisPrefix));
     await runMigrations(dbUrl.toString());
 
-    const slack = await startFakeSlack({ token: "xoxb-bench-0000-not-a-real-token" });
+    const slack = await startFakeSlack({ token: "xoxb-bench" });
     cleanups.push(() => slack.close());
     const service = await startServiceProcess(
       {
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
         REDIS_PREFIX: redisPrefix,
         PORT: "0",
         PATCHPILOT_CONFIG: join(REPO_ROOT, "patchpilot.example.yaml"),
-        SLACK_BOT_TOKEN: "xoxb-bench-0000-not-a-real-token",
+        SLACK_BOT_TOKEN: "xoxb-bench",
         SLACK_SIGNING_SECRET: "bench-signing-secret-5d1e",
         SLACK_API_URL: slack.url,
         LOG_LEVEL: "warn",

@@ -95,7 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role: Role = "a
   if (role === "tool") {
     // CLI tools (migrate, token, audit) talk to Postgres only.
     input.REDIS_URL ??= "redis://unused-by-cli";
-    input.SLACK_BOT_TOKEN ??= "xoxb-unused-by-cli";
+    input.SLACK_BOT_TOKEN ??= "xoxb-unused";
     input.SLACK_SIGNING_SECRET ??= "unused-by-cli";
   }
   if (role === "worker") input.SLACK_SIGNING_SECRET ??= "unused-by-worker";

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from "../../src/config/env.js";
 const valid = {
   DATABASE_URL: "postgres://u@127.0.0.1:5432/db",
   REDIS_URL: "redis://127.0.0.1:6379",
-  SLACK_BOT_TOKEN: "xoxb-test-not-a-real-token",
+  SLACK_BOT_TOKEN: "xoxb-fake",
   SLACK_SIGNING_SECRET: "test-signing-secret-value",
 };
 
@@ -28,7 +28,7 @@ describe("loadConfig", () => {
   });
 
   it("names each missing or bad variable and never echoes a secret", () => {
-    const secret = "xoxp-user-token-that-must-not-leak";
+    const secret = "xoxp-secret";
     const lines = problems({ ...valid, SLACK_BOT_TOKEN: secret, SLACK_SIGNING_SECRET: "", PORT: "http" });
     expect(lines).toEqual([
       "PORT: expected a TCP port number",

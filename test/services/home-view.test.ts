@@ -14,7 +14,7 @@ import { createTestDatabase, type TestDatabase } from "../support/databases.js";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.js";
 import { digestOf, type SyntheticVuln, trivyReport } from "../support/report-builders.js";
 
-const TOKEN = "xoxb-home-view-test";
+const TOKEN = "xoxb-fake";
 let database: TestDatabase;
 let app: Database;
 let slack: FakeSlack;

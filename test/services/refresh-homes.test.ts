@@ -17,7 +17,7 @@ import { createTestDatabase, type TestDatabase } from "../support/databases.js";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.js";
 import { digestOf, trivyReport } from "../support/report-builders.js";
 
-const TOKEN = "xoxb-refresh-homes-test";
+const TOKEN = "xoxb-fake";
 const CONFIG = `
 version: 1
 teams:

@@ -11,7 +11,7 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type FakeSlack, startFakeSlack } from "./fake-slack.js";
 
-const TOKEN = "xoxb-fake-test-token";
+const TOKEN = "xoxb-fake";
 const TS = /^\d{10}\.\d{6}$/;
 
 let slack: FakeSlack;

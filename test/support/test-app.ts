@@ -9,7 +9,7 @@ import { createTestDatabase, REDIS_TEST_URL, type TestDatabase, uniqueRedisPrefi
 import { type FakeSlack, startFakeSlack } from "./fake-slack.js";
 
 export const TEST_SIGNING_SECRET = "test-signing-secret-8f2a1c";
-export const TEST_BOT_TOKEN = "xoxb-test-0000-not-a-real-token";
+export const TEST_BOT_TOKEN = "xoxb-test";
 
 export type TestApp = {
   baseUrl: string;
