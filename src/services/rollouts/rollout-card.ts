@@ -1,4 +1,5 @@
 import type { WebClient } from "@slack/web-api";
+import { UnrecoverableError } from "bullmq";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { ChannelGate } from "../../adapters/channel-gate.js";
@@ -10,7 +11,7 @@ import type { StageKind, StageState } from "../../core/rollout/stage-state.js";
 import { windowState } from "../../core/windows/window-state.js";
 import type { Db } from "../../db/client.js";
 import { loadRollout } from "../../db/rollout-repository.js";
-import { findingLifecycle, images, rollouts } from "../../db/schema/index.js";
+import { findingLifecycle, images, outbox, rollouts, slackMessages } from "../../db/schema/index.js";
 import { renderApprovalRequest } from "../../render/render-approval-request.js";
 import { renderRolloutCard } from "../../render/render-rollout-card.js";
 import { upsertSlackMessage } from "../upsert-slack-message.js";
@@ -180,6 +181,10 @@ export async function postApprovalRequest(
     return { skipped: "the stage no longer waits for this request" };
   const team = deps.config.teams.find((t) => t.id === loaded.rollout.teamId);
   if (!team) return { skipped: "no team channel" };
+  // The request is a reply to the card: if every post of the card failed for good, waiting for
+  // it would never end, so the request is dropped (the card's failure is in the outbox).
+  if (await cardFailedForGood(deps.db, request.rolloutId))
+    throw new UnrecoverableError(`the card of rollout #${request.rolloutId} could not be posted`);
   const imageRow = (await deps.db.select().from(images).where(eq(images.id, loaded.rollout.imageId)))[0];
   const policy = rolloutPolicy(deps.config, team, stage.name, stage.kind as StageKind);
   const message = renderApprovalRequest({
@@ -203,4 +208,18 @@ export async function postApprovalRequest(
     deps.gate,
   );
   return { ts: r.ts };
+}
+
+/** No card message yet, and no card delivery left that could post it. */
+async function cardFailedForGood(db: Db, rolloutId: number): Promise<boolean> {
+  const posted = await db
+    .select({ key: slackMessages.key })
+    .from(slackMessages)
+    .where(eq(slackMessages.key, `rollout:${rolloutId}`));
+  if (posted.length > 0) return false;
+  const deliveries = await db
+    .select({ status: outbox.status })
+    .from(outbox)
+    .where(and(eq(outbox.kind, "rollout.card"), sql`${outbox.payload}->>'rolloutId' = ${String(rolloutId)}`));
+  return deliveries.length > 0 && !deliveries.some((d) => d.status === "pending");
 }
