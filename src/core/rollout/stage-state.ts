@@ -24,9 +24,6 @@ export const IN_FLIGHT_STATES: readonly StageState[] = ["approved", "dispatched"
 /** States a stage never leaves. */
 export const FINAL_STAGE_STATES: readonly StageState[] = ["done", "cancelled"];
 
-/** Stopped, waiting for a person: retry, request again, roll back or cancel. */
-export const HALTING_STAGE_STATES: readonly StageState[] = ["failed", "rejected", "expired"];
-
 /**
  * `build` runs the image's build workflow (the stage named `rebuild`), `deploy` its deploy
  * workflow, `rollback` its rollback workflow back to the running digest.

@@ -40,10 +40,6 @@ export async function listFreezes(db: Db | Tx, config: PatchpilotConfig): Promis
   ];
 }
 
-export function isUntilLifted(f: Freeze): boolean {
-  return f.to.getTime() >= UNTIL_LIFTED.getTime();
-}
-
 /**
  * `/patch freeze <env|all> on|off --reason …`: starts or lifts a freeze. Approved stages that are
  * waiting are re-checked at dispatch time, so turning a freeze on stops them and off releases them.

@@ -65,15 +65,10 @@ async function waitingRollouts(deps: AwaitingDeps, teamIds: readonly string[] | 
   return out.sort((a, b) => a.view.rolloutId - b.view.rolloutId);
 }
 
-/** The digest's "Needs a decision": the team's rollouts whose current stage awaits approval. */
-export async function rolloutsAwaitingForTeam(
-  deps: AwaitingDeps,
-  teamId: string,
-): Promise<AwaitingRollout[]> {
-  return (await rolloutsAwaitingByTeam(deps, [teamId])).get(teamId) ?? [];
-}
-
-/** `rolloutsAwaitingForTeam` of several teams at once, keyed by team id (none waiting: no entry). */
+/**
+ * The digest's "Needs a decision" for several teams at once: each team's rollouts whose current
+ * stage awaits approval, keyed by team id (none waiting: no entry).
+ */
 export async function rolloutsAwaitingByTeam(
   deps: AwaitingDeps,
   teamIds: readonly string[],
@@ -118,20 +113,12 @@ export async function approvalsWaitingFor(
   return out;
 }
 
-/**
- * The digest's "Shipped": the team's rollouts that reached done in (from, to] — done when their
- * last forward stage completed.
- */
-export async function rolloutsShippedCount(
-  db: Db,
-  q: { teamId: string; from: Date; to: Date },
-): Promise<number> {
-  return (await rolloutsShippedByTeam(db, { teams: [q], to: q.to })).get(q.teamId) ?? 0;
-}
-
 const shippedRow = z.object({ team_id: z.string(), n: z.number().int() });
 
-/** `rolloutsShippedCount` of several teams, each from its own `from`, keyed by team id (every team). */
+/**
+ * The digest's "Shipped" for several teams: rollouts that reached done in (from, to], each team
+ * from its own `from`, keyed by team id (every team) — done when their last forward stage completed.
+ */
 export async function rolloutsShippedByTeam(
   db: Db,
   q: { teams: readonly { teamId: string; from: Date }[]; to: Date },
