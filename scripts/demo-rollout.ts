@@ -14,9 +14,9 @@ import {
   blockActionPayload,
   blockActions,
   postSigned,
-  slackTestIds,
   slashCommand,
   viewSubmission,
+  viewSubmissionPayload,
 } from "../test/support/sign-slack.js";
 import { printSlackMessage } from "./print-slack-message.js";
 
@@ -133,27 +133,7 @@ export async function runRolloutDemo(d: RolloutDemo): Promise<{ rolloutId: numbe
       const submitted = await postSigned(
         d.base,
         "/slack/events",
-        viewSubmission(
-          {
-            type: "view_submission",
-            team: { id: slackTestIds.teamId, domain: slackTestIds.teamDomain },
-            user: { id: user.id, username: user.name, name: user.name, team_id: slackTestIds.teamId },
-            api_app_id: slackTestIds.appId,
-            token: slackTestIds.verificationToken,
-            trigger_id: "1234567890123.12345678901.abcdef",
-            view: {
-              ...view.view,
-              id: view.id,
-              team_id: slackTestIds.teamId,
-              hash: view.hash,
-              state: { values: {} },
-            },
-            response_urls: [],
-            is_enterprise_install: false,
-            enterprise: null,
-          },
-          d.slackSecret,
-        ),
+        viewSubmission(viewSubmissionPayload({ view, user }), d.slackSecret),
       );
       if (submitted.status !== 200)
         throw new Error(`demo: the dialog submission answered ${submitted.status}`);

@@ -12,7 +12,13 @@ import {
   USERS,
   type User,
 } from "../support/rollout-harness.js";
-import { postSigned, slackTestIds, viewSubmission } from "../support/sign-slack.js";
+import {
+  postSigned,
+  reasonValue,
+  slackTestIds,
+  viewSubmission,
+  viewSubmissionPayload,
+} from "../support/sign-slack.js";
 import { waitFor } from "../support/spawn-cli.js";
 import { TEST_SIGNING_SECRET } from "../support/test-app.js";
 
@@ -369,10 +375,7 @@ describe("rollout clicks (QUALITY.md scenarios 3–7, 15)", () => {
     await checkAuditRows(h, ids);
   });
 
-  // BUG (src/services/rollouts/rollout-tx.ts, step.audit): a row without a stage takes its digest
-  // from the candidate only, so `rollout.requested` (written before the rebuild names a candidate)
-  // has resource.digest null although the digest being patched is known (it is in payload.from).
-  // Proposed fix: `digest: stage?.targetDigest ?? loaded.rollout.candidateDigest ?? loaded.rollout.runningDigest`.
+  // `rollout.requested` is written before a candidate exists: it names the digest being patched.
   it("scenario 15: rollout.requested names the digest being patched", async () => {
     const requested = (await auditRowsOf(h, made[0]?.id ?? 0)).find((r) => r.action === "rollout.requested");
     expect(requested?.resource.digest).toBe(digestOf(1));
@@ -384,24 +387,7 @@ async function submitReject(
   user: User,
   reason: string,
 ): Promise<void> {
-  const payload = {
-    type: "view_submission",
-    team: { id: slackTestIds.teamId, domain: slackTestIds.teamDomain },
-    user: { id: user.id, username: user.name, name: user.name, team_id: slackTestIds.teamId },
-    api_app_id: slackTestIds.appId,
-    token: slackTestIds.verificationToken,
-    trigger_id: "1234567890123.12345678901.abcdef",
-    view: {
-      ...view?.view,
-      id: view?.id,
-      team_id: slackTestIds.teamId,
-      hash: view?.hash,
-      state: { values: { reason: { reason: { type: "plain_text_input", value: reason } } } },
-    },
-    response_urls: [],
-    is_enterprise_install: false,
-    enterprise: null,
-  };
+  const payload = viewSubmissionPayload({ view, user, values: reasonValue(reason) });
   const res = await postSigned(h.t.baseUrl, "/slack/events", viewSubmission(payload, TEST_SIGNING_SECRET));
   expect(res.status).toBe(200);
 }

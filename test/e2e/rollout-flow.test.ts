@@ -3,7 +3,7 @@ import { ROLLOUT_ACTIONS } from "../../src/core/rollout/rollout-card-view.js";
 import { verifyAuditTrail } from "../../src/services/audit/verify-audit-trail.js";
 import { digestOf } from "../support/report-builders.js";
 import { type RolloutHarness, startRolloutHarness, USERS } from "../support/rollout-harness.js";
-import { postSigned, slackTestIds, viewSubmission } from "../support/sign-slack.js";
+import { postSigned, viewSubmission, viewSubmissionPayload } from "../support/sign-slack.js";
 import { waitFor } from "../support/spawn-cli.js";
 import { TEST_SIGNING_SECRET } from "../support/test-app.js";
 
@@ -26,24 +26,7 @@ const approveValue = (rollout: number, stage: string, digest: string | null) => 
 async function submitApproveDialog(user: { id: string; name: string }) {
   const view = h.t.slack.views().at(-1);
   expect(view?.view.callback_id).toBe("rollout_approve_confirm");
-  const payload = {
-    type: "view_submission",
-    team: { id: slackTestIds.teamId, domain: slackTestIds.teamDomain },
-    user: { id: user.id, username: user.name, name: user.name, team_id: slackTestIds.teamId },
-    api_app_id: slackTestIds.appId,
-    token: slackTestIds.verificationToken,
-    trigger_id: "1234567890123.12345678901.abcdef",
-    view: {
-      ...view?.view,
-      id: view?.id,
-      team_id: slackTestIds.teamId,
-      hash: view?.hash,
-      state: { values: {} },
-    },
-    response_urls: [],
-    is_enterprise_install: false,
-    enterprise: null,
-  };
+  const payload = viewSubmissionPayload({ view, user });
   const res = await postSigned(h.t.baseUrl, "/slack/events", viewSubmission(payload, TEST_SIGNING_SECRET));
   expect(res.status).toBe(200);
 }

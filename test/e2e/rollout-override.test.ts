@@ -10,7 +10,7 @@ import {
   startToFirstApproval,
   USERS,
 } from "../support/rollout-harness.js";
-import { postSigned, slackTestIds, viewSubmission } from "../support/sign-slack.js";
+import { postSigned, reasonValue, viewSubmission, viewSubmissionPayload } from "../support/sign-slack.js";
 import { waitFor } from "../support/spawn-cli.js";
 import { TEST_SIGNING_SECRET } from "../support/test-app.js";
 
@@ -52,35 +52,11 @@ describe("scan before deploy: a candidate that introduces a critical", () => {
     );
     const dialog = h.t.slack.views().find((v) => v.view.callback_id === "rollout_approve_confirm");
     expect(JSON.stringify(dialog?.view.blocks)).toContain("CVE-2026-6666");
-    const payload = {
-      type: "view_submission",
-      team: { id: slackTestIds.teamId, domain: slackTestIds.teamDomain },
-      user: {
-        id: USERS.sec.id,
-        username: USERS.sec.name,
-        name: USERS.sec.name,
-        team_id: slackTestIds.teamId,
-      },
-      api_app_id: slackTestIds.appId,
-      token: slackTestIds.verificationToken,
-      trigger_id: "1234567890123.12345678901.abcdef",
-      view: {
-        ...dialog?.view,
-        id: dialog?.id,
-        team_id: slackTestIds.teamId,
-        hash: dialog?.hash,
-        state: {
-          values: {
-            reason: {
-              reason: { type: "plain_text_input", value: "glibc CVE not reachable: no NSS lookups" },
-            },
-          },
-        },
-      },
-      response_urls: [],
-      is_enterprise_install: false,
-      enterprise: null,
-    };
+    const payload = viewSubmissionPayload({
+      view: dialog,
+      user: USERS.sec,
+      values: reasonValue("glibc CVE not reachable: no NSS lookups"),
+    });
     const res = await postSigned(h.t.baseUrl, "/slack/events", viewSubmission(payload, TEST_SIGNING_SECRET));
     expect(res.status).toBe(200);
     await waitFor(() => dispatchesOf(h, id, "staging").length === 1, 15_000, "the staging dispatch");

@@ -172,6 +172,38 @@ export function eventCallback(
   return signed;
 }
 
+/**
+ * The submission of a dialog the app opened (as the fake Slack recorded it), by `user`, with the
+ * inputs' state as Slack sends it (`{ block: { action: { type, value } } }`).
+ */
+export function viewSubmissionPayload(opts: {
+  view: { id: string; hash: string; view: Record<string, unknown> } | undefined;
+  user: { id: string; name: string };
+  values?: Record<string, Record<string, { type: string; value?: string; selected_date?: string }>>;
+}): object {
+  return {
+    type: "view_submission",
+    team: { id: slackTestIds.teamId, domain: slackTestIds.teamDomain },
+    user: { id: opts.user.id, username: opts.user.name, name: opts.user.name, team_id: slackTestIds.teamId },
+    api_app_id: slackTestIds.appId,
+    token: slackTestIds.verificationToken,
+    trigger_id: triggerId(),
+    view: {
+      ...opts.view?.view,
+      id: opts.view?.id,
+      team_id: slackTestIds.teamId,
+      hash: opts.view?.hash,
+      state: { values: opts.values ?? {} },
+    },
+    response_urls: [],
+    is_enterprise_install: false,
+    enterprise: null,
+  };
+}
+
+/** The state of a dialog's one reason field (block and action id `reason`). */
+export const reasonValue = (value: string) => ({ reason: { reason: { type: "plain_text_input", value } } });
+
 /** A button click on a bot message, shaped like the payloads Slack sends today. */
 export function blockActionPayload(opts: {
   actionId: string;
