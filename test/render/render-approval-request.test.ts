@@ -1,22 +1,14 @@
 import { describe, expect, it } from "vitest";
-import type { StagePolicy } from "../../src/core/rollout/stage-policy.js";
 import { checkBlockKitLimits } from "../../src/render/block-kit-limits.js";
 import { renderApprovalRequest } from "../../src/render/render-approval-request.js";
+import { stagePolicy } from "../support/stage-policy.js";
 
-const policy: StagePolicy = {
-  stage: "production",
-  environment: "production",
+const policy = stagePolicy({
   approvals: 2,
   approvers: { groups: ["S0PAYAPPR"], users: [] },
   requiredGroups: ["S0SECURITY"],
-  fourEyes: true,
-  expiryMs: 72 * 3600_000,
-  confirm: true,
-  blockNewCritical: true,
   overrideGroup: null,
-  emergency: null,
-  window: null,
-};
+});
 
 describe("the approval request in a rollout card's thread", () => {
   it("mentions the approver groups and says exactly what is still missing", () => {

@@ -7,28 +7,13 @@ import {
   type Refusal,
   type Vote,
 } from "../../../src/core/rollout/check-approver.js";
-import { eligibleGroups, type StagePolicy } from "../../../src/core/rollout/stage-policy.js";
+import { eligibleGroups } from "../../../src/core/rollout/stage-policy.js";
+import { stagePolicy } from "../../support/stage-policy.js";
 
 const OLD = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 const NEW = "sha256:9ab0000000000000000000000000000000000000000000000000000000000000";
 
-function policy(over: Partial<StagePolicy> = {}): StagePolicy {
-  return {
-    stage: "production",
-    environment: "production",
-    approvals: 1,
-    approvers: { groups: ["S0PAY"], users: [] },
-    requiredGroups: [],
-    fourEyes: true,
-    expiryMs: 72 * 3_600_000,
-    confirm: true,
-    blockNewCritical: true,
-    overrideGroup: "S0SEC",
-    emergency: null,
-    window: null,
-    ...over,
-  };
-}
+const policy = stagePolicy;
 
 function vote(over: Partial<Vote> = {}): Vote {
   return {

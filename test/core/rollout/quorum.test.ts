@@ -3,27 +3,13 @@ import { describe, expect, it } from "vitest";
 import type { Vote } from "../../../src/core/rollout/check-approver.js";
 import { quorum } from "../../../src/core/rollout/quorum.js";
 import type { StagePolicy } from "../../../src/core/rollout/stage-policy.js";
+import { stagePolicy } from "../../support/stage-policy.js";
 
 const OLD = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 const NEW = "sha256:9ab0000000000000000000000000000000000000000000000000000000000000";
 
-function policy(over: Partial<StagePolicy> = {}): StagePolicy {
-  return {
-    stage: "production",
-    environment: "production",
-    approvals: 2,
-    approvers: { groups: ["S0PAY"], users: [] },
-    requiredGroups: [],
-    fourEyes: true,
-    expiryMs: 72 * 3_600_000,
-    confirm: true,
-    blockNewCritical: true,
-    overrideGroup: "S0SEC",
-    emergency: null,
-    window: null,
-    ...over,
-  };
-}
+// Production here needs two approvals.
+const policy = (over: Partial<StagePolicy> = {}) => stagePolicy({ approvals: 2, ...over });
 
 let nextUser = 0;
 function vote(over: Partial<Vote> = {}): Vote {
