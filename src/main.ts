@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { createChannelGate } from "./adapters/channel-gate.js";
 import { createGithubClient, verifyGithubSignature } from "./adapters/github/github-client.js";
 import { createLogger, type Logger } from "./adapters/logger.js";
+import { createPrometheusClient } from "./adapters/prometheus/prometheus-client.js";
 import { assertRedisKeepsKeys } from "./adapters/redis-eviction-check.js";
 import { createSlackWebClient } from "./adapters/slack-web.js";
 import { type EnvConfig, loadConfig, type Role } from "./config/env.js";
@@ -26,6 +27,8 @@ import { startWorkers, type Workers } from "./jobs/start-workers.js";
 import { listSubscriptions, syncConfigSubscriptions } from "./services/digest-subscriptions.js";
 import { createGroupMembership } from "./services/group-membership.js";
 import { createHomeView } from "./services/home-view.js";
+import { createPostureMetrics } from "./services/metrics/posture-metrics.js";
+import { postureSnapshot } from "./services/metrics/posture-snapshot.js";
 import { postDigestNow } from "./services/post-digest.js";
 import { queueIntents } from "./services/record-effect.js";
 import { applyWorkflowRun } from "./services/rollouts/apply-workflow-run.js";
@@ -79,6 +82,15 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
   await syncConfigSubscriptions(database.db, config);
 
   const metrics = createMetrics();
+  // The fleet's posture on /metrics of the roles that answer Slack (computed when scraped, cached).
+  const postureMetrics =
+    opts.role === "web" || opts.role === "all"
+      ? createPostureMetrics({
+          registry: metrics.registry,
+          logger,
+          load: () => postureSnapshot(database.db, { now: now(), sla: slaPolicyFromConfig(config.sla) }),
+        })
+      : null;
   const queues = createJobQueues({ connection: redis, prefix: env.REDIS_PREFIX });
   const syncSchedules = async () => queues.syncDigestSchedules(await listSubscriptions(database.db));
   const queueErrorLogger = (e: unknown) =>
@@ -225,6 +237,7 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
       config,
       membership,
       github,
+      prometheus: config.prometheus ? createPrometheusClient({ url: config.prometheus.url, logger }) : null,
       logger,
     });
     workers = startWorkers({ redisUrl: env.REDIS_URL, prefix: env.REDIS_PREFIX, handlers, logger, metrics });
@@ -266,6 +279,8 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
       await slackApp?.stop();
       clearInterval(scheduleRefresh);
       await workers?.close(deadline);
+      // A posture refresh in flight finishes before the pool closes, within the deadline.
+      await Promise.race([postureMetrics?.stop(), sleep(Math.max(0, deadline - Date.now()))]);
       // With Redis down these would wait for a reconnect that may never come.
       await Promise.race([queues.close(), sleep(Math.max(500, deadline - Date.now()))]);
       redis.disconnect();

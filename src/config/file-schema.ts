@@ -1,6 +1,7 @@
 import { CronExpressionParser } from "cron-parser";
 import { z } from "zod";
 import { parseDuration } from "../core/duration.js";
+import { healthQueryProblems } from "../core/health/render-health-query.js";
 
 /**
  * The schema of `patchpilot.yaml`. Every section exists from the start so later features extend
@@ -316,6 +317,14 @@ export function checkReferences(raw: unknown): Array<{ path: (string | number)[]
         ["stages", name, "healthCheck"],
         `unknown health check "${st.healthCheck}" (${known(checkNames)})`,
       );
+  }
+  for (const [name, value] of Object.entries(asRecord(doc.healthChecks))) {
+    const check = asRecord(value);
+    for (const field of ["query", "requestsQuery"] as const) {
+      const template = check[field];
+      if (isString(template))
+        for (const problem of healthQueryProblems(template)) issue(["healthChecks", name, field], problem);
+    }
   }
   if (checkNames.length > 0 && doc.prometheus === undefined)
     issue(["prometheus"], "health checks are defined, so set prometheus.url (e.g. http://prometheus:9090)");

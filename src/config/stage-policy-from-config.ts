@@ -33,6 +33,9 @@ export function stagePolicyFromConfig(
     overrideGroup: s?.overrideGroup ?? null,
     emergency: s?.emergency ?? null,
     window: s?.window ?? null,
+    bakeMs: s?.bakeTime ? durationMs(s.bakeTime) : 0,
+    healthCheck: s?.healthCheck ?? null,
+    autoRollback: s?.autoRollback ?? false,
   };
 }
 
@@ -57,5 +60,8 @@ export function rollbackPolicyFromConfig(
     overrideGroup: null,
     emergency: null,
     window: null,
+    bakeMs: 0,
+    healthCheck: null,
+    autoRollback: false,
   };
 }

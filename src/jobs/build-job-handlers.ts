@@ -8,6 +8,7 @@ import { renderAcceptanceExpired } from "../render/render-acceptance-expired.js"
 import { renderAcceptanceExpiring } from "../render/render-acceptance-expiring.js";
 import type { SlackMessage } from "../render/slack-message.js";
 import type { GroupMembership } from "../services/group-membership.js";
+import type { PrometheusQueries } from "../services/health/run-health-gate.js";
 import { createHomeViewModel } from "../services/home-view.js";
 import { newFindingsPayload, notifyNewFindings } from "../services/notify-new-findings.js";
 import { postDigest } from "../services/post-digest.js";
@@ -21,6 +22,7 @@ import {
 import { dispatchPayload, dispatchStage } from "../services/rollouts/dispatch-stage.js";
 import { expireStages } from "../services/rollouts/expire-stages.js";
 import type { GithubActions } from "../services/rollouts/github-actions-port.js";
+import { healthGatePayload, runStageHealthGate } from "../services/rollouts/health-gate.js";
 import { pollWorkflowRuns } from "../services/rollouts/poll-workflow-runs.js";
 import {
   approvalRequestPayload,
@@ -51,6 +53,8 @@ export function buildJobHandlers(deps: {
   membership: GroupMembership;
   /** Null when no GitHub credentials are configured: dispatches fail with a message saying so. */
   github: GithubActions | null;
+  /** Null when prometheus.url is not set: health gates with a check are then inconclusive, saying why. */
+  prometheus?: PrometheusQueries | null;
   /** For warnings of effects that go on despite a failure (one Home tab of many not refreshed). */
   logger?: Logger;
 }): JobHandlers {
@@ -138,6 +142,11 @@ export function buildJobHandlers(deps: {
           postApprovalRequest(
             { db: deps.db, config: deps.config, now: deps.now, slack: deps.slack, gate: deps.gate },
             approvalRequestPayload.parse(row.payload),
+          ),
+        "rollout.health-gate": async (row) =>
+          runStageHealthGate(
+            { ...rollouts, prometheus: deps.prometheus ?? null },
+            healthGatePayload.parse(row.payload),
           ),
         "rollout.card": async (row) => {
           const { rolloutId, version } = rolloutCardPayload.parse(row.payload);

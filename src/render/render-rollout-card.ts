@@ -12,6 +12,7 @@ import {
   rollbackTarget,
   type StageSummary,
 } from "../core/rollout/rollout-state.js";
+import { healthSummary } from "../core/rollout/stage-health.js";
 import { BLOCK_KIT_LIMITS } from "./block-kit-limits.js";
 import { clipLine } from "./render-clip.js";
 import { renderDateTime } from "./render-date-time.js";
@@ -110,12 +111,26 @@ function approvalsShort(s: Stage): number {
   return Math.max(0, s.approvalsRequired - s.approvals.length);
 }
 
-function stageStatus(s: Stage): string {
+// "error-rate: 0.004 ≤ 0.01": the check that decided, its numbers, clipped (reasons carry user config).
+function healthWords(s: Stage): string {
+  return s.health === null ? "" : userText(healthSummary(s.health), 160);
+}
+
+function stageStatus(s: Stage, now: Date): string {
   const run = runLink(s);
   const withRun = (text: string) => (run === null ? text : `${text} ${run}`);
   switch (s.state) {
     case "done":
+      if (s.health?.status === "pass") return withRun(`✅ healthy (${healthWords(s)})`);
+      if (s.health?.status === "inconclusive") return withRun("✅ promoted by hand");
       return withRun("✅");
+    case "verifying": {
+      if (s.health?.status === "inconclusive") return withRun("⚠️ health inconclusive");
+      const until = s.health ? new Date(s.health.bakeUntil) : null;
+      return until !== null && until.getTime() > now.getTime()
+        ? withRun(`🔬 baking until ${renderDateTime(until)}`)
+        : withRun("🔬 health check running");
+    }
     case "awaiting_approval": {
       const short = approvalsShort(s);
       return `⏳ awaiting ${short > 0 ? plural(short, "approval") : "approval"}`;
@@ -128,7 +143,7 @@ function stageStatus(s: Stage): string {
     case "deploying":
       return withRun(s.kind === "build" ? "🔄 building" : "🔄 deploying");
     case "failed":
-      return withRun("❌ failed");
+      return withRun(s.health?.status === "fail" ? "❌ unhealthy" : "❌ failed");
     case "rejected":
       return "⛔ rejected";
     case "expired":
@@ -140,9 +155,9 @@ function stageStatus(s: Stage): string {
   }
 }
 
-function stagePart(s: Stage): string {
+function stagePart(s: Stage, now: Date): string {
   const lane = s.emergency ? "🚨 " : "";
-  return `${stageName(s)} ${lane}${stageStatus(s)}`;
+  return `${stageName(s)} ${lane}${stageStatus(s, now)}`;
 }
 
 // Parts joined by " · ", packed into as few sections as Slack's section limit allows.
@@ -228,10 +243,23 @@ function decisionLine(v: RolloutCardView, s: Stage, deployed: boolean, shown: nu
       const doing = s.kind === "build" ? "is building the candidate" : "is deploying";
       return `🔄 ${capitalized(name)} ${doing}${lane}${run === null ? "" : ` (${run})`}.`;
     }
+    case "verifying": {
+      const check = s.health?.check ? ` *${userText(s.health.check, 40)}*` : "";
+      if (s.health?.status === "inconclusive")
+        return `⚠️ ${capitalized(name)} is deployed but its health check could not judge it: ${healthWords(s)}. Promote it if it looks right to you, or roll back.`;
+      const until = s.health ? new Date(s.health.bakeUntil) : null;
+      const bake =
+        until !== null && until.getTime() > v.now.getTime()
+          ? `bakes until ${renderDateTime(until)}`
+          : "has baked";
+      return `🔬 ${capitalized(name)} is deployed and ${bake}; then its health check${check} decides whether it goes on.`;
+    }
     case "failed": {
       const run = runLink(s);
       const next =
         s.kind === "rollback" ? "Retry the rollback." : deployed ? "Retry or roll back." : "Retry or cancel.";
+      if (s.health?.status === "fail")
+        return `❌ ${capitalized(name)} failed its health check: ${healthWords(s)}. ${next}`;
       return `❌ ${name} failed${run === null ? "" : ` (${run})`}${reasonSuffix(s)}. ${next}`;
     }
     case "rejected":
@@ -386,6 +414,23 @@ function buttons(v: RolloutCardView, stages: readonly Stage[], current: Stage | 
       case "failed":
         out.push(button(v, now, `Retry ${name}`, ROLLOUT_ACTIONS.retry, "primary"));
         break;
+      case "verifying":
+        if (now.health?.status === "inconclusive")
+          out.push(
+            button(
+              v,
+              now,
+              `Promote ${name}`,
+              ROLLOUT_ACTIONS.promote,
+              "primary",
+              dialog(
+                `Promote ${name}?`,
+                `Its health check could not judge ${name}. Promoting marks it healthy on your word and opens the next stage; it is recorded in the audit trail.`,
+                "Promote",
+              ),
+            ),
+          );
+        break;
       case "expired":
       case "rejected":
         out.push(button(v, now, "Ask again", ROLLOUT_ACTIONS.requestAgain, "primary"));
@@ -431,6 +476,10 @@ function statusWords(v: RolloutCardView, stages: readonly Stage[], current: Stag
     case "dispatched":
     case "deploying":
       return `${name} ${s.kind === "build" ? "building" : "deploying"}`;
+    case "verifying":
+      return s.health?.status === "inconclusive"
+        ? `${name} health inconclusive, promote or roll back`
+        : `${name} health check`;
     case "pending":
       return v.candidateDigest === null ? "waiting for the rebuild" : `${name} pending`;
     default:
@@ -466,7 +515,7 @@ function build(v: RolloutCardView, shown: number): SlackMessage {
 
   const blocks: KnownBlock[] = [
     section(lead.join("\n")),
-    ...packed(stages.map(stagePart)),
+    ...packed(stages.map((s) => stagePart(s, v.now))),
     ...(decision.length > 0 ? [section(decision.join("\n"))] : []),
   ];
   // Who approved what, and the deadline the rollout meets: one small element, a line each.

@@ -20,6 +20,10 @@ function stage(s: RolloutStageProgress): string {
       return `${name} ✅`;
     case "running":
       return `${name} 🔄 running`;
+    case "verifying":
+      return `${name} 🔬 health check`;
+    case "health_inconclusive":
+      return `${name} ⚠️ health inconclusive: promote or roll back`;
     case "awaiting_approval":
       return `${name} ⏳ awaiting ${approvals}`;
     case "waiting_for_window":

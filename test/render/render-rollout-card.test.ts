@@ -41,6 +41,7 @@ function stage(name: string, over: Partial<RolloutCardStage> = {}): RolloutCardS
     run: null,
     dispatchedAt: null,
     completedAt: null,
+    health: null,
     ...over,
   };
 }

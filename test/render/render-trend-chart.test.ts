@@ -221,16 +221,3 @@ describe("chart fonts", () => {
     expect(pngSize(await rasterizeSvg(svg, 600, fonts))).toEqual({ width: 600, height: 240 });
   });
 });
-
-describe("rendering cost", () => {
-  it("renders 200 charts to PNG in a few seconds", async () => {
-    const started = performance.now();
-    for (let i = 0; i < 200; i++) {
-      const points = twelveWeeks.map((p) => ({ ...p, critical: p.critical + (i % 7), high: p.high + i }));
-      await renderTrendChartPng(points);
-    }
-    const ms = performance.now() - started;
-    console.log(`rendered 200 trend charts in ${ms.toFixed(0)} ms (${(ms / 200).toFixed(1)} ms each)`);
-    expect(ms).toBeLessThan(20_000);
-  });
-});

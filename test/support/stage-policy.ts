@@ -15,6 +15,9 @@ export function stagePolicy(over: Partial<StagePolicy> = {}): StagePolicy {
     overrideGroup: "S0SEC",
     emergency: null,
     window: null,
+    bakeMs: 0,
+    healthCheck: null,
+    autoRollback: false,
     ...over,
   };
 }

@@ -6,6 +6,10 @@ import type { TeamRef } from "./team-ref.js";
 export type RolloutStageState =
   | "done"
   | "running"
+  /** Deployed; baking or waiting for its health gate. */
+  | "verifying"
+  /** Its health gate could not judge it: a person must promote or roll back. */
+  | "health_inconclusive"
   | "awaiting_approval"
   | "waiting_for_window"
   | "pending"

@@ -1,5 +1,6 @@
 import type { CandidateDelta } from "./candidate-delta.js";
 import type { RolloutState } from "./rollout-state.js";
+import type { StageHealth } from "./stage-health.js";
 import type { StageKind, StageState } from "./stage-state.js";
 
 /** Everything the rollout card shows, read from the database at delivery time. */
@@ -51,6 +52,8 @@ export type RolloutCardStage = {
   run: { id: string | null; url: string | null; status: string | null; conclusion: string | null } | null;
   dispatchedAt: Date | null;
   completedAt: Date | null;
+  /** The health gate of a deployed stage (baking, or its result with the numbers seen). */
+  health: StageHealth | null;
 };
 
 /** What a card button carries: the rollout, the stage and the candidate it was rendered for. */
@@ -62,5 +65,6 @@ export const ROLLOUT_ACTIONS = {
   retry: "rollout_retry",
   requestAgain: "rollout_request_again",
   rollback: "rollout_rollback",
+  promote: "rollout_promote",
   cancel: "rollout_cancel",
 } as const;

@@ -18,7 +18,18 @@ export type StagePolicy = {
   /** The stricter approval that lets a fix for a known-exploited or overdue critical skip the window. */
   emergency: { approvals: number; requiredGroups: readonly string[] } | null;
   window: string | null;
+  /** After a successful deploy: how long it bakes before its health gate runs (0 = none). */
+  bakeMs: number;
+  /** The health check (config id) that judges the deployed stage, if any. */
+  healthCheck: string | null;
+  /** A failed health gate dispatches the rollback workflow on its own. */
+  autoRollback: boolean;
 };
+
+/** Whether a deployed stage is judged (baked and/or health-checked) before it counts as done. */
+export function verifiesDeploy(policy: StagePolicy): boolean {
+  return policy.bakeMs > 0 || policy.healthCheck !== null;
+}
 
 /** Everyone the policy lets vote: approvers, required groups and the override group. */
 export function eligibleGroups(policy: StagePolicy): string[] {

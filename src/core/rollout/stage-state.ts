@@ -1,7 +1,8 @@
 /**
  * The life of one stage of a rollout. A stage moves forward only: `pending` until the stage
  * before it is done, then `awaiting_approval`, `approved` (committed approvals; may wait for a
- * window), `dispatched` (the workflow run exists), `deploying` (it runs), and one of the ends.
+ * window), `dispatched` (the workflow run exists), `deploying` (it runs), `verifying` (deployed; it
+ * bakes, then its health gate judges it), and one of the ends.
  * `failed`, `rejected` and `expired` can be re-opened by a person (retry / request again).
  */
 export const STAGE_STATES = [
@@ -10,6 +11,7 @@ export const STAGE_STATES = [
   "approved",
   "dispatched",
   "deploying",
+  "verifying",
   "done",
   "failed",
   "rejected",

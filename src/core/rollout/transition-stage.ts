@@ -10,7 +10,8 @@ export type StageEvent =
   /** The workflow run was created (its id is known). */
   | { type: "dispatched" }
   | { type: "run_started" }
-  | { type: "run_succeeded" }
+  /** `verify`: the stage has a bake time or health gate, so it is judged before it is done. */
+  | { type: "run_succeeded"; verify?: boolean }
   | { type: "run_failed" }
   | { type: "reject" }
   | { type: "expire" }
@@ -20,9 +21,20 @@ export type StageEvent =
   /** A person re-runs a failed stage's workflow (their click is the approval). */
   | { type: "retry" }
   /** The candidate digest changed: approvals bound to the old one no longer count. */
-  | { type: "candidate_changed" };
+  | { type: "candidate_changed" }
+  /** The health gate after the bake time: within thresholds, outside them, or unable to judge. */
+  | { type: "gate_passed" }
+  | { type: "gate_failed" }
+  | { type: "gate_inconclusive" }
+  /** A person promotes a stage whose health gate could not judge it. */
+  | { type: "promote" };
 
-export type StageSnapshot = { state: StageState; expiresAt: Date | null };
+export type StageSnapshot = {
+  state: StageState;
+  expiresAt: Date | null;
+  /** The health gate's last word on a verifying stage; only an inconclusive one can be promoted. */
+  gate?: "baking" | "inconclusive" | null;
+};
 
 export type Transition = { ok: true; state: StageState } | { ok: false; refusal: string };
 
@@ -35,6 +47,7 @@ const DESCRIBE: Record<StageState, string> = {
   approved: "is already approved",
   dispatched: "has already been dispatched",
   deploying: "is already deploying",
+  verifying: "is deployed and waiting for its health gate",
   done: "is already done",
   failed: "has failed",
   rejected: "was rejected",
@@ -70,7 +83,9 @@ export function transitionStage(stage: StageSnapshot, event: StageEvent, now: Da
     case "run_started":
       return s === "approved" || s === "dispatched" ? ok("deploying") : not();
     case "run_succeeded":
-      return s === "approved" || s === "dispatched" || s === "deploying" ? ok("done") : not();
+      return s === "approved" || s === "dispatched" || s === "deploying"
+        ? ok(event.verify ? "verifying" : "done")
+        : not();
     case "run_failed":
       return s === "approved" || s === "dispatched" || s === "deploying" ? ok("failed") : not();
     case "reject":
@@ -87,7 +102,8 @@ export function transitionStage(stage: StageSnapshot, event: StageEvent, now: Da
         s === "approved" ||
         s === "failed" ||
         s === "rejected" ||
-        s === "expired"
+        s === "expired" ||
+        s === "verifying"
         ? ok("cancelled")
         : s === "dispatched" || s === "deploying"
           ? refuse("This stage is deploying; wait for it to finish, then roll back.")
@@ -98,5 +114,16 @@ export function transitionStage(stage: StageSnapshot, event: StageEvent, now: Da
       return s === "failed" ? ok("approved") : not();
     case "candidate_changed":
       return s === "awaiting_approval" || s === "approved" ? ok("awaiting_approval") : not();
+    case "gate_passed":
+      return s === "verifying" ? ok("done") : not();
+    case "gate_failed":
+      return s === "verifying" ? ok("failed") : not();
+    case "gate_inconclusive":
+      return s === "verifying" ? ok("verifying") : not();
+    case "promote":
+      if (s !== "verifying") return not();
+      return stage.gate === "inconclusive"
+        ? ok("done")
+        : refuse("Its health gate has not judged it yet; promote it only if the gate cannot decide.");
   }
 }

@@ -1,5 +1,6 @@
 export * from "./audit.js";
 export * from "./fleet.js";
+export * from "./freshness.js";
 export * from "./home.js";
 export * from "./outbox.js";
 export * from "./risk.js";

@@ -12,6 +12,7 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import type { StageHealth } from "../../core/rollout/stage-health.js";
 import { images, teams } from "./fleet.js";
 
 /** Rollout states in which the image is being changed: at most one such rollout per image. */
@@ -86,6 +87,8 @@ export const rolloutStages = pgTable(
     scheduledFor: timestamp("scheduled_for", { withTimezone: true }),
     expiresAt: timestamp("expires_at", { withTimezone: true }),
     dispatchedAt: timestamp("dispatched_at", { withTimezone: true }),
+    /** The health gate of a deployed stage: baking, then its result with the numbers seen. */
+    health: jsonb("health").$type<StageHealth>(),
     completedAt: timestamp("completed_at", { withTimezone: true }),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
     version: integer("version").notNull().default(0),

@@ -36,6 +36,8 @@ export const scans = pgTable(
     /** new / fixed / unchanged against the image's previous scan, with counts by severity. */
     diff: jsonb("diff").$type<ScanDiff>().notNull(),
     rolloutId: integer("rollout_id"),
+    /** The image's layers (`rootfs.diff_ids`) as the report lists them, bottom first; [] when it does not. */
+    layerDiffIds: text("layer_diff_ids").array().notNull().default(sql`'{}'::text[]`),
     uploadedBy: text("uploaded_by"),
   },
   (t) => [

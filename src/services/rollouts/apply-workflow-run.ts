@@ -1,6 +1,8 @@
+import { verifiesDeploy } from "../../core/rollout/stage-policy.js";
 import type { StageState } from "../../core/rollout/stage-state.js";
 import { type StageEvent, transitionStage } from "../../core/rollout/transition-stage.js";
 import { findStageByRun } from "../../db/rollout-repository.js";
+import { startVerifying } from "./health-gate.js";
 import { advance } from "./open-stage.js";
 import { type Origin, type RolloutDeps, SYSTEM_ACTOR } from "./rollout-deps.js";
 import { inRolloutTx } from "./rollout-tx.js";
@@ -23,9 +25,9 @@ export function dispatchIdIn(title: string): string | undefined {
 
 const SUCCESS = new Set(["success", "neutral"]);
 
-function eventOf(run: RunReport): StageEvent | null {
+function eventOf(run: RunReport, verify: boolean): StageEvent | null {
   if (run.status === "completed")
-    return SUCCESS.has(run.conclusion ?? "") ? { type: "run_succeeded" } : { type: "run_failed" };
+    return SUCCESS.has(run.conclusion ?? "") ? { type: "run_succeeded", verify } : { type: "run_failed" };
   if (run.status === "in_progress") return { type: "run_started" };
   return null;
 }
@@ -52,7 +54,8 @@ export async function applyWorkflowRun(
       return "ignored";
     if (dispatchId !== undefined && stage.dispatchId !== dispatchId && stage.runId !== run.runId)
       return "ignored";
-    const event = eventOf(run);
+    // A deployed stage with a bake time or health check is judged before it counts as done.
+    const event = eventOf(run, stage.kind === "deploy" && verifiesDeploy(step.policyOf(stage)));
     const t = event
       ? transitionStage({ state: stage.state as StageState, expiresAt: null }, event, step.now)
       : null;
@@ -88,6 +91,7 @@ export async function applyWorkflowRun(
       stage,
       payload: { run: run.runId, conclusion: run.conclusion, url: run.htmlUrl, stageState: state },
     });
+    if (state === "verifying") await startVerifying(step, stage, step.policyOf(stage));
     if (state === "done") await advance(step, SYSTEM_ACTOR, origin);
     return "applied";
   });

@@ -38,6 +38,7 @@ function alreadyDecided(loaded: LoadedRollout, stage: StageRow): string {
     stage.state === "approved" ||
     stage.state === "dispatched" ||
     stage.state === "deploying" ||
+    stage.state === "verifying" ||
     stage.state === "done"
   )
     return `*${stage.name}* is already approved${by}; nothing more is needed from you.`;
@@ -53,7 +54,7 @@ function answeredWithoutVote(loaded: LoadedRollout, stage: StageRow, userId: str
   if (stage.state === "awaiting_approval" || (stage.state === "approved" && stage.scheduledFor !== null))
     return false;
   const mine = votesOf(loaded, stage).some((v) => v.userId === userId);
-  return mine || ["approved", "dispatched", "deploying", "done"].includes(stage.state);
+  return mine || ["approved", "dispatched", "deploying", "verifying", "done"].includes(stage.state);
 }
 
 /**

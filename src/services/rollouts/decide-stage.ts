@@ -15,7 +15,7 @@ export type StageDecision = {
   reason?: string | null;
 };
 
-type Kind = "reject" | "retry" | "request_again";
+type Kind = "reject" | "retry" | "request_again" | "promote";
 
 const VERB: Record<Kind, { what: string; action: string; done: (stage: string) => string }> = {
   reject: {
@@ -28,6 +28,11 @@ const VERB: Record<Kind, { what: string; action: string; done: (stage: string) =
     action: "stage.retried",
     done: (s) => `:repeat: *${s}* will be dispatched again.`,
   },
+  promote: {
+    what: "promote it",
+    action: "stage.promoted",
+    done: (s) => `:white_check_mark: You promoted *${s}*; the rollout goes on.`,
+  },
   request_again: {
     what: "ask again",
     action: "stage.approval_requested",
@@ -36,7 +41,8 @@ const VERB: Record<Kind, { what: string; action: string; done: (stage: string) =
 };
 
 /**
- * Reject (with a reason), retry a failed stage, or ask again after an expiry or a rejection. Only
+ * Reject (with a reason), retry a failed stage, ask again after an expiry or a rejection, or promote
+ * a deployed stage whose health gate was inconclusive. Only
  * the stage's approvers may; a refusal is audited as denied and changes nothing else.
  */
 export async function decideStage(deps: RolloutDeps, kind: Kind, input: StageDecision): Promise<Outcome> {
@@ -58,7 +64,11 @@ export async function decideStage(deps: RolloutDeps, kind: Kind, input: StageDec
       return { ok: false, message: "A rejection needs a reason." };
     const event: StageEvent = { type: kind };
     const t = transitionStage(
-      { state: stage.state as StageState, expiresAt: stage.expiresAt },
+      {
+        state: stage.state as StageState,
+        expiresAt: stage.expiresAt,
+        gate: stage.health?.status === "inconclusive" ? "inconclusive" : "baking",
+      },
       event,
       step.now,
     );
@@ -92,6 +102,12 @@ async function apply(
     await step.setStage(stage, { state, ...decided, scheduledFor: null, blockedReason: null });
     return;
   }
+  if (kind === "promote") {
+    // The gate could not judge it; a person vouches for it, on the record, and it goes on.
+    await step.setStage(stage, { state, ...decided, completedAt: step.now });
+    await advance(step, input.actor, input.origin);
+    return;
+  }
   if (kind === "retry") {
     await step.setStage(stage, {
       state,
@@ -100,6 +116,7 @@ async function apply(
       runUrl: null,
       runStatus: null,
       runConclusion: null,
+      health: null,
     });
     await scheduleDispatch(step, stage, input.actor, input.origin);
     return;

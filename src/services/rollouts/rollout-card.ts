@@ -81,6 +81,7 @@ export async function rolloutCardView(deps: CardDeps, rolloutId: number): Promis
           : null,
       dispatchedAt: s.dispatchedAt,
       completedAt: s.completedAt,
+      health: s.health ?? null,
     };
   });
   return {

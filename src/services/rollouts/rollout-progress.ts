@@ -88,6 +88,11 @@ function progressOf(
     case "dispatched":
     case "deploying":
       return { ...base, state: "running" };
+    case "verifying":
+      return {
+        ...base,
+        state: stage.health?.status === "inconclusive" ? "health_inconclusive" : "verifying",
+      };
     case "approved":
       if (stage.scheduledFor) {
         const zone = policy.window ? (config.windows[policy.window]?.timezone ?? "UTC") : "UTC";

@@ -202,6 +202,17 @@ export function registerRolloutActions(bolt: App, deps: RolloutActionDeps): void
     ),
   );
   act(
+    ROLLOUT_ACTIONS.promote,
+    decide((c, v) =>
+      decideStage(deps.rollouts, "promote", {
+        rolloutId: v.rollout,
+        stage: v.stage,
+        actor: actor(c),
+        origin: clickOrigin(c),
+      }),
+    ),
+  );
+  act(
     ROLLOUT_ACTIONS.rollback,
     decide((c, v) =>
       requestRollback(deps.rollouts, {

@@ -70,6 +70,7 @@ describe("rolloutState", () => {
       "cancelled",
     ],
     ["a rollout with no stages", [], "active"],
+    ["canary deployed, its health gate pending", rollout("done", "done", "verifying", "pending"), "active"],
     ["a deploy-only rollout, all done", [stage("production", "deploy", "done", 0)], "done"],
   ])("%s → %s", (_label, stages, expected) => {
     expect(rolloutState(stages)).toBe(expected);
@@ -81,6 +82,7 @@ describe("rolloutState", () => {
     approved: "rolling_back",
     dispatched: "rolling_back",
     deploying: "rolling_back",
+    verifying: "rolling_back",
     done: "rolled_back",
     failed: "halted",
     rejected: "halted",

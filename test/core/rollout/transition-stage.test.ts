@@ -28,6 +28,10 @@ const EVENT_TYPES = [
   "request_again",
   "retry",
   "candidate_changed",
+  "gate_passed",
+  "gate_failed",
+  "gate_inconclusive",
+  "promote",
 ] as const satisfies readonly EventType[];
 
 const R = "refused" as const;
@@ -53,6 +57,10 @@ const BEFORE_EXPIRY: Record<StageState, Record<EventType, Outcome>> = {
     request_again: R,
     retry: R,
     candidate_changed: R,
+    gate_passed: R,
+    gate_failed: R,
+    gate_inconclusive: R,
+    promote: R,
   },
   awaiting_approval: {
     request: R,
@@ -68,6 +76,10 @@ const BEFORE_EXPIRY: Record<StageState, Record<EventType, Outcome>> = {
     request_again: R,
     retry: R,
     candidate_changed: "awaiting_approval",
+    gate_passed: R,
+    gate_failed: R,
+    gate_inconclusive: R,
+    promote: R,
   },
   approved: {
     request: R,
@@ -83,6 +95,10 @@ const BEFORE_EXPIRY: Record<StageState, Record<EventType, Outcome>> = {
     request_again: R,
     retry: R,
     candidate_changed: "awaiting_approval",
+    gate_passed: R,
+    gate_failed: R,
+    gate_inconclusive: R,
+    promote: R,
   },
   dispatched: {
     request: R,
@@ -98,6 +114,10 @@ const BEFORE_EXPIRY: Record<StageState, Record<EventType, Outcome>> = {
     request_again: R,
     retry: R,
     candidate_changed: R,
+    gate_passed: R,
+    gate_failed: R,
+    gate_inconclusive: R,
+    promote: R,
   },
   deploying: {
     request: R,
@@ -113,6 +133,30 @@ const BEFORE_EXPIRY: Record<StageState, Record<EventType, Outcome>> = {
     request_again: R,
     retry: R,
     candidate_changed: R,
+    gate_passed: R,
+    gate_failed: R,
+    gate_inconclusive: R,
+    promote: R,
+  },
+  verifying: {
+    request: R,
+    auto_approve: R,
+    quorum_met: R,
+    dispatched: R,
+    run_started: R,
+    run_succeeded: R,
+    run_failed: R,
+    reject: R,
+    expire: R,
+    cancel: "cancelled",
+    request_again: R,
+    retry: R,
+    candidate_changed: R,
+    gate_passed: "done",
+    gate_failed: "failed",
+    gate_inconclusive: "verifying",
+    // Only once the gate said it cannot judge (see the health gate tests below).
+    promote: R,
   },
   done: {
     request: R,
@@ -128,6 +172,10 @@ const BEFORE_EXPIRY: Record<StageState, Record<EventType, Outcome>> = {
     request_again: R,
     retry: R,
     candidate_changed: R,
+    gate_passed: R,
+    gate_failed: R,
+    gate_inconclusive: R,
+    promote: R,
   },
   failed: {
     request: R,
@@ -143,6 +191,10 @@ const BEFORE_EXPIRY: Record<StageState, Record<EventType, Outcome>> = {
     request_again: R,
     retry: "approved",
     candidate_changed: R,
+    gate_passed: R,
+    gate_failed: R,
+    gate_inconclusive: R,
+    promote: R,
   },
   rejected: {
     request: R,
@@ -158,6 +210,10 @@ const BEFORE_EXPIRY: Record<StageState, Record<EventType, Outcome>> = {
     request_again: "awaiting_approval",
     retry: R,
     candidate_changed: R,
+    gate_passed: R,
+    gate_failed: R,
+    gate_inconclusive: R,
+    promote: R,
   },
   expired: {
     request: R,
@@ -173,6 +229,10 @@ const BEFORE_EXPIRY: Record<StageState, Record<EventType, Outcome>> = {
     request_again: "awaiting_approval",
     retry: R,
     candidate_changed: R,
+    gate_passed: R,
+    gate_failed: R,
+    gate_inconclusive: R,
+    promote: R,
   },
   cancelled: {
     request: R,
@@ -188,6 +248,10 @@ const BEFORE_EXPIRY: Record<StageState, Record<EventType, Outcome>> = {
     request_again: R,
     retry: R,
     candidate_changed: R,
+    gate_passed: R,
+    gate_failed: R,
+    gate_inconclusive: R,
+    promote: R,
   },
 };
 
@@ -255,6 +319,48 @@ describe("transitionStage: every (state × event) pair", () => {
         expect(transitionStage({ state, expiresAt }, { type }, now).ok).toBe(false);
       }
     }
+  });
+});
+
+describe("transitionStage: the health gate", () => {
+  it.each(["approved", "dispatched", "deploying"] as const)(
+    "a successful run of a stage with a health gate moves %s to verifying, not done",
+    (state) => {
+      const verify = transitionStage(
+        { state, expiresAt: null },
+        { type: "run_succeeded", verify: true },
+        beforeExpiry,
+      );
+      expect(verify).toEqual({ ok: true, state: "verifying" });
+      const plain = transitionStage(
+        { state, expiresAt: null },
+        { type: "run_succeeded", verify: false },
+        beforeExpiry,
+      );
+      expect(plain).toEqual({ ok: true, state: "done" });
+    },
+  );
+
+  it("a person may promote a verifying stage only after the gate was inconclusive", () => {
+    const baking = transitionStage(
+      { state: "verifying", expiresAt: null, gate: "baking" },
+      { type: "promote" },
+      beforeExpiry,
+    );
+    expect(baking.ok).toBe(false);
+    if (!baking.ok) expect(baking.refusal).toMatch(/health gate has not judged it yet/);
+    expect(
+      transitionStage(
+        { state: "verifying", expiresAt: null, gate: "inconclusive" },
+        { type: "promote" },
+        beforeExpiry,
+      ),
+    ).toEqual({ ok: true, state: "done" });
+    for (const state of STAGE_STATES.filter((s) => s !== "verifying"))
+      expect(
+        transitionStage({ state, expiresAt: null, gate: "inconclusive" }, { type: "promote" }, beforeExpiry)
+          .ok,
+      ).toBe(false);
   });
 });
 
