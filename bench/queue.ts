@@ -60,6 +60,7 @@ async function main(): Promise<void> {
     "reconcile-outbox": noop,
     "expire-approvals": noop,
     "poll-workflow-runs": noop,
+    "check-base-images": noop,
     "expire-acceptances": noop,
     "warn-expiring-acceptances": noop,
     "post-digest": noop,

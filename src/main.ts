@@ -5,10 +5,12 @@ import { createGithubClient, verifyGithubSignature } from "./adapters/github/git
 import { createLogger, type Logger } from "./adapters/logger.js";
 import { createPrometheusClient } from "./adapters/prometheus/prometheus-client.js";
 import { assertRedisKeepsKeys } from "./adapters/redis-eviction-check.js";
+import { createRegistryClient } from "./adapters/registry/registry-client.js";
 import { createSlackWebClient } from "./adapters/slack-web.js";
 import { type EnvConfig, loadConfig, type Role } from "./config/env.js";
 import type { PatchpilotConfig } from "./config/file-schema.js";
 import { loadConfigFile } from "./config/load-config-file.js";
+import { registryCredentials } from "./config/registry-credentials.js";
 import { slaPolicyFromConfig } from "./config/sla-policy-from-config.js";
 import { durationMs } from "./core/duration-ms.js";
 import { normalizeImageRef } from "./core/scan/normalize-image-ref.js";
@@ -225,6 +227,13 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
   });
 
   if (opts.role === "worker" || opts.role === "all") {
+    const watchesBaseImages = config.images.some((i) => i.baseImage !== undefined);
+    const registries = registryCredentials(config, opts.env ?? process.env);
+    if (registries.missing.length > 0)
+      logger.warn(
+        { missing: registries.missing },
+        "registry credentials not set; those registries are asked anonymously",
+      );
     const gate = createChannelGate({ redis, prefix: env.REDIS_PREFIX });
     const handlers = buildJobHandlers({
       db: database.db,
@@ -238,11 +247,22 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
       membership,
       github,
       prometheus: config.prometheus ? createPrometheusClient({ url: config.prometheus.url, logger }) : null,
+      registry: watchesBaseImages ? createRegistryClient({ registries: registries.registries }) : null,
       logger,
     });
     workers = startWorkers({ redisUrl: env.REDIS_URL, prefix: env.REDIS_PREFIX, handlers, logger, metrics });
     const registerSchedules = async () => {
-      await queues.registerRecurring();
+      await queues.registerRecurring(
+        watchesBaseImages
+          ? [
+              {
+                id: "check-base-images",
+                name: "check-base-images",
+                everyMs: durationMs(config.freshness.interval),
+              },
+            ]
+          : [],
+      );
       await syncSchedules();
     };
     await registerSchedules();

@@ -7,7 +7,10 @@ export type Metrics = {
   queueDepth: Gauge<"queue" | "state">;
 };
 
-/** One registry per process instance, never prom-client's global one: tests start many apps. */
+/**
+ * One registry per process instance, never prom-client's global one: tests start many apps.
+ * The fleet's posture gauges join it from `services/metrics/posture-metrics.ts` (web and all roles).
+ */
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "patchpilot_" });

@@ -1,12 +1,15 @@
 import type { WebClient } from "@slack/web-api";
 import type { ChannelGate } from "../adapters/channel-gate.js";
 import type { Logger } from "../adapters/logger.js";
+import type { RegistryClient } from "../adapters/registry/registry-client.js";
 import type { PatchpilotConfig } from "../config/file-schema.js";
 import type { SlaPolicy } from "../core/sla/sla-policy.js";
 import type { Db } from "../db/client.js";
 import { renderAcceptanceExpired } from "../render/render-acceptance-expired.js";
 import { renderAcceptanceExpiring } from "../render/render-acceptance-expiring.js";
 import type { SlackMessage } from "../render/slack-message.js";
+import { actOnDrift, driftPayload } from "../services/freshness/act-on-drift.js";
+import { checkBaseImages } from "../services/freshness/check-base-images.js";
 import type { GroupMembership } from "../services/group-membership.js";
 import type { PrometheusQueries } from "../services/health/run-health-gate.js";
 import { createHomeViewModel } from "../services/home-view.js";
@@ -53,6 +56,8 @@ export function buildJobHandlers(deps: {
   membership: GroupMembership;
   /** Null when no GitHub credentials are configured: dispatches fail with a message saying so. */
   github: GithubActions | null;
+  /** Null when no image has a base image to watch. */
+  registry?: RegistryClient | null;
   /** Null when prometheus.url is not set: health gates with a check are then inconclusive, saying why. */
   prometheus?: PrometheusQueries | null;
   /** For warnings of effects that go on despite a failure (one Home tab of many not refreshed). */
@@ -96,6 +101,17 @@ export function buildJobHandlers(deps: {
     "expire-approvals": async () => void (await expireStages(rollouts)),
     "poll-workflow-runs": async () => {
       if (deps.github) await pollWorkflowRuns({ ...rollouts, github: deps.github });
+    },
+    "check-base-images": async () => {
+      if (!deps.registry) return;
+      await checkBaseImages({
+        db: deps.db,
+        config: deps.config,
+        registry: deps.registry,
+        now: deps.now,
+        afterCommit: rollouts.afterCommit,
+        ...(deps.logger ? { logger: deps.logger } : {}),
+      });
     },
     "expire-acceptances": expireAcceptances({ db: deps.db, now: deps.now }),
     "warn-expiring-acceptances": warnExpiringAcceptances({ db: deps.db, now: deps.now }),
@@ -142,6 +158,14 @@ export function buildJobHandlers(deps: {
           postApprovalRequest(
             { db: deps.db, config: deps.config, now: deps.now, slack: deps.slack, gate: deps.gate },
             approvalRequestPayload.parse(row.payload),
+          ),
+        "base-image.drift": async (row) =>
+          actOnDrift(
+            {
+              ...rollouts,
+              post: (message) => upsertSlackMessage(deps.db, deps.slack, message, deps.gate),
+            },
+            driftPayload.parse(row.payload),
           ),
         "rollout.health-gate": async (row) =>
           runStageHealthGate(

@@ -16,6 +16,7 @@ export const jobCatalogue = {
   "post-digest": { queue: "digests", payload: z.object({ subscriptionId: z.uuid() }).strict() },
   "expire-approvals": { queue: "maintenance", payload: z.object({}).strict() },
   "poll-workflow-runs": { queue: "maintenance", payload: z.object({}).strict() },
+  "check-base-images": { queue: "maintenance", payload: z.object({}).strict() },
 } as const;
 
 export type JobName = keyof typeof jobCatalogue;

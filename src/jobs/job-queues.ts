@@ -26,7 +26,8 @@ export type JobQueues = {
    * first: BullMQ ignores an add whose id still exists, which would leave the work undone.
    */
   requeue<N extends JobName>(name: N, payload: JobPayload<N>, jobId: string): Promise<void>;
-  registerRecurring(): Promise<void>;
+  /** The fixed recurring jobs, plus `extra` ones whose period comes from the configuration. */
+  registerRecurring(extra?: ReadonlyArray<{ id: string; name: JobName; everyMs: number }>): Promise<void>;
   /** Makes the digest schedulers exactly these (cron + IANA zone each), removing any others. */
   syncDigestSchedules(subs: ReadonlyArray<{ id: string; cron: string; timezone: string }>): Promise<void>;
   depths(): Promise<Array<{ queue: QueueName; state: string; count: number }>>;
@@ -79,8 +80,8 @@ export function createJobQueues(opts: { connection: Redis; prefix: string }): Jo
       }
       await this.enqueue(name, payload, { jobId });
     },
-    async registerRecurring() {
-      for (const r of RECURRING_JOBS) {
+    async registerRecurring(extra = []) {
+      for (const r of [...RECURRING_JOBS, ...extra]) {
         await queueFor(r.name).upsertJobScheduler(r.id, { every: r.everyMs }, { name: r.name, data: {} });
       }
     },

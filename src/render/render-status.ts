@@ -47,13 +47,33 @@ function baseImage(s: ImageStatus): string | null {
   const b = s.baseImage;
   if (b === null) return null;
   const current = `Base image \`${escapeMrkdwn(clipLine(b.current, 80))}\``;
-  if (!b.checked) return `${current} · not checked against its registry yet`;
-  if (b.available === null) return `${current} — up to date`;
-  const since = b.availableSince === null ? "" : ` since ${slackDate(b.availableSince)}`;
+  const failed =
+    b.error === null ? "" : `\n⚠️ Last registry check failed: ${escapeMrkdwn(clipLine(b.error, 300))}`;
+  if (!b.checked) return `${current} · not checked against its registry yet${failed}`;
+  const age =
+    b.builtOnAt === null
+      ? ""
+      : ` · release of ${slackDate(b.builtOnAt)} (${daysBetween(b.builtOnAt, s.generatedAt)} days old)`;
+  const fromBase =
+    b.fromBase === null || totalOf(b.fromBase) === 0
+      ? ""
+      : ` · ${renderSeverityCounts(b.fromBase)} from the base`;
+  if (b.available === null) return `${current} — up to date${age}${fromBase}${failed}`;
+  const since =
+    b.availableSince === null
+      ? ""
+      : ` since ${slackDate(b.availableSince)} (${daysBetween(b.availableSince, s.generatedAt)} days behind)`;
   const fixes =
-    b.fixes === null || totalOf(b.fixes) === 0 ? "" : `; bumping fixes ${renderSeverityCounts(b.fixes)}`;
-  return `${current} — \`${escapeMrkdwn(clipLine(b.available, 80))}\` available${since}${fixes}`;
+    b.fixes === null
+      ? ""
+      : totalOf(b.fixes) === 0
+        ? "; the new release fixes none of them"
+        : `; bumping fixes ${renderSeverityCounts(b.fixes)}`;
+  return `${current} — newer release \`${escapeMrkdwn(clipLine(shortDigest(b.available), 40))}\` available${since}${age}${fromBase}${fixes}${failed}`;
 }
+
+const daysBetween = (from: Date, to: Date) =>
+  Math.max(0, Math.floor((to.getTime() - from.getTime()) / 86_400_000));
 
 function listed(lines: string[], shown: number, what: string): string[] {
   const rest = lines.length - shown;

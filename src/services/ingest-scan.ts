@@ -132,6 +132,8 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
         diff: diff.diff,
         rolloutId: input.rolloutId ?? null,
         uploadedBy: input.actor.id,
+        // Bounded: a real image has at most 127 layers; a hostile report must not bloat the row.
+        layerDiffIds: report.layers.slice(0, 256).map((l) => l.slice(0, 100)),
       })
       .returning();
     if (!scan) throw new Error("scan insert returned nothing");

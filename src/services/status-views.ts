@@ -7,6 +7,7 @@ import type { ImageStatus } from "../core/digest/image-status.js";
 import type { TeamStatus } from "../core/digest/team-status.js";
 import type { SlaPolicy } from "../core/sla/sla-policy.js";
 import type { Db } from "../db/client.js";
+import { baseImageStatuses, toBaseImageUpdate } from "./freshness/base-image-update.js";
 import type { ImageAcceptance } from "./posture/image-acceptances.js";
 import { imagePosture } from "./posture/image-posture.js";
 import type { ImageRiskPosture } from "./posture/image-risk-posture.js";
@@ -82,9 +83,8 @@ export async function imageStatusView(
     fixable: p.fixable,
     breached: p.breached,
     firstBreach: breach ? { vulnerabilityId: breach.vulnerabilityId, dueAt: breach.dueAt } : null,
-    // Drift detection comes with the freshness job; until then the base image is named as configured.
     baseImage: base
-      ? { current: base, checked: false, available: null, availableSince: null, fixes: null }
+      ? toBaseImageUpdate(base, (await baseImageStatuses(db, [p.image.imageId])).get(p.image.imageId))
       : null,
     rollouts: q.config ? await rolloutsInFlight({ db, config: q.config }, p.image.imageId, q.now) : [],
     accepted: p.accepted.map(toAcceptedRisk),

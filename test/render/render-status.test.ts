@@ -30,7 +30,7 @@ describe("renderStatus: one image", () => {
     expect(blockLines(m.blocks)).toEqual([
       "*<https://ghcr.io/acme/payments-api|payments-api>* · `ghcr.io/acme/payments-api@sha256:4f1caaaaaaaa…` (team payments)\n" +
         "🔴 2 🟠 8 🟡 14 ⚪ 31 · 9 fixable · *1 past SLA* (<https://nvd.nist.gov/vuln/detail/CVE-2026-1234|CVE-2026-1234>, due <!date^1795165200^{date_short_pretty}|2026-11-20>)",
-      "Base image `node:22.10-bookworm-slim` — `node:22.11-bookworm-slim` available since <!date^1794992400^{date_short_pretty}|2026-11-18>; bumping fixes 🔴 2 🟠 5",
+      "Base image `node:22.10-bookworm-slim` — newer release `sha256:9ab0c0ffee12…` available since <!date^1794992400^{date_short_pretty}|2026-11-18> (6 days behind); bumping fixes 🔴 2 🟠 5",
       "Rollout #218 in progress: staging ✅ · canary ⏳ awaiting 1 approval · production ⏸ window <!date^1796115600^{date_short_pretty} {time}|2026-12-01 09:00 UTC> (Europe/Berlin)",
       "Accepted: <https://nvd.nist.gov/vuln/detail/CVE-2025-9999|CVE-2025-9999> until <!date^1796202000^{date_short_pretty}|2026-12-02> (by <@U0SAM>: “not reachable, no TLS server”)",
       "[Patch now]   [History]",
@@ -69,6 +69,9 @@ describe("renderStatus: one image", () => {
         available: null,
         availableSince: null,
         fixes: null,
+        fromBase: null,
+        builtOnAt: null,
+        error: null,
       },
     });
     const m = renderStatus(s, { share: false });
@@ -129,6 +132,9 @@ describe("renderStatus: one image", () => {
         available: long,
         availableSince: null,
         fixes: counts({ high: 1 }),
+        fromBase: null,
+        builtOnAt: null,
+        error: null,
       },
       rollouts: Array.from({ length: 30 }, (_, i) => ({
         rolloutId: i,

@@ -30,11 +30,17 @@ export type BaseImageUpdate = {
   current: string;
   /** Whether the registry was asked; until then nothing is claimed about newer releases. */
   checked: boolean;
-  /** The newer release, or null when the image is on the newest one. */
+  /** The digest the base tag points to now, when the image is not built on it; null when up to date. */
   available: string | null;
   availableSince: Date | null;
-  /** What rebuilding on `available` would fix, when known. */
+  /** What rebuilding on `available` would fix, when the new base's own scan is known. */
   fixes: SeverityCounts | null;
+  /** The image's open findings that come from its base's layers; null when not attributed. */
+  fromBase: SeverityCounts | null;
+  /** When the base release the image is built on was made (its age), when known. */
+  builtOnAt: Date | null;
+  /** Why the last check of the registry failed, in words that say what to fix. */
+  error: string | null;
 };
 
 /** The answer to `/patch status <image>`. */

@@ -116,6 +116,7 @@ export function parseClairReport(doc: unknown): ParseResult {
       image: { repository: null, tag: null, digest: parsed.manifest_hash },
       createdAt: null,
       os: distribution?.did ? { family: distribution.did, name: distribution.version_id ?? "" } : null,
+      layers: [],
       findings: dedupeFindings(findings),
       skippedEntries,
     },

@@ -99,6 +99,7 @@ export function parseCycloneDxReport(doc: unknown): ParseResult {
       image: containerImage(metadataComponent),
       createdAt: parsed.metadata?.timestamp ?? null,
       os: osComponent?.name ? { family: osComponent.name, name: osComponent.version ?? "" } : null,
+      layers: [],
       findings: dedupeFindings(findings),
       skippedEntries,
     },

@@ -109,6 +109,8 @@ export function parseGrypeReport(doc: unknown): ParseResult {
       image: grypeImage(target),
       createdAt: parsed.descriptor?.timestamp ?? null,
       os: distro?.name ? { family: distro.name, name: distro.version ?? "" } : null,
+      // Grype's layer digests are diff ids (see toFinding).
+      layers: (target?.layers ?? []).flatMap((l) => (l.digest === null ? [] : [l.digest])),
       findings: dedupeFindings(findings),
       skippedEntries,
     },

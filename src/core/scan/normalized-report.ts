@@ -42,6 +42,8 @@ export type NormalizedReport = {
   image: ImageIdentity;
   createdAt: string | null;
   os: { family: string; name: string } | null;
+  /** The image's layers (`rootfs.diff_ids`), bottom first, when the report lists them; else []. */
+  layers: string[];
   /** Deduplicated by fingerprint, in the order the report lists them. */
   findings: NormalizedFinding[];
   /** Entries of the report that could not be a finding (no vulnerability id or no package name). */

@@ -62,6 +62,8 @@ const reportSchema = z.object({
       OS: optional(z.object({ Family: optionalText, Name: optionalText })),
       RepoTags: textList,
       RepoDigests: textList,
+      DiffIDs: textList,
+      ImageConfig: optional(z.object({ rootfs: optional(z.object({ diff_ids: textList })) })),
     }),
   ),
   Results: lenientList(resultSchema),
@@ -77,13 +79,14 @@ type TrivyResult = z.output<typeof resultSchema>;
 type TrivyVulnerability = z.output<typeof vulnerabilitySchema>;
 type TrivyFormat = "trivy" | "trivy-legacy" | "trivy-k8s";
 
-type Header = Pick<NormalizedReport, "scanner" | "image" | "createdAt" | "os">;
+type Header = Pick<NormalizedReport, "scanner" | "image" | "createdAt" | "os" | "layers">;
 
 const bareHeader: Header = {
   scanner: { name: "trivy", version: null },
   image: { repository: null, tag: null, digest: null },
   createdAt: null,
   os: null,
+  layers: [],
 };
 
 /** Trivy JSON: SchemaVersion 2 (image, filesystem, repository, SBOM), the older bare list, and k8s cluster reports. */
@@ -110,6 +113,10 @@ export function parseTrivyReport(doc: unknown, format: TrivyFormat): ParseResult
     image: trivyImage(parsed),
     createdAt: parsed.CreatedAt,
     os: os?.Family ? { family: os.Family, name: os.Name ?? "" } : null,
+    layers:
+      (parsed.Metadata?.DiffIDs.length ?? 0) > 0
+        ? (parsed.Metadata?.DiffIDs ?? [])
+        : (parsed.Metadata?.ImageConfig?.rootfs?.diff_ids ?? []),
   });
 }
 

@@ -1,5 +1,15 @@
-import { sql } from "drizzle-orm";
-import { bigserial, index, integer, pgTable, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
+import {
+  bigserial,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from "drizzle-orm/pg-core";
+import type { Severity } from "../../core/scan/normalized-report.js";
 import { images } from "./fleet.js";
 import { scans } from "./scans.js";
 
@@ -53,13 +63,13 @@ export const imageBaseStatus = pgTable(
     /** `created` of the base the image is built on, for its age. */
     builtOnAt: timestamp("built_on_at", { withTimezone: true }),
     scanId: uuid("scan_id").references(() => scans.id, { onDelete: "set null" }),
-    baseFindings: integer("base_findings").notNull().default(0),
-    baseCritical: integer("base_critical").notNull().default(0),
+    /** Open findings of the image's latest scan from the base's layers, by severity. */
+    baseCounts: jsonb("base_counts").$type<Record<Severity, number>>(),
     appFindings: integer("app_findings").notNull().default(0),
+    /** Findings without a layer in the report, or images whose layers the report does not list. */
     unattributed: integer("unattributed").notNull().default(0),
-    /** Open base findings the new base's own scan no longer has; null while that scan is unknown. */
-    fixedByBump: integer("fixed_by_bump"),
-    fixedCriticalByBump: integer("fixed_critical_by_bump"),
+    /** Open base findings the new base's own scan no longer has, by severity; null while that scan is unknown. */
+    bumpFixes: jsonb("bump_fixes").$type<Record<Severity, number>>(),
     checkedAt: timestamp("checked_at", { withTimezone: true }).notNull(),
     /** The last registry error, as the user-facing message; null after a good check. */
     error: text("error"),

@@ -19,7 +19,7 @@ import { answerWithin, clickOrigin } from "./answer-within.js";
 export type RolloutActionDeps = { rollouts: RolloutDeps; logger: Logger };
 
 const buttonValue = z.object({ rollout: z.number().int(), stage: z.string(), digest: z.string().nullable() });
-const patchNowValue = z.object({ imageId: z.string().min(1) });
+const patchNowValue = z.object({ imageId: z.string().min(1), bump: z.string().max(300).optional() });
 const reviewValue = z.object({ rolloutId: z.number().int() });
 const patchAllValue = z.object({ imageIds: z.array(z.string().min(1)).min(1).max(50) });
 
@@ -230,7 +230,8 @@ export function registerRolloutActions(bolt: App, deps: RolloutActionDeps): void
     ),
   );
 
-  for (const id of ["digest_patch_now", "status_patch_now", "home_patch_now"]) {
+  // A base-image drift notice's button carries the bump, so the rollout says why it was started.
+  for (const id of ["digest_patch_now", "status_patch_now", "home_patch_now", "drift_patch_now"]) {
     act(id, async (click, respond) => {
       const v = parseJson(patchNowValue, click.actions[0]?.value);
       if (!v)
@@ -240,8 +241,8 @@ export function registerRolloutActions(bolt: App, deps: RolloutActionDeps): void
           image: v.imageId,
           actor: actor(click),
           origin: clickOrigin(click),
-          reason: "Patch now",
-          trigger: "patch-now",
+          reason: v.bump ?? "Patch now",
+          trigger: v.bump ? "base-image" : "patch-now",
         }),
       );
     });

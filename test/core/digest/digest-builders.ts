@@ -176,9 +176,12 @@ export function paymentsApiStatus(over: Partial<ImageStatus> = {}): ImageStatus 
     baseImage: {
       current: "node:22.10-bookworm-slim",
       checked: true,
-      available: "node:22.11-bookworm-slim",
+      available: "sha256:9ab0c0ffee1234567890abcdef1234567890abcdef1234567890abcdef1234",
       availableSince: daysFromNow(-6),
       fixes: counts({ critical: 2, high: 5 }),
+      fromBase: null,
+      builtOnAt: null,
+      error: null,
     },
     rollouts: [
       {
