@@ -11,6 +11,7 @@ import type { TeamDigest } from "../core/digest/team-digest.js";
 import type { UnownedImage } from "../core/digest/unowned-image.js";
 import type { SlaPolicy } from "../core/sla/sla-policy.js";
 import type { Db } from "../db/client.js";
+import { baseImageStatuses, baseImagesMoved, behindDays } from "./freshness/base-image-update.js";
 import { meanTimeToRemediateByTeam } from "./posture/mean-time-to-remediate.js";
 import { teamsPosture } from "./posture/team-posture.js";
 import { type UrgentFinding, urgentFindingsByTeam } from "./posture/urgent-findings.js";
@@ -86,15 +87,23 @@ export async function buildTeamDigests(db: Db, q: TeamDigestsQuery): Promise<Map
     ? await rolloutsAwaitingByTeam({ db, config: q.config }, teamIds)
     : new Map<string, AwaitingRollout[]>();
   const known = teamIds.filter((id) => postures.has(id));
-  const rolloutsByImage = await openRolloutsByImage(
-    db,
-    known.flatMap((id) => postures.get(id)?.images.map((i) => i.imageId) ?? []),
-  );
+  const imageIds = known.flatMap((id) => postures.get(id)?.images.map((i) => i.imageId) ?? []);
+  const [rolloutsByImage, baseStatuses] = await Promise.all([
+    openRolloutsByImage(db, imageIds),
+    baseImageStatuses(db, imageIds),
+  ]);
   for (const teamId of known) {
     const posture = postures.get(teamId);
     if (!posture) continue;
     const prev = prevByTeam.get(teamId);
-    const status = withRollouts(toTeamStatus(posture), rolloutsByImage);
+    const withRollout = withRollouts(toTeamStatus(posture), rolloutsByImage);
+    const status = {
+      ...withRollout,
+      images: withRollout.images.map((i) => ({
+        ...i,
+        baseImageBehindDays: behindDays(baseStatuses.get(i.imageId), q.now),
+      })),
+    };
     const m = mttr.get(teamId);
     const fixed: SeverityCounts = severityCounts(m?.fixed);
     out.set(teamId, {
@@ -106,7 +115,7 @@ export async function buildTeamDigests(db: Db, q: TeamDigestsQuery): Promise<Map
       newSinceLast: newByTeam.get(teamId) ?? severityCounts(),
       rolloutsAwaitingApproval: awaiting.get(teamId) ?? [],
       slaBreaches: toSlaBreaches(urgent.get(teamId) ?? [], q.now),
-      baseImagesMoved: [],
+      baseImagesMoved: baseImagesMoved(status.images, baseStatuses),
       // Patches are the rollouts done this period; what they fixed is what the scans saw fixed.
       shipped: {
         count: shipped.get(teamId) ?? 0,

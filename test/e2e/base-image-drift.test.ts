@@ -246,6 +246,22 @@ describe("base-image freshness against a real registry", () => {
     );
     expect(shown).toContain("days behind");
     expect(shown).toContain("bumping fixes 🔴 1");
+    // The weekly digest lists the base the team's images are behind on, with what a bump fixes.
+    await h.patch("digest payments");
+    await waitFor(
+      () =>
+        h.t.slack
+          .callsTo("chat.postMessage")
+          .some((c) => JSON.stringify(c.args.blocks).includes("Base images that moved")),
+      15_000,
+      "the digest",
+    );
+    const digest = h.t.slack
+      .callsTo("chat.postMessage")
+      .find((c) => JSON.stringify(c.args.blocks).includes("Base images that moved"));
+    const digestText = JSON.stringify(digest?.args.blocks);
+    expect(digestText).toContain(`${baseRef}`);
+    expect(digestText).toMatch(/2 images \(fluentd, fluentd-auto\)|2 images \(fluentd-auto, fluentd\)/);
   });
 
   it("a registry that cannot be reached is recorded on the image's status, which keeps what was known", async () => {

@@ -1,5 +1,7 @@
 import { eq, inArray } from "drizzle-orm";
+import type { BaseImageMove } from "../../core/digest/base-image-move.js";
 import type { BaseImageUpdate } from "../../core/digest/image-status.js";
+import { SEVERITIES, severityCounts } from "../../core/digest/severity-counts.js";
 import type { Db } from "../../db/client.js";
 import { imageBaseStatus } from "../../db/schema/index.js";
 
@@ -34,4 +36,34 @@ export async function baseImageStatuses(
         : inArray(imageBaseStatus.imageId, [...imageIds]),
     );
   return new Map(rows.map((r) => [r.imageId, r]));
+}
+
+/**
+ * The digest's "base images that moved": per team, each base its images are behind on, with the
+ * images and what a bump fixes (summed over the images whose new base's scan is known).
+ */
+export function baseImagesMoved(
+  images: ReadonlyArray<{ imageId: string; name: string }>,
+  statuses: ReadonlyMap<string, StatusRow>,
+): BaseImageMove[] {
+  const byBase = new Map<string, BaseImageMove>();
+  for (const image of images) {
+    const s = statuses.get(image.imageId);
+    if (s?.state !== "behind") continue;
+    const move = byBase.get(s.baseRef) ?? { baseImage: s.baseRef, images: [] };
+    move.images.push(image.name);
+    if (s.bumpFixes) {
+      const fixes = move.fixes ?? severityCounts();
+      for (const sev of SEVERITIES) fixes[sev] += s.bumpFixes[sev] ?? 0;
+      move.fixes = fixes;
+    }
+    byBase.set(s.baseRef, move);
+  }
+  return [...byBase.values()].sort((a, b) => b.images.length - a.images.length);
+}
+
+/** Whole days an image has been behind its base (since the base moved), or null when it is not. */
+export function behindDays(s: StatusRow | undefined, now: Date): number | null {
+  if (s?.state !== "behind" || s.movedAt === null) return null;
+  return Math.max(0, Math.floor((now.getTime() - s.movedAt.getTime()) / 86_400_000));
 }
