@@ -61,7 +61,7 @@ export function renderBaseImageDrift(n: BaseImageDriftNotice): SlackMessage {
   const lines = [
     `*🧱 Base image ${base} moved · ${image} is built on an older release*`,
     `${from} → \`${shortDigest(n.to)}\`${since} · ${worth}`,
-    `${totalOf(n.base)} from the base · ${n.app} from the image's own layers${origin}`,
+    `Open findings from the base: ${totalOf(n.base)} · from the image's own layers: ${n.app}${origin}`,
   ];
   if (n.rolloutNote !== null)
     lines.push(`Automatic rollout not started: ${escapeMrkdwn(clipLine(n.rolloutNote, 300))}`);

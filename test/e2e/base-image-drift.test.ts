@@ -186,7 +186,7 @@ describe("base-image freshness against a real registry", () => {
     expect(String(notice?.args.text)).toContain("1 finding (1 critical) from the base");
     const blocks = JSON.stringify(notice?.args.blocks);
     expect(blocks).toContain("drift_patch_now");
-    expect(blocks).toContain(`${expected.app} from the image's own layers`);
+    expect(blocks).toContain(`Open findings from the base: 1 · from the image's own layers: ${expected.app}`);
 
     // rollout: fluentd-auto's rollout started by patchpilot, the bump as its reason; the rebuild is dispatched.
     let rollout: { id: number; trigger: string; reason: string; requested_by: string } | undefined;
