@@ -1,7 +1,9 @@
-// The rollout part of `npm run demo`: `/patch rollout payments-api` through rebuild, staging,
-// canary and production, with signed clicks on the card, a denied self-approval, a production
-// window wait, and the demo playing CI (the build's scan upload and signed workflow_run webhooks)
-// against the fake GitHub.
+// The rollout part of `npm run demo`: the rollout patchpilot started for a base-image bump, through
+// rebuild, staging, canary and production, with signed clicks on the card, a refused approval, the
+// health gate after each deploy (bake time, then the demo's Prometheus), a production window
+// wait, and the demo playing CI (the build's scan upload and signed workflow_run webhooks) against
+// the fake GitHub.
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
@@ -33,6 +35,12 @@ export type RolloutDemo = {
   now: () => Date;
   setClock: (iso: string) => void;
   heading: (s: string) => void;
+  /** The rollout already started (by the base-image drift). */
+  rolloutId: number;
+  /** The base the rebuild uses: its layers, and the vulnerabilities its own scan still has. */
+  rebuiltOn: { diffIds: readonly string[]; stillIn: ReadonlySet<string> };
+  /** The PromQL the demo's Prometheus was asked so far. */
+  prometheusQueries: () => string[];
 };
 
 type User = { id: string; name: string };
@@ -40,8 +48,10 @@ const LEE = { id: "U0LEE", name: "lee" };
 const MARIA = { id: "U0MARIA", name: "maria" };
 const OMAR = { id: "U0OMAR", name: "omar" };
 const SEC = { id: "U0SEC", name: "sec" };
+// On the search team: not one of payments' approvers.
+const DANA = { id: "U0DANA", name: "dana" };
 const CHANNEL = "C0PAYMENTS";
-// The rebuilt image: the sample 1.42 scan with its fixable findings gone, under a new digest.
+// The rebuilt image: payments-api 1.42 on the new base, under a new digest.
 const CANDIDATE = "sha256:8e1f0c4a2b7d9e3f5a6c8b0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -56,11 +66,12 @@ async function until<T>(what: string, check: () => Promise<T | undefined> | T | 
 }
 
 export async function runRolloutDemo(d: RolloutDemo): Promise<{ rolloutId: number }> {
-  let rolloutId = 0;
+  const rolloutId = d.rolloutId;
   const { slack, github } = d;
   slack.setUser(LEE);
   slack.setUser(OMAR);
   slack.setUser(SEC);
+  slack.setUser(DANA);
   slack.setUsergroupMembers("S0PAYAPPR", [MARIA.id, OMAR.id, LEE.id]);
   slack.setUsergroupMembers("S0SECURITY", [SEC.id]);
   const day = () => d.now().toISOString().slice(0, 16).replace("T", " ");
@@ -89,6 +100,18 @@ export async function runRolloutDemo(d: RolloutDemo): Promise<{ rolloutId: numbe
     }
   };
   const threadSeen = new Set<string>();
+  /** The card's line for `stage` ("staging ✅ healthy (…) run …"), once `settled` holds for it. */
+  const printStage = async (stage: string, settled: (line: string) => boolean) => {
+    const line = await until(`${stage} on the card`, () => {
+      const text = printSlackMessage("", card() ?? {});
+      const found = text.split("\n").flatMap((l) => {
+        const i = l.indexOf(`${stage} `);
+        return i < 0 ? [] : (l.slice(i).split(" · ")[0] ?? []);
+      });
+      return found.find(settled);
+    });
+    console.log(`${day()}  the rollout card says: ${line}`);
+  };
 
   const patch = async (text: string, user: User) => {
     const res = await postSigned(
@@ -178,31 +201,49 @@ export async function runRolloutDemo(d: RolloutDemo): Promise<{ rolloutId: numbe
     );
   };
 
-  d.heading("Lee patches payments-api: /patch rollout (signed slash command)");
+  d.heading(`The drift's rollout #${rolloutId} (onBaseImageDrift: rollout): its card is the team's notice`);
+  await printCard("as posted");
+  // Lee was about to patch openssl by hand: patchpilot already is.
   const started = await patch(
     'rollout payments-api --reason "openssl CVE-2026-1234 and libxml2 CVE-2026-4242"',
     LEE,
   );
-  console.log(show("/patch rollout payments-api → visible only to @lee", started));
+  console.log(show("/patch rollout payments-api (signed slash command) → visible only to @lee", started));
   console.log();
-  rolloutId = Number(/#(\d+)/.exec(started.text ?? "")?.[1]);
-  if (!Number.isInteger(rolloutId)) throw new Error(`demo: no rollout number in “${started.text}”`);
-  await printCard("as posted");
 
   d.heading("The rebuild: CI builds, uploads the candidate's scan, reports the run");
   const build = await nextDispatch(1);
-  // CI's scan of the new image: the sample scan without the findings the rebuild fixed.
+  // CI's scan of the new image: 1.42 rebuilt on the new base. Its base layers are the new
+  // release's, with only the findings that release still has; its own layers are rebuilt.
   const sample = JSON.parse(
     await readFile(new URL("../examples/scans/payments-api-1.42.trivy.json", import.meta.url), "utf8"),
   ) as {
-    Metadata: { ImageID?: string; RepoDigests?: string[]; RepoTags?: string[] };
-    Results: Array<{ Target: string; Vulnerabilities?: Array<{ FixedVersion?: string }> | null }>;
+    Metadata: { ImageID?: string; RepoDigests?: string[]; RepoTags?: string[]; DiffIDs: string[] };
+    Results: Array<{
+      Target: string;
+      Vulnerabilities?: Array<{ VulnerabilityID: string; Layer?: { DiffID?: string } }> | null;
+    }>;
   };
+  const oldLayers = sample.Metadata.DiffIDs;
+  const newBase = d.rebuiltOn.diffIds;
+  const rebuilt = new Map(
+    oldLayers.map((l, i) => [
+      l,
+      newBase[i] ?? `sha256:${createHash("sha256").update(`rebuilt ${l}`).digest("hex")}`,
+    ]),
+  );
+  sample.Metadata.DiffIDs = oldLayers.map((l) => rebuilt.get(l) ?? l);
   sample.Metadata.RepoDigests = [`ghcr.io/acme/payments-api@${CANDIDATE}`];
-  sample.Metadata.RepoTags = ["ghcr.io/acme/payments-api:1.42-patched"];
+  sample.Metadata.RepoTags = ["ghcr.io/acme/payments-api:1.42-rebuilt"];
   sample.Metadata.ImageID = `sha256:${"2".repeat(64)}`;
-  for (const r of sample.Results)
-    r.Vulnerabilities = (r.Vulnerabilities ?? []).filter((v) => !v.FixedVersion);
+  const baseLayers = new Set(oldLayers.slice(0, newBase.length));
+  for (const r of sample.Results) {
+    r.Vulnerabilities = (r.Vulnerabilities ?? []).filter(
+      (v) => !baseLayers.has(v.Layer?.DiffID ?? "") || d.rebuiltOn.stillIn.has(v.VulnerabilityID),
+    );
+    for (const v of r.Vulnerabilities)
+      if (v.Layer?.DiffID) v.Layer.DiffID = rebuilt.get(v.Layer.DiffID) ?? v.Layer.DiffID;
+  }
   const up = await fetch(`${d.base}/api/v1/scans?rollout_id=${rolloutId}`, {
     method: "POST",
     body: JSON.stringify(sample),
@@ -221,14 +262,24 @@ export async function runRolloutDemo(d: RolloutDemo): Promise<{ rolloutId: numbe
   await printCard("awaiting staging approval", (t) => t.includes(ROLLOUT_ACTIONS.approve));
   printThread(threadSeen);
 
-  d.heading("Staging: Lee cannot approve his own rollout; Maria can");
-  await clickApprove("staging", LEE);
+  d.heading("Staging: Dana (search team) is not a payments approver; Maria is");
+  await clickApprove("staging", DANA);
   await clickApprove("staging", MARIA);
   await deploy((await nextDispatch(2)).runId);
+  await printCard("staging deployed, baking", (t) => t.includes("baking until"));
 
-  d.heading("Canary (business-hours window, open now): Omar approves");
+  d.heading("Staging's health gate: after the bake time, Prometheus judges it");
+  await printCard("staging healthy, canary awaits approval", (t) => t.includes("healthy ("));
+  const asked = d.prometheusQueries();
+  console.log(`The gate asked Prometheus (POST /api/v1/query) ${asked.length} queries:`);
+  for (const q of asked) console.log(`  ${q}`);
+  console.log();
+
+  d.heading("Canary (business-hours window, open now): Omar approves; it bakes and passes its gate");
   await clickApprove("canary", OMAR);
   await deploy((await nextDispatch(3)).runId);
+  await printStage("canary", (l) => l.includes("baking until"));
+  await printStage("canary", (l) => l.includes("healthy ("));
 
   d.heading("Production: two approvals, one from security, each confirmed in a dialog");
   await clickApprove("production", MARIA, { dialog: true });
@@ -246,14 +297,20 @@ export async function runRolloutDemo(d: RolloutDemo): Promise<{ rolloutId: numbe
     "UPDATE outbox SET available_at = now() WHERE kind = 'github.dispatch' AND status = 'pending'",
   );
   const effects = new Queue("effects", { connection: d.redis, prefix: d.prefix });
+  // The production health gate is timed by the demo's clock too: make it due by the database's
+  // clock once it exists (it still waits for its bake time by the demo's clock).
   let promoting = true;
   const promoter = (async () => {
     while (promoting) {
+      await d.owner.pool.query(
+        "UPDATE outbox SET available_at = now() WHERE kind = 'rollout.health-gate' AND status = 'pending' AND available_at > now()",
+      );
       for (const job of await effects.getDelayed()) await job.promote().catch(() => undefined);
       await sleep(50);
     }
   })();
   await deploy((await nextDispatch(4)).runId);
+  await printStage("production", (l) => l.includes("baking until"));
   await printCard("done", (t) => t.includes("✅ done"));
   printThread(threadSeen);
   promoting = false;

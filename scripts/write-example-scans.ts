@@ -1,18 +1,82 @@
 // Writes the sample scans in examples/scans/ that `npm run demo` ingests. They are ours, in the
 // real Trivy and Grype shapes (test/support/report-builders.ts); rerun after changing the builders.
+//
+// payments-api's scans list the image's layers (Metadata.DiffIDs) as Trivy does: two of the base
+// image node:22-bookworm-slim (Debian's root filesystem, then Node.js), then two of the app
+// (node_modules, then the built code). The Debian package findings come from the first base
+// layer and the npm ones from node_modules, so patchpilot can tell what a base bump would fix.
+// The demo's registry serves the base with exactly those first two layers.
+import { createHash } from "node:crypto";
 import { writeFile } from "node:fs/promises";
-import { digestOf, grypeReport, trivyReport } from "../test/support/report-builders.js";
+import { digestOf, grypeReport, type SyntheticVuln, trivyReport } from "../test/support/report-builders.js";
 
 const out = (name: string, doc: unknown) =>
   writeFile(new URL(`../examples/scans/${name}`, import.meta.url), `${JSON.stringify(doc, null, 2)}\n`);
 
+/** A layer's diff id: the sha256 of its uncompressed tar, here of a name standing for it. */
+const layer = (what: string) => `sha256:${createHash("sha256").update(`demo layer: ${what}`).digest("hex")}`;
+const NODE_BASE = [layer("debian bookworm-slim rootfs 2026-10-06"), layer("node 22.20.0 2026-10-07")];
+
+type Trivy = {
+  Metadata: Record<string, unknown>;
+  Results: Array<{ Vulnerabilities: Array<Record<string, unknown>> } & Record<string, unknown>>;
+};
+
+/**
+ * A Trivy image report with its layers: the Debian findings in the base's root filesystem layer,
+ * the npm findings (a lang-pkgs result, as Trivy writes for node_modules) in the app's first layer.
+ */
+function layeredTrivyReport(opts: {
+  image: string;
+  digest: string;
+  createdAt: string;
+  appLayers: [string, string];
+  os: SyntheticVuln[];
+  npm: SyntheticVuln[];
+}): Trivy {
+  const doc = trivyReport({ ...opts, vulns: opts.os }) as Trivy;
+  const npm = (trivyReport({ ...opts, vulns: opts.npm }) as Trivy).Results[0];
+  doc.Metadata.DiffIDs = [...NODE_BASE, ...opts.appLayers];
+  for (const v of doc.Results[0]?.Vulnerabilities ?? []) v.Layer = { DiffID: NODE_BASE[0] };
+  if (npm) {
+    for (const v of npm.Vulnerabilities) {
+      v.Layer = { DiffID: opts.appLayers[0] };
+      v.PkgPath = `app/node_modules/${String(v.PkgName)}/package.json`;
+      v.SeveritySource = "ghsa";
+    }
+    doc.Results.push({ ...npm, Target: "Node.js", Class: "lang-pkgs", Type: "node-pkg" });
+  }
+  return doc;
+}
+
+const NPM_FINDINGS: SyntheticVuln[] = [
+  {
+    id: "CVE-2026-6120",
+    pkg: "path-to-regexp",
+    version: "0.1.7",
+    fixed: "0.1.12",
+    title: "path-to-regexp: backtracking regular expression in route parameters (ReDoS)",
+    severity: "HIGH",
+  },
+  {
+    id: "CVE-2026-6233",
+    pkg: "cookie",
+    version: "0.6.0",
+    fixed: "0.7.0",
+    title: "cookie: cookie name, path and domain accept out-of-bounds characters",
+    severity: "LOW",
+  },
+];
+
 await out(
   "payments-api-1.41.trivy.json",
-  trivyReport({
+  layeredTrivyReport({
     image: "ghcr.io/acme/payments-api:1.41",
     digest: digestOf(0x4f1c01),
     createdAt: "2026-10-14T09:12:00Z",
-    vulns: [
+    appLayers: [layer("payments-api 1.41 node_modules"), layer("payments-api 1.41 dist")],
+    npm: NPM_FINDINGS,
+    os: [
       {
         id: "CVE-2026-1234",
         pkg: "openssl",
@@ -56,11 +120,13 @@ await out(
 );
 await out(
   "payments-api-1.42.trivy.json",
-  trivyReport({
+  layeredTrivyReport({
     image: "ghcr.io/acme/payments-api:1.42",
     digest: digestOf(0x4f1c02),
     createdAt: "2026-11-24T07:30:00Z",
-    vulns: [
+    appLayers: [layer("payments-api 1.42 node_modules"), layer("payments-api 1.42 dist")],
+    npm: NPM_FINDINGS,
+    os: [
       {
         id: "CVE-2026-1234",
         pkg: "openssl",
