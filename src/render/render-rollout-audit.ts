@@ -46,7 +46,11 @@ function runLink(p: Record<string, unknown>): string | null {
 }
 
 function who(e: RolloutAuditEntry): string {
-  if (e.actor.id === "system") return "patchpilot";
+  // patchpilot itself, naming the part that acted when it says (the health gate, freshness).
+  if (e.actor.id === "system")
+    return e.actor.name && e.actor.name !== "patchpilot"
+      ? `patchpilot (${words(e.actor.name, 30)})`
+      : "patchpilot";
   return renderPerson(e.actor.id, e.actor.name);
 }
 
@@ -128,6 +132,27 @@ export function describeAuditEntry(e: RolloutAuditEntry): string {
       const message = str(p.message);
       return `could not dispatch${on}${message ? `: ${words(message, MAX_MESSAGE)}` : ""}`;
     }
+    case "stage.verifying": {
+      const until = str(p.bakeUntil);
+      const check = str(p.healthCheck);
+      const bake =
+        until === null || Number.isNaN(Date.parse(until))
+          ? ""
+          : `, bakes until ${renderDateTime(new Date(until))}`;
+      return `deployed${on}${bake}; then ${check ? `health check *${words(check, 40)}*` : "it is done"}`;
+    }
+    case "health.pass":
+    case "health.fail":
+    case "health.inconclusive": {
+      const verdict = {
+        "health.pass": "passed",
+        "health.fail": "failed",
+        "health.inconclusive": "could not judge",
+      }[e.action];
+      return `health check ${verdict} on${on}${healthNumbers(p)}`;
+    }
+    case "stage.promoted":
+      return `promoted${on} by hand after an inconclusive health check`;
     case "rollout.cancelled":
       return `cancelled the rollout${reasonOf(p)}`;
     case "rollout.done": {
@@ -149,6 +174,18 @@ export function describeAuditEntry(e: RolloutAuditEntry): string {
     return `run ${status}${conclusion ? `: ${words(conclusion, 30)}` : ""}${detail}`;
   }
   return `${words(e.action, 60)}${on}${e.outcome === "ok" ? "" : ` (${words(e.outcome, 30)})`}`;
+}
+
+// ": error-rate 0.0021 ≤ 0.01 (max), 1840 requests": the first check's reason and the traffic seen.
+function healthNumbers(p: Record<string, unknown>): string {
+  const first = Array.isArray(p.checks) ? (p.checks[0] as Record<string, unknown> | undefined) : undefined;
+  if (!first) return "";
+  const name = str(first.name);
+  const reason = str(first.reason);
+  const requests = num(first.requests);
+  const traffic =
+    requests === null || reason?.includes("requests") ? "" : `, ${Math.floor(requests)} requests`;
+  return `: ${name ? `${words(name, 40)} ` : ""}${reason ? words(reason, MAX_MESSAGE) : ""}${traffic}`;
 }
 
 const line = (e: RolloutAuditEntry) => `• ${renderDateTime(e.at)} · ${who(e)} · ${describeAuditEntry(e)}`;

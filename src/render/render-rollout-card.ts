@@ -476,10 +476,13 @@ function statusWords(v: RolloutCardView, stages: readonly Stage[], current: Stag
     case "dispatched":
     case "deploying":
       return `${name} ${s.kind === "build" ? "building" : "deploying"}`;
-    case "verifying":
-      return s.health?.status === "inconclusive"
-        ? `${name} health inconclusive, promote or roll back`
-        : `${name} health check`;
+    case "verifying": {
+      if (s.health?.status === "inconclusive") return `${name} health inconclusive, promote or roll back`;
+      const until = s.health ? new Date(s.health.bakeUntil) : null;
+      return until !== null && until.getTime() > v.now.getTime()
+        ? `${name} deployed, baking until ${until.toISOString().slice(11, 16)} UTC`
+        : `${name} health check running`;
+    }
     case "pending":
       return v.candidateDigest === null ? "waiting for the rebuild" : `${name} pending`;
     default:

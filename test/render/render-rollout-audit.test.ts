@@ -45,6 +45,36 @@ describe("describeAuditEntry", () => {
       }),
       "requested the rollout (patch-now): “KEV”",
     ],
+    [
+      "a deployed stage starting to bake",
+      entry("stage.verifying", {
+        stage: "staging",
+        payload: { bakeUntil: "2026-11-24T10:10:00Z", healthCheck: "error-rate" },
+      }),
+      "deployed *staging*, bakes until <!date^1795515000^{date_short_pretty} {time}|2026-11-24 10:10 UTC>; then health check *error-rate*",
+    ],
+    [
+      "a passed health check, with the numbers",
+      entry("health.pass", {
+        actor: { id: "system", name: "health gate" },
+        stage: "staging",
+        payload: { checks: [{ name: "error-rate", reason: "0.0021 ≤ 0.01 (max)", requests: 1840 }] },
+      }),
+      "health check passed on *staging*: error-rate 0.0021 ≤ 0.01 (max), 1840 requests",
+    ],
+    [
+      "an inconclusive health check",
+      entry("health.inconclusive", {
+        stage: "canary",
+        payload: { checks: [{ name: "error-rate", reason: "the query returned no data", requests: null }] },
+      }),
+      "health check could not judge on *canary*: error-rate the query returned no data",
+    ],
+    [
+      "a promotion by hand",
+      entry("stage.promoted", { stage: "canary" }),
+      "promoted *canary* by hand after an inconclusive health check",
+    ],
     ["an approval", entry("stage.approved", { stage: "canary" }), "approved *canary*"],
     [
       "a denied approval, with its message",

@@ -326,6 +326,133 @@ describe("renderRolloutCard", () => {
     expect(m.text).toBe("Rollout #218 of payments-api: staging failed");
   });
 
+  describe("health gates", () => {
+    const check = (
+      outcome: "pass" | "fail" | "inconclusive",
+      reason: string,
+      value: number | null,
+      requests: number,
+    ) => ({
+      name: "error-rate",
+      query: 'sum(rate(http_requests_total{app="payments-api",code=~"5.."}[5m]))',
+      value,
+      requests,
+      outcome,
+      reason,
+    });
+    const health = (
+      status: "baking" | "pass" | "fail" | "inconclusive",
+      checks: ReturnType<typeof check>[] = [],
+    ) => ({
+      status,
+      check: "error-rate",
+      bakeUntil: "2026-11-24T10:10:00Z",
+      checkedAt: status === "baking" ? null : "2026-11-24T10:10:05Z",
+      checks,
+      autoRollback: false,
+    });
+    const staging = (over: Partial<RolloutCardStage>) =>
+      stage("staging", { run: run("12958840"), dispatchedAt: at("2026-11-24T08:50:00Z"), ...over });
+
+    it("says a deployed stage bakes until when, and which health check decides", () => {
+      const m = renderRolloutCard(
+        view({
+          stages: [
+            rebuildDone,
+            staging({ state: "verifying", health: health("baking") }),
+            stage("canary"),
+            productionPending,
+          ],
+        }),
+      );
+      const text = messageText(m.blocks);
+      expect(text).toContain(`staging 🔬 baking until ${token("2026-11-24T10:10:00Z")}`);
+      expect(text).toContain(
+        `🔬 Staging is deployed and bakes until ${token("2026-11-24T10:10:00Z")}; then its health check *error-rate* decides whether it goes on.`,
+      );
+      expect(m.text).toBe("Rollout #218 of payments-api: staging deployed, baking until 10:10 UTC");
+      expect(buttons(m.blocks).map((b) => b.action_id)).not.toContain(ROLLOUT_ACTIONS.promote);
+    });
+
+    it("shows a passed gate as healthy with the numbers seen", () => {
+      const m = renderRolloutCard(
+        view({
+          stages: [
+            rebuildDone,
+            staging({
+              state: "done",
+              health: health("pass", [check("pass", "0.0021 ≤ 0.01 (max)", 0.0021, 1840)]),
+            }),
+            canaryAwaiting,
+            productionPending,
+          ],
+        }),
+      );
+      expect(messageText(m.blocks)).toContain(
+        "staging ✅ healthy (error-rate: 0.0021 ≤ 0.01 (max), 1840 requests)",
+      );
+    });
+
+    it("asks a person to promote or roll back when the gate cannot judge, with Promote behind a confirmation", () => {
+      const m = renderRolloutCard(
+        view({
+          stages: [
+            rebuildDone,
+            staging({
+              state: "verifying",
+              health: health("inconclusive", [
+                check(
+                  "inconclusive",
+                  "12 requests in the window, fewer than the 200 needed to judge",
+                  null,
+                  12,
+                ),
+              ]),
+            }),
+            stage("canary"),
+            productionPending,
+          ],
+        }),
+      );
+      const text = messageText(m.blocks);
+      expect(text).toContain("staging ⚠️ health inconclusive");
+      expect(text).toContain(
+        "⚠️ Staging is deployed but its health check could not judge it: error-rate: 12 requests in the window, fewer than the 200 needed to judge. Promote it if it looks right to you, or roll back.",
+      );
+      const found = buttons(m.blocks).map(summary);
+      expect(found[0]).toEqual(["Promote staging", ROLLOUT_ACTIONS.promote, "primary", "confirm"]);
+      expect(found.map((b) => b[1])).toContain(ROLLOUT_ACTIONS.rollback);
+      expect(m.text).toBe("Rollout #218 of payments-api: staging health inconclusive, promote or roll back");
+    });
+
+    it("says a stage failed its health check with the numbers, and offers Retry and Roll back", () => {
+      const m = renderRolloutCard(
+        view({
+          state: "halted",
+          stages: [
+            rebuildDone,
+            staging({
+              state: "failed",
+              health: health("fail", [check("fail", "0.042 > 0.01 (max)", 0.042, 900)]),
+            }),
+            stage("canary"),
+            productionPending,
+          ],
+        }),
+      );
+      const text = messageText(m.blocks);
+      expect(text).toContain("staging ❌ unhealthy");
+      expect(text).toContain(
+        "❌ Staging failed its health check: error-rate: 0.042 &gt; 0.01 (max), 900 requests. Retry or roll back.",
+      );
+      expect(
+        buttons(m.blocks)
+          .map((b) => b.action_id)
+          .slice(0, 2),
+      ).toEqual([ROLLOUT_ACTIONS.retry, ROLLOUT_ACTIONS.rollback]);
+    });
+  });
+
   it("offers Cancel instead of Roll back when a failure left nothing deployed", () => {
     const rebuild = stage("rebuild", {
       state: "failed",

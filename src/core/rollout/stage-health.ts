@@ -30,5 +30,10 @@ export function healthSummary(h: StageHealth): string {
   const deciding =
     h.checks.find((c) => c.outcome === h.status) ?? h.checks.find((c) => c.outcome !== "pass") ?? h.checks[0];
   if (!deciding) return h.check === null ? "baked, no health check configured" : "no result";
-  return `${deciding.name}: ${deciding.reason}`;
+  // The traffic behind the verdict, unless the reason already is about it.
+  const traffic =
+    deciding.requests === null || deciding.reason.includes("requests")
+      ? ""
+      : `, ${Math.floor(deciding.requests)} requests`;
+  return `${deciding.name}: ${deciding.reason}${traffic}`;
 }
