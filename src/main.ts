@@ -266,6 +266,9 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
       await syncSchedules();
     };
     await registerSchedules();
+    // Work Postgres holds but Redis lost while we were down (a bake time, a held dispatch) is
+    // picked up now rather than at the reconciler's first period.
+    await queues.enqueue("reconcile-outbox", {});
     // Redis may lose everything (a restart without persistence, a FLUSHALL): the schedulers are
     // upserted again every minute, so the reconciler and the digests come back without a restart.
     scheduleRefresh = setInterval(() => {

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { NotYet } from "../../adapters/slack-errors.js";
 import type { StageHealth } from "../../core/rollout/stage-health.js";
 import type { StagePolicy } from "../../core/rollout/stage-policy.js";
-import type { StageState } from "../../core/rollout/stage-state.js";
+import type { StageKind, StageState } from "../../core/rollout/stage-state.js";
 import { type StageEvent, transitionStage } from "../../core/rollout/transition-stage.js";
 import { loadRollout, type StageRow } from "../../db/rollout-repository.js";
 import { images } from "../../db/schema/index.js";
@@ -12,6 +12,7 @@ import { type GateResult, type PrometheusQueries, runHealthGate } from "../healt
 import { advance } from "./open-stage.js";
 import { rollBack } from "./request-rollback.js";
 import { type Actor, type Origin, type RolloutDeps, SYSTEM_ACTOR } from "./rollout-deps.js";
+import { rolloutPolicy } from "./rollout-policy.js";
 import { inRolloutTx, type RolloutStep } from "./rollout-tx.js";
 
 export const healthGatePayload = z.object({
@@ -87,7 +88,13 @@ export async function runStageHealthGate(
     image: await imageName(deps, loaded.rollout.imageId),
     stage: stage.name,
     digest: stage.targetDigest ?? loaded.rollout.candidateDigest ?? "",
-    environment: stage.name,
+    // The stage's configured environment (its name unless set), as freezes also see it.
+    environment: rolloutPolicy(
+      deps.config,
+      deps.config.teams.find((t) => t.id === loaded.rollout.teamId) ?? null,
+      stage.name,
+      stage.kind as StageKind,
+    ).environment,
     team: loaded.rollout.teamId ?? "",
   });
   return inRolloutTx(deps, payload.rolloutId, async (step) => {
