@@ -227,7 +227,8 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
   });
 
   if (opts.role === "worker" || opts.role === "all") {
-    const watchesBaseImages = config.images.some((i) => i.baseImage !== undefined);
+    const watchesBaseImages =
+      config.freshness.enabled && config.images.some((i) => i.baseImage !== undefined);
     const registries = registryCredentials(config, opts.env ?? process.env);
     if (registries.missing.length > 0)
       logger.warn(

@@ -228,9 +228,13 @@ export const configFileSchema = z
     prometheus: z.object({ url: z.url() }).strict().optional(),
     registries: z.array(registry).default([]),
     freshness: z
-      .object({ interval: duration.default("1h") })
+      .object({
+        /** false: never ask registries (air-gapped, or no base images worth watching). */
+        enabled: z.boolean().default(true),
+        interval: duration.default("1h"),
+      })
       .strict()
-      .default({ interval: "1h" }),
+      .default({ enabled: true, interval: "1h" }),
     scans: z
       .object({
         maxUploadBytes: z

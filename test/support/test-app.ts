@@ -27,7 +27,11 @@ export type TestApp = {
 export async function writeTestConfig(yaml?: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "pp-test-"));
   const file = join(dir, "patchpilot.yaml");
-  const text = yaml ?? (await readFile(new URL("../../patchpilot.example.yaml", import.meta.url), "utf8"));
+  // The example's base images live on Docker Hub: tests never ask a registry on the internet.
+  const example = await readFile(new URL("../../patchpilot.example.yaml", import.meta.url), "utf8");
+  if (yaml === undefined && !example.includes("freshness:\n"))
+    throw new Error("patchpilot.example.yaml has no freshness: section for the tests to turn off");
+  const text = yaml ?? example.replace("freshness:\n", "freshness:\n  enabled: false\n");
   await writeFile(file, text);
   return file;
 }

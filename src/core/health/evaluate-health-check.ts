@@ -42,11 +42,12 @@ export function evaluateHealthCheck(
   const samples = observed.samples ?? [];
   const numbers = samples.filter((s) => !Number.isNaN(s));
   const worst = worstSample(check, numbers);
-  const value = worst !== null && Number.isFinite(worst) ? worst : null;
+  // `+ 0` turns -0 into 0: the result goes through JSON (job data, audit), which has no -0.
+  const value = worst !== null && Number.isFinite(worst) ? worst + 0 : null;
   const requests =
     observed.requests === undefined || observed.requests === null || !Number.isFinite(observed.requests)
       ? null
-      : observed.requests;
+      : observed.requests + 0;
   const result = (outcome: HealthOutcome, reason: string): HealthCheckEvaluation => ({
     outcome,
     value,
