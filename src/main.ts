@@ -230,7 +230,7 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
     const watchesBaseImages =
       config.freshness.enabled && config.images.some((i) => i.baseImage !== undefined);
     const registries = registryCredentials(config, opts.env ?? process.env);
-    if (registries.missing.length > 0)
+    if (watchesBaseImages && registries.missing.length > 0)
       logger.warn(
         { missing: registries.missing },
         "registry credentials not set; those registries are asked anonymously",
