@@ -8,6 +8,7 @@ import {
   type RegistryClientOptions,
   RegistryError,
 } from "../../src/adapters/registry/registry-client.js";
+import { sameSite } from "../../src/adapters/registry/registry-http.js";
 
 /**
  * A small misbehaving registry on a loopback port: each test scripts the answers. Requests are
@@ -407,5 +408,48 @@ describe("where requests go", () => {
     const platform = await caught(createRegistryClient().inspect("node:20", "amd64"));
     expect(platform.code).toBe("bad_reference");
     expect(platform.message).toContain("os/arch[/variant]");
+  });
+});
+
+describe("credentials and foreign token servers", () => {
+  it("never sends a registry's credentials to a token server on another host", async () => {
+    // The registry names a realm on a different host (localhost is not 127.0.0.1): a registry that
+    // could do this could collect every pull secret patchpilot holds.
+    const host = await fake((req, res) => {
+      if ((req.url ?? "").startsWith("/token")) {
+        res.writeHead(200, { "content-type": "application/json" }).end('{"token":"t"}');
+        return;
+      }
+      const port = (server?.address() as AddressInfo).port;
+      res
+        .writeHead(401, {
+          "www-authenticate": `Bearer realm="http://localhost:${port}/token",service="x",scope="repository:app:pull"`,
+        })
+        .end();
+    });
+    const err = await caught(
+      client({ registries: [{ host, username: "ci-bot", password: "pw-not-real-9c1d" }] }).resolve(
+        `${host}/app:1`,
+      ),
+    );
+    expect(err.code).toBe("unauthorized");
+    expect(err.message).toContain(`does not send this registry's credentials there`);
+    expect(err.message).not.toContain("pw-not-real");
+    expect(calls.filter((c) => c.url.startsWith("/token"))).toHaveLength(0);
+    expect(calls.every((c) => c.authorization === undefined)).toBe(true);
+  });
+});
+
+describe("sameSite", () => {
+  it.each([
+    ["registry-1.docker.io", "auth.docker.io", true],
+    ["ghcr.io", "ghcr.io", true],
+    ["registry.gitlab.com", "gitlab.com", true],
+    ["registry.example.com", "evil.example.net", false],
+    ["127.0.0.1", "127.0.0.1", true],
+    ["127.0.0.1", "localhost", false],
+    ["10.0.0.5", "10.0.0.6", false],
+  ])("%s and %s → %s", (a, b, expected) => {
+    expect(sameSite(a, b)).toBe(expected);
   });
 });

@@ -423,6 +423,19 @@ describe.concurrent("post-deploy health gates against Prometheus", () => {
       workflow: "rollback.yml",
       inputs: { digest: digestOf(21) },
     });
+
+    // The alert's Retry, clicked after the rollback, must not redeploy what was rolled back.
+    const deploysBefore = dispatchesOf(h, id, "qa").length;
+    const retryButton = (
+      (alert?.blocks ?? []) as Array<{ elements?: Array<{ action_id: string; value: string }> }>
+    )
+      .flatMap((b) => b.elements ?? [])
+      .find((e) => e.action_id === ROLLOUT_ACTIONS.retry);
+    const refused = await h.click(ROLLOUT_ACTIONS.retry, retryButton?.value ?? "", USERS.maria);
+    expect(refused).toMatch(/rolling back|rolled back/);
+    expect(refused).toMatch(/new rollout/);
+    expect(await h.stageState(id, "qa")).toBe("cancelled");
+    expect(dispatchesOf(h, id, "qa")).toHaveLength(deploysBefore);
   }, 40_000);
 
   it.sequential("inconclusive (no traffic): the approvers are asked in the thread; only an approver can promote", async () => {

@@ -109,6 +109,20 @@ function basicHeader(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`, "utf8").toString("base64")}`;
 }
 
+/**
+ * Whether two hosts belong to one site: the same host, or names sharing their last two labels
+ * (registry-1.docker.io and auth.docker.io). IP addresses must match exactly.
+ */
+export function sameSite(a: string, b: string): boolean {
+  const x = a.toLowerCase().replace(/\.$/, "");
+  const y = b.toLowerCase().replace(/\.$/, "");
+  if (x === y) return true;
+  const ip = /^[\d.]+$|:/;
+  if (ip.test(x) || ip.test(y)) return false;
+  const site = (h: string) => h.split(".").slice(-2).join(".");
+  return x.includes(".") && y.includes(".") && site(x) === site(y);
+}
+
 function isLoopbackHost(hostname: string): boolean {
   const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
   return h === "localhost" || h === "127.0.0.1" || h === "::1";
@@ -218,6 +232,16 @@ export function createRegistryHttp(opts: HttpOptions) {
     if (scope !== "") url.searchParams.set("scope", scope);
     const headers: Record<string, string> = { accept: "application/json" };
     if (target.username !== undefined && target.password !== undefined) {
+      // A registry names its token server; credentials go only to one of the registry's own
+      // (auth.docker.io for registry-1.docker.io, gitlab.com for registry.gitlab.com), never to
+      // whatever host a compromised or misconfigured registry names.
+      if (!sameSite(new URL(target.baseUrl).hostname, url.hostname)) {
+        throw fail(
+          "unauthorized",
+          `${target.host} sent its token request to ${url.host}, which is not part of ${target.host}; patchpilot does not send this registry's credentials there`,
+          target,
+        );
+      }
       if (url.protocol === "http:" && !target.insecure && !isLoopbackHost(url.hostname)) {
         throw fail(
           "unauthorized",

@@ -60,6 +60,16 @@ export async function decideStage(deps: RolloutDeps, kind: Kind, input: StageDec
       return { ok: false, message };
     };
     if (!mayActOn(policy, input.actor.id, groups)) return denied(notAnApprover(policy, verb.what));
+    // A rollout being (or already) rolled back, or cancelled, does not go forward again: an old
+    // alert's Retry must not redeploy what was rolled back.
+    const over = step.loaded.rollout.state;
+    if (
+      stage.kind !== "rollback" &&
+      (over === "rolling_back" || over === "rolled_back" || over === "cancelled")
+    )
+      return denied(
+        `You cannot ${verb.what}: rollout #${input.rolloutId} is ${over.replace("_", " ")}. Start a new rollout with \`/patch rollout\` instead.`,
+      );
     if (kind === "reject" && !input.reason?.trim())
       return { ok: false, message: "A rejection needs a reason." };
     const event: StageEvent = { type: kind };
