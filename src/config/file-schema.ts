@@ -187,6 +187,11 @@ const healthCheck = z
   .strict()
   .refine((h) => h.max !== undefined || h.min !== undefined, {
     error: "a health check needs a threshold: set max, min or both",
+  })
+  // Without a requests query the minimum cannot be checked, and an idle service would pass.
+  .refine((h) => h.minRequests === 0 || h.requestsQuery !== undefined, {
+    error: "minRequests needs requestsQuery (the PromQL that counts requests in the window)",
+    path: ["requestsQuery"],
   });
 
 const registry = z

@@ -66,6 +66,8 @@ export function renderHealthAlert(a: {
   stage: string;
   health: StageHealth;
   rollingBack: boolean;
+  /** The rollback was requested on its own but waits for approvals (what is still needed). */
+  rollbackWaiting: string | null;
   rollbackRefusal: string | null;
   candidateDigest: string | null;
   rollbackStage: string;
@@ -73,9 +75,11 @@ export function renderHealthAlert(a: {
   const what = `${text(a.image, 60)} ${text(a.stage, 30)}`;
   const next = a.rollingBack
     ? "↩️ Rolling back on its own (the stage's policy says autoRollback)."
-    : a.rollbackRefusal !== null
-      ? `Could not roll back on its own: ${text(a.rollbackRefusal, 200)}`
-      : "Rollout halted: roll back, or retry the stage once it is fixed.";
+    : a.rollbackWaiting !== null
+      ? `↩️ Rollback requested on its own; it waits for approval: ${text(a.rollbackWaiting.replace(/^:rewind:\s*/, ""), 200)}`
+      : a.rollbackRefusal !== null
+        ? `Could not roll back on its own: ${text(a.rollbackRefusal, 200)}`
+        : "Rollout halted: roll back, or retry the stage once it is fixed.";
   const value = { rollout: a.rolloutId, stage: a.stage, digest: a.candidateDigest };
   const blocks: KnownBlock[] = [
     {
@@ -86,7 +90,8 @@ export function renderHealthAlert(a: {
       },
     },
   ];
-  if (!a.rollingBack)
+  // While a rollback is under way or waits for its approvals, the card is where to act.
+  if (!a.rollingBack && a.rollbackWaiting === null)
     blocks.push({
       type: "actions",
       elements: [

@@ -232,7 +232,13 @@ describe("base-image freshness against a real registry", () => {
       s.current_digest,
       trivyReport({ image: baseRef, vulns: [] }),
     );
+    const seenBefore = registry.requestLog.length;
     await poll();
+    // A release already recorded costs one HEAD per run (shared by both images), not a pull:
+    // registries such as Docker Hub count manifest GETs against a rate limit.
+    const asked = registry.requestLog.slice(seenBefore).filter((r) => r.path.includes("/manifests/"));
+    expect(asked.filter((r) => r.method === "GET")).toHaveLength(0);
+    expect(asked.filter((r) => r.method === "HEAD" && r.status === 200)).toHaveLength(1);
     const after = await statusOf("fluentd");
     expect(after.bump_fixes).toMatchObject({ critical: 1 });
     expect(driftNotices()).toHaveLength(1);

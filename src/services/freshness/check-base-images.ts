@@ -50,37 +50,35 @@ const short = (digest: string | null) => (digest === null ? "unknown" : `${diges
 export async function checkBaseImages(deps: FreshnessDeps): Promise<CheckOutcome[]> {
   const limit = pLimit(4);
   const withBase = deps.config.images.filter((i) => i.baseImage !== undefined);
-  return Promise.all(withBase.map((image) => limit(() => checkImage(deps, image))));
+  // One registry look per base tag and platform per run, however many images share it.
+  const releases = new Map<string, Promise<string>>();
+  return Promise.all(withBase.map((image) => limit(() => checkImage(deps, image, releases))));
 }
 
-async function checkImage(deps: FreshnessDeps, image: ConfigImage): Promise<CheckOutcome> {
-  const ref = image.baseImage ?? "";
-  const parsed = parseImageRef(ref);
-  if (parsed === null)
-    return { image: image.id, state: "skipped", message: `"${ref}" is not an image reference` };
-  if (parsed.tag === null && parsed.digest !== null)
-    return { image: image.id, state: "skipped", message: `${ref} is pinned by digest; it cannot move` };
-  const [row] = await deps.db.select().from(images).where(eq(images.configId, image.id));
-  if (!row) return { image: image.id, state: "skipped", message: "not synced from the configuration yet" };
-  const now = deps.now();
-  const tag = parsed.tag ?? "latest";
-  let seen: Awaited<ReturnType<RegistryClient["inspect"]>>;
-  try {
-    seen = await deps.registry.inspect(parsed.tag === null ? `${ref}:latest` : ref, image.platform);
-  } catch (e) {
-    const message = e instanceof RegistryError ? e.message : `could not read ${ref}: ${String(e)}`;
-    deps.logger?.warn({ image: image.id, base: ref, err: message }, "base image check failed");
-    await deps.db
-      .insert(imageBaseStatus)
-      .values({ imageId: row.id, baseRef: ref, state: "unknown", checkedAt: now, error: message })
-      .onConflictDoUpdate({
-        target: imageBaseStatus.imageId,
-        set: { checkedAt: now, error: message, baseRef: ref },
-      });
-    return { image: image.id, state: "error", message };
-  }
+type BaseKey = { repository: string; tag: string; platform: string };
 
-  const key = { repository: parsed.repository, tag, platform: image.platform };
+/**
+ * What the base tag points to now, recorded in `base_image_versions`; returns its digest. A HEAD
+ * request says the digest; only a release not seen before is read in full (index, manifest,
+ * config), so a registry counting pulls (Docker Hub) sees one manifest GET per new release.
+ */
+async function recordCurrentRelease(deps: FreshnessDeps, key: BaseKey, now: Date): Promise<string> {
+  const ref = `${key.repository}:${key.tag}`;
+  const { digest } = await deps.registry.resolve(ref);
+  const known = await deps.db
+    .update(baseImageVersions)
+    .set({ lastSeenAt: now })
+    .where(
+      and(
+        eq(baseImageVersions.repository, key.repository),
+        eq(baseImageVersions.tag, key.tag),
+        eq(baseImageVersions.platform, key.platform),
+        eq(baseImageVersions.digest, digest),
+      ),
+    )
+    .returning({ digest: baseImageVersions.digest });
+  if (known.length > 0) return digest;
+  const seen = await deps.registry.inspect(ref, key.platform);
   await deps.db
     .insert(baseImageVersions)
     .values({
@@ -101,6 +99,48 @@ async function checkImage(deps: FreshnessDeps, image: ConfigImage): Promise<Chec
       ],
       set: { lastSeenAt: now },
     });
+  return seen.digest;
+}
+
+async function checkImage(
+  deps: FreshnessDeps,
+  image: ConfigImage,
+  releases: Map<string, Promise<string>>,
+): Promise<CheckOutcome> {
+  const ref = image.baseImage ?? "";
+  const parsed = parseImageRef(ref);
+  if (parsed === null)
+    return { image: image.id, state: "skipped", message: `"${ref}" is not an image reference` };
+  if (parsed.tag === null && parsed.digest !== null)
+    return { image: image.id, state: "skipped", message: `${ref} is pinned by digest; it cannot move` };
+  const [row] = await deps.db.select().from(images).where(eq(images.configId, image.id));
+  if (!row) return { image: image.id, state: "skipped", message: "not synced from the configuration yet" };
+  const now = deps.now();
+  // `node:22@sha256:…` (Renovate's pinning): the tag is what moves; the pin is what was built.
+  const key: BaseKey = {
+    repository: parsed.repository,
+    tag: parsed.tag ?? "latest",
+    platform: image.platform,
+  };
+  const memo = `${key.repository}:${key.tag}|${key.platform}`;
+  let digest: string;
+  try {
+    const pending = releases.get(memo) ?? recordCurrentRelease(deps, key, now);
+    releases.set(memo, pending);
+    digest = await pending;
+  } catch (e) {
+    const message = e instanceof RegistryError ? e.message : `could not read ${ref}: ${String(e)}`;
+    deps.logger?.warn({ image: image.id, base: ref, err: message }, "base image check failed");
+    await deps.db
+      .insert(imageBaseStatus)
+      .values({ imageId: row.id, baseRef: ref, state: "unknown", checkedAt: now, error: message })
+      .onConflictDoUpdate({
+        target: imageBaseStatus.imageId,
+        set: { checkedAt: now, error: message, baseRef: ref },
+      });
+    return { image: image.id, state: "error", message };
+  }
+
   const versions = await deps.db
     .select()
     .from(baseImageVersions)
@@ -111,8 +151,8 @@ async function checkImage(deps: FreshnessDeps, image: ConfigImage): Promise<Chec
         eq(baseImageVersions.platform, key.platform),
       ),
     );
-  const current = versions.find((v) => v.digest === seen.digest);
-  if (!current) throw new Error(`base image version ${seen.digest} was not recorded`);
+  const current = versions.find((v) => v.digest === digest);
+  if (!current) throw new Error(`base image version ${digest} was not recorded`);
 
   const scan =
     row.latestScanId === null

@@ -201,13 +201,19 @@ async function applyGateResult(step: RolloutStep, stage: StageRow, result: GateR
         groups: null,
       })
     : null;
+  // Requested is not dispatched: a rollback policy may need more approvals than the gate's own.
+  const rollbackStage = step.loaded.stages
+    .filter((s) => s.kind === "rollback")
+    .sort((a, b) => b.position - a.position)[0];
+  const dispatching = rolledBack?.ok === true && rollbackStage?.state === "approved";
   if (!channel) return;
   const message = renderHealthAlert({
     rolloutId: step.loaded.rollout.id,
     image,
     stage: stage.name,
     health,
-    rollingBack: rolledBack?.ok === true,
+    rollingBack: dispatching,
+    rollbackWaiting: rolledBack?.ok === true && !dispatching ? rolledBack.message : null,
     rollbackRefusal: rolledBack && !rolledBack.ok ? rolledBack.message : null,
     candidateDigest: step.loaded.rollout.candidateDigest,
     rollbackStage: stage.name,
