@@ -25,7 +25,11 @@ import {
 import { dispatchPayload, dispatchStage } from "../services/rollouts/dispatch-stage.js";
 import { expireStages } from "../services/rollouts/expire-stages.js";
 import type { GithubActions } from "../services/rollouts/github-actions-port.js";
-import { healthGatePayload, runStageHealthGate } from "../services/rollouts/health-gate.js";
+import {
+  healthGatePayload,
+  reviveFailedGates,
+  runStageHealthGate,
+} from "../services/rollouts/health-gate.js";
 import { pollWorkflowRuns } from "../services/rollouts/poll-workflow-runs.js";
 import {
   approvalRequestPayload,
@@ -98,7 +102,10 @@ export function buildJobHandlers(deps: {
   };
   return {
     "reconcile-outbox": reconcileOutbox(deps),
-    "expire-approvals": async () => void (await expireStages(rollouts)),
+    "expire-approvals": async () => {
+      await expireStages(rollouts);
+      await reviveFailedGates(rollouts);
+    },
     "poll-workflow-runs": async () => {
       if (deps.github) await pollWorkflowRuns({ ...rollouts, github: deps.github });
     },

@@ -5,6 +5,8 @@ import { createPrometheusClient } from "../../src/adapters/prometheus/prometheus
 import { ROLLOUT_ACTIONS } from "../../src/core/rollout/rollout-card-view.js";
 import type { StageHealth } from "../../src/core/rollout/stage-health.js";
 import { startPatchpilot } from "../../src/main.js";
+import { reviveFailedGates } from "../../src/services/rollouts/health-gate.js";
+import type { RolloutDeps } from "../../src/services/rollouts/rollout-deps.js";
 import {
   type MetricsTarget,
   type RunningPrometheus,
@@ -17,6 +19,7 @@ import {
   auditRowsOf,
   dispatchesOf,
   type RolloutHarness,
+  requeuePendingIntents,
   startRolloutHarness,
   USERS,
 } from "../support/rollout-harness.js";
@@ -50,7 +53,7 @@ teams:
     name: Payments
     channel: C0PAYMENTS
     approvers: { groups: [S0PAYAPPR], users: [] }
-images:${image("payments-api")}${image("ledger-api", "[rebuild, canary, production]")}${image("billing-api", "[rebuild, qa, production]")}${image("search-api")}${image("reports-api", "[rebuild, eu-staging, production]")}
+images:${image("payments-api")}${image("ledger-api", "[rebuild, canary, production]")}${image("billing-api", "[rebuild, qa, production]")}${image("search-api")}${image("reports-api", "[rebuild, eu-staging, production]")}${image("orders-api")}
 defaultStages: [rebuild, staging, production]
 prometheus: { url: "${promUrl}" }
 healthChecks:
@@ -85,6 +88,7 @@ beforeAll(async () => {
   target.setRates({ image: "ledger-api", stage: "canary" }, { ok: 10, errors: 5 });
   target.setRates({ image: "billing-api", stage: "qa" }, { ok: 10, errors: 5 });
   target.setRates({ image: "reports-api", stage: "stg-eu" }, { ok: 20, errors: 0 });
+  target.setRates({ image: "orders-api", stage: "staging" }, { ok: 20, errors: 0 });
   // search-api has no traffic at all.
   prom = await startPrometheus({ targets: [target.target], scrapeIntervalMs: 1000 });
   h = await startRolloutHarness({ yaml: config(prom.url) });
@@ -434,7 +438,7 @@ describe.concurrent("post-deploy health gates against Prometheus", () => {
     const refused = await h.click(ROLLOUT_ACTIONS.retry, retryButton?.value ?? "", USERS.maria);
     expect(refused).toMatch(/rolling back|rolled back/);
     expect(refused).toMatch(/new rollout/);
-    expect(await h.stageState(id, "qa")).toBe("cancelled");
+    expect(await h.stageState(id, "qa")).toBe("failed");
     expect(dispatchesOf(h, id, "qa")).toHaveLength(deploysBefore);
   }, 40_000);
 
@@ -493,8 +497,7 @@ describe.concurrent("post-deploy health gates against Prometheus", () => {
     expect(cardButtons(h, id)).not.toContain(ROLLOUT_ACTIONS.promote);
   }, 40_000);
 
-  // {{environment}} is documented as the stage's `environment` (core/health/render-health-query.ts),
-  // but the gate fills it with the stage's name (services/rollouts/health-gate.ts): see the report.
+  // {{environment}} is the stage's `environment` (its name unless configured), not its name.
   it.sequential("{{environment}} in a query is the stage's configured environment", async () => {
     const id = await startToApproval(h, "reports-api", 41, 42);
     await approveAndDeploy(h, id, "eu-staging", 42);
@@ -502,6 +505,32 @@ describe.concurrent("post-deploy health gates against Prometheus", () => {
     expect(gated.health?.checks[0]?.query).toContain('image="reports-api",stage="stg-eu"');
     expect(gated.health?.status).toBe("pass");
     expect(gated.state).toBe("done");
+  }, 40_000);
+
+  it.sequential("a gate whose delivery failed for good is revived, so the stage is not stuck verifying", async () => {
+    const id = await startToApproval(h, "orders-api", 51, 52);
+    await approveAndDeploy(h, id, "staging", 52);
+    await waitFor(async () => (await stageRow(h, id, "staging"))?.state === "verifying", 10_000, "verifying");
+    // Postgres was away through every retry: the gate's outbox row ended failed before it ran.
+    const key = `health-gate:%`;
+    const failed = await h.t.owner.pool.query(
+      `UPDATE outbox SET status = 'failed', last_error = 'connection terminated' WHERE kind = 'rollout.health-gate'
+         AND dedupe_key LIKE $1 AND payload->>'rolloutId' = $2 RETURNING id`,
+      [key, String(id)],
+    );
+    expect(failed.rowCount).toBe(1);
+    const revived = await reviveFailedGates({ ...({} as RolloutDeps), db: h.t.owner.db });
+    expect(revived).toEqual([Number(failed.rows[0].id)]);
+    const row = await h.t.owner.pool.query(
+      "SELECT status, available_at > now() + interval '4 minutes' AS later FROM outbox WHERE id = $1",
+      [failed.rows[0].id],
+    );
+    expect(row.rows[0]).toEqual({ status: "pending", later: true });
+    // Five minutes on: the reconciler queues it, the gate runs and the stage goes on.
+    await h.t.owner.pool.query("UPDATE outbox SET available_at = now() WHERE id = $1", [failed.rows[0].id]);
+    await requeuePendingIntents(h, ["rollout.health-gate"]);
+    const gated = await judged(h, id, "staging");
+    expect(gated).toMatchObject({ state: "done", health: { status: "pass" } });
   }, 40_000);
 });
 

@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { NotYet } from "../../adapters/slack-errors.js";
 import type { StageHealth } from "../../core/rollout/stage-health.js";
@@ -228,4 +228,23 @@ async function applyGateResult(step: RolloutStep, stage: StageRow, result: GateR
       blocks: message.blocks,
     },
   });
+}
+
+/**
+ * A gate whose delivery failed for good (Postgres away through every retry) would leave its stage
+ * verifying forever, with nobody able to promote it. Run every minute: such gates are made
+ * pending again, at most every five minutes, and queued. Returns the outbox ids revived.
+ */
+export async function reviveFailedGates(deps: RolloutDeps): Promise<number[]> {
+  const result = await deps.db.execute(sql`
+    UPDATE outbox o
+    SET status = 'pending', available_at = now() + interval '5 minutes',
+        last_error = 'revived: ' || coalesce(o.last_error, '')
+    FROM rollout_stages s
+    WHERE o.kind = 'rollout.health-gate' AND o.status = 'failed'
+      AND o.dedupe_key = 'health-gate:' || s.id || ':' || s.attempt
+      AND s.state = 'verifying' AND s.health->>'status' = 'baking'
+    RETURNING o.id`);
+  // Due in five minutes: the reconciler queues them then, not at once after a failure.
+  return result.rows.map((r) => Number((r as { id: unknown }).id));
 }

@@ -68,9 +68,9 @@ export async function rollBack(
 
   for (const stage of step.loaded.stages) {
     if (stage.kind === "rollback") continue;
-    // A deployed stage still under its health gate stops being judged, and a failed one is not
-    // retried: the rollout is being undone.
-    if (!["awaiting_approval", "approved", "pending", "verifying", "failed"].includes(stage.state)) continue;
+    // A deployed stage still under its health gate stops being judged: it is being undone. A
+    // failed stage stays failed (the card says why), and decideStage refuses to retry it now.
+    if (!["awaiting_approval", "approved", "pending", "verifying"].includes(stage.state)) continue;
     const t = transitionStage(
       { state: stage.state as StageState, expiresAt: stage.expiresAt },
       { type: "cancel" },
