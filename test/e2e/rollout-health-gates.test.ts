@@ -534,6 +534,29 @@ describe.concurrent("post-deploy health gates against Prometheus", () => {
   }, 40_000);
 });
 
+describe.concurrent("Prometheus unreachable when the bake time ends", () => {
+  it("asks again later instead of calling it inconclusive at once", async () => {
+    // Nothing listens on port 9 of loopback: every query is refused.
+    const r = await startRolloutHarness({ yaml: config("http://127.0.0.1:9", "1s") });
+    try {
+      const id = await startToApproval(r, "payments-api", 61, 62);
+      await approveAndDeploy(r, id, "staging", 62);
+      await waitFor(
+        async () => ((await stageRow(r, id, "staging"))?.health?.unreachable ?? 0) >= 1,
+        20_000,
+        "the gate's first try",
+      );
+      const row = await stageRow(r, id, "staging");
+      // Not a verdict yet: still baking, nobody asked, nothing audited as inconclusive.
+      expect(row).toMatchObject({ state: "verifying", health: { status: "baking", unreachable: 1 } });
+      expect(await auditOf(r, id, "health.inconclusive")).toHaveLength(0);
+      expect(threadOf(r, id).some((m) => /health check inconclusive/.test(m.text ?? ""))).toBe(false);
+    } finally {
+      await r.close();
+    }
+  }, 40_000);
+});
+
 describe.concurrent("a restart during the bake time", () => {
   it("does not lose the gate: after the app stops, its Redis keys are gone and a new app starts, the gate still runs", async () => {
     const r = await startRolloutHarness({ yaml: config(prom.url, "4s") });

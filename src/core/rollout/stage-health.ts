@@ -23,6 +23,8 @@ export type StageHealth = {
   checks: StageHealthCheck[];
   /** Whether a failed gate rolls back on its own (the stage policy's autoRollback). */
   autoRollback: boolean;
+  /** Times the gate found Prometheus unreachable and asked again later, before judging. */
+  unreachable?: number;
 };
 
 /** The one line a card or alert shows for a gate's result: the first check that decided it. */

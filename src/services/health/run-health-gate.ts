@@ -29,6 +29,8 @@ export type GateCheckResult = {
   requests: number | null;
   outcome: HealthOutcome;
   reason: string;
+  /** Inconclusive only because Prometheus was unreachable or unavailable: asking later may judge it. */
+  transient?: boolean;
 };
 
 /** A gate's verdict, plain JSON (for the audit trail and job data). */
@@ -64,13 +66,14 @@ async function runCheck(
   now: Date,
 ): Promise<GateCheckResult> {
   const query = renderHealthQuery(check.query, vars);
-  const inconclusive = (reason: string): GateCheckResult => ({
+  const inconclusive = (reason: string, transient = false): GateCheckResult => ({
     name,
     query,
     value: null,
     requests: null,
     outcome: "inconclusive",
     reason,
+    ...(transient ? { transient } : {}),
   });
 
   const fields = [
@@ -87,7 +90,14 @@ async function runCheck(
     try {
       return { ok: true as const, value: await client.query(promql, now, { healthCheck: name, field }) };
     } catch (err) {
-      return { ok: false as const, reason: errorReason(err) };
+      return {
+        ok: false as const,
+        reason: errorReason(err),
+        transient:
+          err instanceof Error &&
+          err.name === "PrometheusError" &&
+          (err as { retryable?: boolean }).retryable === true,
+      };
     }
   };
   const [main, reqs] = await Promise.all([
@@ -96,8 +106,9 @@ async function runCheck(
       ? undefined
       : ask(renderHealthQuery(check.requestsQuery, vars), "requestsQuery"),
   ]);
-  if (!main.ok) return inconclusive(main.reason);
-  if (reqs !== undefined && !reqs.ok) return inconclusive(`the requests query failed: ${reqs.reason}`);
+  if (!main.ok) return inconclusive(main.reason, main.transient);
+  if (reqs !== undefined && !reqs.ok)
+    return inconclusive(`the requests query failed: ${reqs.reason}`, reqs.transient);
 
   const samples = numbersOf(main.value);
   if (samples === undefined)

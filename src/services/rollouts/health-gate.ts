@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { NotYet } from "../../adapters/slack-errors.js";
 import type { StageHealth } from "../../core/rollout/stage-health.js";
@@ -6,7 +6,7 @@ import type { StagePolicy } from "../../core/rollout/stage-policy.js";
 import type { StageKind, StageState } from "../../core/rollout/stage-state.js";
 import { type StageEvent, transitionStage } from "../../core/rollout/transition-stage.js";
 import { loadRollout, type StageRow } from "../../db/rollout-repository.js";
-import { images } from "../../db/schema/index.js";
+import { images, rolloutStages } from "../../db/schema/index.js";
 import { renderHealthAlert, renderHealthQuestion } from "../../render/render-health-alert.js";
 import { type GateResult, type PrometheusQueries, runHealthGate } from "../health/run-health-gate.js";
 import { advance } from "./open-stage.js";
@@ -25,6 +25,8 @@ export type HealthGatePayload = z.infer<typeof healthGatePayload>;
 /** Who acts when the gate decides: patchpilot, named for the card and the audit trail. */
 export const HEALTH_GATE_ACTOR: Actor = { id: "system", name: "health gate" };
 const ORIGIN: Origin = { source: "system", job: "health-gate" };
+const UNREACHABLE_RETRIES = 3;
+const UNREACHABLE_WAIT_MS = 60_000;
 
 /**
  * A deploy stage's workflow succeeded and its policy has a bake time or a health check: the stage
@@ -97,6 +99,25 @@ export async function runStageHealthGate(
     ).environment,
     team: loaded.rollout.teamId ?? "",
   });
+  // Prometheus restarting is not a verdict: ask again a few times before asking a person.
+  const tries = health.unreachable ?? 0;
+  if (
+    result.outcome === "inconclusive" &&
+    result.checks.every((c) => c.transient) &&
+    tries < UNREACHABLE_RETRIES
+  ) {
+    await deps.db
+      .update(rolloutStages)
+      .set({ health: { ...health, unreachable: tries + 1 } })
+      .where(
+        and(
+          eq(rolloutStages.id, stage.id),
+          eq(rolloutStages.attempt, payload.attempt),
+          eq(rolloutStages.state, "verifying"),
+        ),
+      );
+    throw new NotYet(`Prometheus unreachable for the gate of ${stage.name}`, UNREACHABLE_WAIT_MS);
+  }
   return inRolloutTx(deps, payload.rolloutId, async (step) => {
     const current = step.loaded.stages.find((s) => s.id === payload.stageId);
     if (!isCurrentGate(current, payload)) return { skipped: "the stage moved on meanwhile" };
