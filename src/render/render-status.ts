@@ -49,6 +49,8 @@ function baseImage(s: ImageStatus): string | null {
   const current = `Base image \`${escapeMrkdwn(clipLine(b.current, 80))}\``;
   const failed =
     b.error === null ? "" : `\n⚠️ Last registry check failed: ${escapeMrkdwn(clipLine(b.error, 300))}`;
+  if (b.noLayers)
+    return `${current} · its latest scan lists no layers, so patchpilot cannot tell which release it is built on (Trivy and Grype image scans list them)${failed}`;
   if (!b.checked) return `${current} · not checked against its registry yet${failed}`;
   const age =
     b.builtOnAt === null

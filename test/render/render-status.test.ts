@@ -79,6 +79,39 @@ describe("renderStatus: one image", () => {
     expect(blockLines(m.blocks)[1]).toBe("Base image `node:22.11-bookworm-slim` — up to date");
   });
 
+  it("says why a checked base cannot be judged, and a failed registry check, instead of 'not checked'", () => {
+    const base = {
+      current: "node:22-bookworm-slim",
+      checked: false,
+      available: null,
+      availableSince: null,
+      fixes: null,
+      fromBase: null,
+      builtOnAt: null,
+    };
+    const noLayers = renderStatus(
+      paymentsApiStatus({ baseImage: { ...base, error: null, noLayers: true } }),
+      {
+        share: false,
+      },
+    );
+    expect(blockLines(noLayers.blocks)[1]).toBe(
+      "Base image `node:22-bookworm-slim` · its latest scan lists no layers, so patchpilot cannot tell which release it is built on (Trivy and Grype image scans list them)",
+    );
+    const failed = renderStatus(
+      paymentsApiStatus({
+        baseImage: {
+          ...base,
+          error: "docker.io answered 429 for library/node: rate limited; retry after 60 s",
+        },
+      }),
+      { share: false },
+    );
+    expect(blockLines(failed.blocks)[1]).toBe(
+      "Base image `node:22-bookworm-slim` · not checked against its registry yet\n⚠️ Last registry check failed: docker.io answered 429 for library/node: rate limited; retry after 60 s",
+    );
+  });
+
   it.each<[string, Partial<ImageStatus>, string]>([
     [
       "a clean image",

@@ -41,6 +41,8 @@ export type BaseImageUpdate = {
   builtOnAt: Date | null;
   /** Why the last check of the registry failed, in words that say what to fix. */
   error: string | null;
+  /** The registry was read, but the image's latest scan lists no layers to compare with. */
+  noLayers?: boolean;
 };
 
 /** The answer to `/patch status <image>`. */

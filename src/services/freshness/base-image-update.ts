@@ -18,6 +18,7 @@ export function toBaseImageUpdate(configured: string, row: StatusRow | undefined
     fromBase: row?.baseCounts ?? null,
     builtOnAt: row?.builtOnAt ?? null,
     error: row?.error ?? null,
+    noLayers: row?.state === "unknown" && row.error === null && row.currentDigest !== null,
   };
 }
 
