@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import pLimit from "p-limit";
 import type { Logger } from "../../adapters/logger.js";
 import type { RegistryClient } from "../../adapters/registry/registry-client.js";
@@ -52,6 +52,11 @@ export async function checkBaseImages(deps: FreshnessDeps): Promise<CheckOutcome
   const withBase = deps.config.images.filter((i) => i.baseImage !== undefined);
   // One registry look per base tag and platform per run, however many images share it.
   const releases = new Map<string, Promise<string>>();
+  // An image no longer watched (its baseImage removed) keeps no drift in status, digests or metrics.
+  const watched = withBase.map((i) => i.id);
+  await deps.db.execute(sql`
+    DELETE FROM image_base_status s USING images i
+    WHERE i.id = s.image_id AND (i.config_id IS NULL OR NOT (i.config_id = ANY (${sql.param(watched)}::text[])))`);
   return Promise.all(withBase.map((image) => limit(() => checkImage(deps, image, releases))));
 }
 
