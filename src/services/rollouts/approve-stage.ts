@@ -6,14 +6,14 @@ import type { StageKind, StageState } from "../../core/rollout/stage-state.js";
 import { describeStageState, transitionStage } from "../../core/rollout/transition-stage.js";
 import type { LoadedRollout, StageRow } from "../../db/rollout-repository.js";
 import { loadRollout } from "../../db/rollout-repository.js";
-import { approvals, findingLifecycle } from "../../db/schema/index.js";
+import { findingLifecycle } from "../../db/schema/index.js";
 import { loadCandidateDelta } from "./load-candidate-delta.js";
 import type { Actor, Origin, Outcome, RolloutDeps } from "./rollout-deps.js";
 import { rolloutPolicy } from "./rollout-policy.js";
 import { inRolloutTx, type RolloutStep } from "./rollout-tx.js";
 import { dispatchTiming, scheduleDispatch } from "./schedule-dispatch.js";
 import { slaClockDueAt } from "./sla-due.js";
-import { votesOf } from "./stage-votes.js";
+import { recordVote, votesOf } from "./stage-votes.js";
 
 export type ApproveInput = {
   rolloutId: number;
@@ -172,26 +172,14 @@ export async function approveStage(deps: RolloutDeps, input: ApproveInput): Prom
         return { ok: false, message: verdict.refusal.message, needsOverrideReason: blocking };
       return denied(verdict.refusal.message, verdict.refusal.code);
     }
-    const inserted = await step.tx
-      .insert(approvals)
-      .values({
-        stageId: stage.id,
-        userId: input.actor.id,
-        userName: input.actor.name,
-        decision: "approve",
-        reason: input.overrideReason ?? null,
-        candidateDigest: candidate,
-        round: stage.round,
-        groups,
-        override: verdict.override,
-        createdAt: step.now,
-      })
-      .onConflictDoNothing()
-      .returning();
-    const vote = inserted[0];
+    const vote = await recordVote(step, stage, input.actor, {
+      candidateDigest: candidate,
+      groups,
+      reason: input.overrideReason ?? null,
+      override: verdict.override,
+    });
     // The same click arriving twice at once: the other one counted it.
     if (!vote) return { ok: false, message: alreadyDecided(step.loaded, stage) };
-    step.loaded.approvals.push(vote);
     step.audit(input.actor, "stage.approved", "ok", input.origin, {
       stage,
       payload: {

@@ -2,13 +2,13 @@ import { quorum } from "../../core/rollout/quorum.js";
 import { rollbackTarget } from "../../core/rollout/rollout-state.js";
 import type { StageKind, StageState } from "../../core/rollout/stage-state.js";
 import { transitionStage } from "../../core/rollout/transition-stage.js";
-import { approvals, rolloutStages } from "../../db/schema/index.js";
+import { rolloutStages } from "../../db/schema/index.js";
 import { actorGroups, mayActOn, notAnApprover } from "./actor-rights.js";
 import { askApprovers } from "./open-stage.js";
 import type { Actor, Origin, Outcome, RolloutDeps } from "./rollout-deps.js";
 import { inRolloutTx, type RolloutStep } from "./rollout-tx.js";
 import { scheduleDispatch } from "./schedule-dispatch.js";
-import { votesOf } from "./stage-votes.js";
+import { recordVote, votesOf } from "./stage-votes.js";
 
 /**
  * `/patch rollback <rollout>` and the card's Roll back button: adds a rollback stage for the
@@ -105,21 +105,11 @@ export async function rollBack(
       message: `${target.name} of rollout #${step.loaded.rollout.id} was already rolled back once.`,
     };
   step.loaded.stages.push(stage);
-  const [vote] = await step.tx
-    .insert(approvals)
-    .values({
-      stageId: stage.id,
-      userId: input.actor.id,
-      userName: input.actor.name,
-      decision: "approve",
-      reason: input.reason,
-      candidateDigest: stage.candidateDigest,
-      round: stage.round,
-      groups,
-      createdAt: step.now,
-    })
-    .returning();
-  if (vote) step.loaded.approvals.push(vote);
+  await recordVote(step, stage, input.actor, {
+    candidateDigest: stage.candidateDigest,
+    groups,
+    reason: input.reason,
+  });
   await step.setStage(stage, {});
   step.audit(input.actor, "rollout.rollback_requested", "ok", input.origin, {
     stage,

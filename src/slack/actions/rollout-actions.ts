@@ -179,39 +179,24 @@ export function registerRolloutActions(bolt: App, deps: RolloutActionDeps): void
       }),
     });
   });
-  act(
-    ROLLOUT_ACTIONS.retry,
-    decide((c, v) =>
-      decideStage(deps.rollouts, "retry", {
-        rolloutId: v.rollout,
-        stage: v.stage,
-        actor: actor(c),
-        origin: clickOrigin(c),
-      }),
-    ),
-  );
-  act(
-    ROLLOUT_ACTIONS.requestAgain,
-    decide((c, v) =>
-      decideStage(deps.rollouts, "request_again", {
-        rolloutId: v.rollout,
-        stage: v.stage,
-        actor: actor(c),
-        origin: clickOrigin(c),
-      }),
-    ),
-  );
-  act(
-    ROLLOUT_ACTIONS.promote,
-    decide((c, v) =>
-      decideStage(deps.rollouts, "promote", {
-        rolloutId: v.rollout,
-        stage: v.stage,
-        actor: actor(c),
-        origin: clickOrigin(c),
-      }),
-    ),
-  );
+  // Retry, ask again and promote: a stage decision by the clicker, refused with a reason if not theirs.
+  for (const [actionId, kind] of [
+    [ROLLOUT_ACTIONS.retry, "retry"],
+    [ROLLOUT_ACTIONS.requestAgain, "request_again"],
+    [ROLLOUT_ACTIONS.promote, "promote"],
+  ] as const) {
+    act(
+      actionId,
+      decide((c, v) =>
+        decideStage(deps.rollouts, kind, {
+          rolloutId: v.rollout,
+          stage: v.stage,
+          actor: actor(c),
+          origin: clickOrigin(c),
+        }),
+      ),
+    );
+  }
   act(
     ROLLOUT_ACTIONS.rollback,
     decide((c, v) =>
