@@ -246,6 +246,30 @@ async function fleetCpu(
   }
 }
 
+/** Server CPU of one `buildAllDigests` (all pool backends) and of one bare fleet pass. */
+async function digestsCpu(
+  database: Database,
+  teamIds: readonly string[],
+): Promise<{ ours: number | null; bare: number | null }> {
+  const observer = new pg.Client({ connectionString: urlOf(DB_NAME) });
+  const bare = new pg.Client({ connectionString: urlOf(DB_NAME), application_name: "bench-bare" });
+  await observer.connect();
+  await bare.connect();
+  try {
+    await bare.query("SET jit = off");
+    const { rows } = await bare.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+    const { sql: text, params } = dialect.sqlToQuery(fleetSqlOf());
+    const pids = await poolPids(observer);
+    return {
+      ours: await cpuOf(pids, () => buildAllDigests(database.db, teamIds)),
+      bare: await cpuOf([rows[0]?.pid ?? 0], () => bare.query(text, params)),
+    };
+  } finally {
+    await bare.end();
+    await observer.end();
+  }
+}
+
 // The digest job's config: one team named (the schema wants one); stage policies come from defaults.
 const CONFIG = configFileSchema.parse({ version: 1, teams: [{ id: "team-001", channel: "C0TEAM001" }] });
 
@@ -352,6 +376,10 @@ async function measure(database: Database, s: Sample): Promise<Result[]> {
     digestBase.push(...(await psqlTimings([fleetSql], ["SET jit = off;"])));
   }
 
+  // Load-independent: server CPU of one more build, over the pool's backends (the digests' queries
+  // use no parallel workers), against one bare fleet pass on its own connection.
+  const digestCpu = await digestsCpu(database, teamIds);
+
   log(
     `  imagePosture runs (ms): p50 ${percentile(imageTimes, 50).toFixed(1)}, max ${Math.max(...imageTimes).toFixed(1)}`,
   );
@@ -423,6 +451,16 @@ async function measure(database: Database, s: Sample): Promise<Result[]> {
             label: "server CPU of one fleet pass (load-independent)",
             ours: cpu.ours,
             baseline: cpu.bare,
+            bar: null,
+          },
+        ]),
+    ...(digestCpu.ours === null || digestCpu.bare === null
+      ? []
+      : [
+          {
+            label: "server CPU of all 200 digests built (load-independent; vs one bare fleet pass)",
+            ours: digestCpu.ours,
+            baseline: digestCpu.bare,
             bar: null,
           },
         ]),

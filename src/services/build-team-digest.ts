@@ -13,14 +13,13 @@ import type { SlaPolicy } from "../core/sla/sla-policy.js";
 import type { Db } from "../db/client.js";
 import { baseImageStatuses, baseImagesMoved, behindDays } from "./freshness/base-image-update.js";
 import { meanTimeToRemediateByTeam } from "./posture/mean-time-to-remediate.js";
-import { teamsPosture } from "./posture/team-posture.js";
-import { type UrgentFinding, urgentFindingsByTeam } from "./posture/urgent-findings.js";
+import { teamDigestPostures } from "./posture/team-digest-posture.js";
+import type { UrgentFinding } from "./posture/urgent-findings.js";
 import { openRolloutsByImage } from "./rollouts/rollout-progress.js";
 import { rolloutsAwaitingByTeam, rolloutsShippedByTeam } from "./rollouts/rollouts-awaiting.js";
 import { toTeamStatus, withRollouts } from "./status-views.js";
 
 const WEEK_MS = 7 * 24 * 3600_000;
-const severity = z.enum(["critical", "high", "medium", "low", "negligible", "unknown"]);
 
 export type TeamDigestsQuery = {
   teamIds: readonly string[];
@@ -71,32 +70,38 @@ export async function buildTeamDigests(db: Db, q: TeamDigestsQuery): Promise<Map
     const prev = prevByTeam.get(teamId);
     return { teamId, from: new Date(prev ? prev.at_ms : q.now.getTime() - WEEK_MS) };
   });
-  // The three fleet-sized queries at once, then the small ones: at most three connections of the
-  // pool each time, so a digest run never starves the pool (its connect timeout) for other work.
-  const [postures, urgent, mttr] = await Promise.all([
-    teamsPosture(db, { teamIds, now: q.now, sla: q.sla }),
-    urgentFindingsByTeam(db, { teamIds, now: q.now, sla: q.sla, limit: 200 }),
+  // One walk over the teams' open findings (posture, urgent findings, "new since last"), split in
+  // two halves that run at once, and mean time to remediate beside them; then the small queries.
+  // At most three connections of the pool each time, so a digest run never starves the pool (its
+  // connect timeout) for other work.
+  const [walked, mttr] = await Promise.all([
+    teamDigestPostures(db, {
+      teams: sinceByTeam.map((t) => ({ teamId: t.teamId, since: t.from })),
+      now: q.now,
+      sla: q.sla,
+      limit: 200,
+      parallel: 2,
+    }),
     meanTimeToRemediateByTeam(db, { teams: sinceByTeam, to: q.now }),
   ]);
-  const [newByTeam, acceptances, shipped] = await Promise.all([
-    newSinceLastByTeam(db, sinceByTeam),
+  const [acceptances, shipped] = await Promise.all([
     teamAcceptances(db, teamIds, q.now),
     rolloutsShippedByTeam(db, { teams: sinceByTeam, to: q.now }),
   ]);
   const awaiting = q.config
     ? await rolloutsAwaitingByTeam({ db, config: q.config }, teamIds)
     : new Map<string, AwaitingRollout[]>();
-  const known = teamIds.filter((id) => postures.has(id));
-  const imageIds = known.flatMap((id) => postures.get(id)?.images.map((i) => i.imageId) ?? []);
+  const known = teamIds.filter((id) => walked.has(id));
+  const imageIds = known.flatMap((id) => walked.get(id)?.posture.images.map((i) => i.imageId) ?? []);
   const [rolloutsByImage, baseStatuses] = await Promise.all([
     openRolloutsByImage(db, imageIds),
     baseImageStatuses(db, imageIds),
   ]);
   for (const teamId of known) {
-    const posture = postures.get(teamId);
-    if (!posture) continue;
+    const team = walked.get(teamId);
+    if (!team) continue;
     const prev = prevByTeam.get(teamId);
-    const withRollout = withRollouts(toTeamStatus(posture), rolloutsByImage);
+    const withRollout = withRollouts(toTeamStatus(team.posture), rolloutsByImage);
     const status = {
       ...withRollout,
       images: withRollout.images.map((i) => ({
@@ -112,9 +117,9 @@ export async function buildTeamDigests(db: Db, q: TeamDigestsQuery): Promise<Map
       periodLabel: q.period.label,
       generatedAt: q.now,
       previousOpen: prev ? severityCounts(prev.open) : null,
-      newSinceLast: newByTeam.get(teamId) ?? severityCounts(),
+      newSinceLast: team.newSinceLast,
       rolloutsAwaitingApproval: awaiting.get(teamId) ?? [],
-      slaBreaches: toSlaBreaches(urgent.get(teamId) ?? [], q.now),
+      slaBreaches: toSlaBreaches(team.urgent, q.now),
       baseImagesMoved: baseImagesMoved(status.images, baseStatuses),
       // Patches are the rollouts done this period; what they fixed is what the scans saw fixed.
       shipped: {
@@ -135,34 +140,6 @@ const prevRow = z.object({
   open: z.record(z.string(), z.number()),
   at_ms: z.coerce.number(),
 });
-
-/**
- * Per team, findings of its images' latest scans first seen after the team's `from`, distinct by
- * (vulnerability, package) across its images, by severity.
- */
-async function newSinceLastByTeam(
-  db: Db,
-  teams: readonly { teamId: string; from: Date }[],
-): Promise<Map<string, SeverityCounts>> {
-  const ids = sql.param(teams.map((t) => t.teamId));
-  const froms = sql.param(teams.map((t) => t.from.toISOString()));
-  const result = await db.execute(sql`
-    SELECT i.team_id, f.severity, count(DISTINCT (f.vulnerability_id, f.package_name))::int AS n
-    FROM unnest(${ids}::text[], ${froms}::timestamptz[]) AS t(team_id, since)
-    JOIN images i ON i.team_id = t.team_id
-    JOIN finding_lifecycle l ON l.image_id = i.id AND l.first_seen_at > t.since
-    JOIN findings f ON f.scan_id = i.latest_scan_id AND f.vulnerability_id = l.vulnerability_id
-      AND f.package_name = l.package_name
-    GROUP BY i.team_id, f.severity`);
-  const out = new Map<string, SeverityCounts>();
-  for (const raw of result.rows) {
-    const row = z.object({ team_id: z.string(), severity, n: z.number() }).parse(raw);
-    const counts = out.get(row.team_id) ?? severityCounts();
-    counts[row.severity] = row.n;
-    out.set(row.team_id, counts);
-  }
-  return out;
-}
 
 /** The team's status with each image's open rollout, if any (`withImageRollouts`, rollouts read once). */
 /** The breached ones of `urgentFindings`, as the digest and App Home list them. */

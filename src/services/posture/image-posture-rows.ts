@@ -26,6 +26,65 @@ export type ImagePostureRow = {
 export type PostureQuery = { scope: ImageScope; now: Date; sla: SlaPolicy };
 
 /**
+ * The posture counts as aggregate columns over per-finding rows with `severity`, `fix_state`,
+ * `known_exploited`, `s` (suppressed) and `sla_state`; `toPostureCounts` reads them back.
+ */
+export const POSTURE_COUNT_COLUMNS: SQL = sql.raw(`
+        count(*) FILTER (WHERE NOT s AND severity = 'critical')::int AS critical,
+        count(*) FILTER (WHERE NOT s AND severity = 'high')::int AS high,
+        count(*) FILTER (WHERE NOT s AND severity = 'medium')::int AS medium,
+        count(*) FILTER (WHERE NOT s AND severity = 'low')::int AS low,
+        count(*) FILTER (WHERE NOT s AND severity = 'negligible')::int AS negligible,
+        count(*) FILTER (WHERE NOT s AND severity = 'unknown')::int AS unknown,
+        count(*) FILTER (WHERE NOT s AND fix_state = 'fixed')::int AS fixable,
+        count(*) FILTER (WHERE NOT s AND known_exploited)::int AS known_exploited,
+        count(*) FILTER (WHERE NOT s AND sla_state = ${SLA_BREACHED})::int AS breached,
+        count(*) FILTER (WHERE NOT s AND sla_state = ${SLA_BREACHED} AND severity = 'critical')::int AS breached_critical,
+        count(*) FILTER (WHERE NOT s AND sla_state = ${SLA_BREACHED} AND severity = 'high')::int AS breached_high,
+        count(*) FILTER (WHERE NOT s AND sla_state = ${SLA_DUE_SOON})::int AS due_soon,
+        count(*) FILTER (WHERE s)::int AS accepted`);
+
+/** The columns of `POSTURE_COUNT_COLUMNS`, in order. */
+export const POSTURE_COUNT_NAMES = [
+  "critical",
+  "high",
+  "medium",
+  "low",
+  "negligible",
+  "unknown",
+  "fixable",
+  "known_exploited",
+  "breached",
+  "breached_critical",
+  "breached_high",
+  "due_soon",
+  "accepted",
+] as const;
+
+type CountRow = Record<(typeof POSTURE_COUNT_NAMES)[number], number>;
+
+/** `PostureCounts` from the columns of `POSTURE_COUNT_COLUMNS`. */
+export function toPostureCounts(r: CountRow): PostureCounts {
+  return {
+    open: {
+      critical: r.critical,
+      high: r.high,
+      medium: r.medium,
+      low: r.low,
+      negligible: r.negligible,
+      unknown: r.unknown,
+    },
+    fixable: r.fixable,
+    knownExploited: r.known_exploited,
+    breached: r.breached,
+    breachedCritical: r.breached_critical,
+    breachedHigh: r.breached_high,
+    dueSoon: r.due_soon,
+    acceptedCount: r.accepted,
+  };
+}
+
+/**
  * The one aggregate behind every posture answer: per scanned image in scope, open findings of its
  * latest scan by severity, fixable, known exploited, SLA breached / due soon, and accepted.
  *
@@ -43,20 +102,7 @@ export function imagePostureRowsSql({ scope, now, sla }: PostureQuery): SQL {
     FROM images i
     LEFT JOIN accepted_ids a ON a.image_id = i.id
     CROSS JOIN LATERAL (
-      SELECT
-        count(*) FILTER (WHERE NOT s AND severity = 'critical')::int AS critical,
-        count(*) FILTER (WHERE NOT s AND severity = 'high')::int AS high,
-        count(*) FILTER (WHERE NOT s AND severity = 'medium')::int AS medium,
-        count(*) FILTER (WHERE NOT s AND severity = 'low')::int AS low,
-        count(*) FILTER (WHERE NOT s AND severity = 'negligible')::int AS negligible,
-        count(*) FILTER (WHERE NOT s AND severity = 'unknown')::int AS unknown,
-        count(*) FILTER (WHERE NOT s AND fix_state = 'fixed')::int AS fixable,
-        count(*) FILTER (WHERE NOT s AND known_exploited)::int AS known_exploited,
-        count(*) FILTER (WHERE NOT s AND sla_state = ${SLA_BREACHED})::int AS breached,
-        count(*) FILTER (WHERE NOT s AND sla_state = ${SLA_BREACHED} AND severity = 'critical')::int AS breached_critical,
-        count(*) FILTER (WHERE NOT s AND sla_state = ${SLA_BREACHED} AND severity = 'high')::int AS breached_high,
-        count(*) FILTER (WHERE NOT s AND sla_state = ${SLA_DUE_SOON})::int AS due_soon,
-        count(*) FILTER (WHERE s)::int AS accepted
+      SELECT ${POSTURE_COUNT_COLUMNS}
       FROM (
         SELECT f.severity, f.fix_state, f.known_exploited, ${isSuppressedSql(sql`a.ids`)} AS s,
           ${slaStateSql(slaThresholds(sla, now), firstSeen)} AS sla_state
@@ -119,23 +165,7 @@ export async function imagePostureRows(db: Db, query: PostureQuery): Promise<Ima
       baseImage: r.base_image,
       latestDigest: r.latest_digest,
       lastScanAt: r.latest_scan_at,
-      counts: {
-        open: {
-          critical: r.critical,
-          high: r.high,
-          medium: r.medium,
-          low: r.low,
-          negligible: r.negligible,
-          unknown: r.unknown,
-        },
-        fixable: r.fixable,
-        knownExploited: r.known_exploited,
-        breached: r.breached,
-        breachedCritical: r.breached_critical,
-        breachedHigh: r.breached_high,
-        dueSoon: r.due_soon,
-        acceptedCount: r.accepted,
-      },
+      counts: toPostureCounts(r),
     };
   });
 }

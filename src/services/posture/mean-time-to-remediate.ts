@@ -46,12 +46,17 @@ export async function meanTimeToRemediateByTeam(
   if (params.teams.length === 0) return out;
   const ids = sql.param(params.teams.map((t) => t.teamId));
   const froms = sql.param(params.teams.map((t) => t.from.toISOString()));
-  const rows = await remediated(
-    db,
-    sql`t.since`,
-    params.to,
-    sql`JOIN unnest(${ids}::text[], ${froms}::timestamptz[]) AS t(team_id, since) ON t.team_id = i.team_id`,
-  );
+  // One backend, no parallel workers: the digests run this beside their walk over the findings,
+  // which already keeps a small database host's cores busy.
+  const rows = await db.transaction(async (tx) => {
+    await tx.execute(sql`SET LOCAL max_parallel_workers_per_gather = 0`);
+    return remediated(
+      tx,
+      sql`t.since`,
+      params.to,
+      sql`JOIN unnest(${ids}::text[], ${froms}::timestamptz[]) AS t(team_id, since) ON t.team_id = i.team_id`,
+    );
+  });
   for (const [teamId, m] of rows) if (teamId !== null) out.set(teamId, m);
   return out;
 }
@@ -65,7 +70,7 @@ function empty(): MeanTimeToRemediate {
 
 /** Per team of the images (null when `teams` joins none), lifecycle rows fixed in [from, to). */
 async function remediated(
-  db: Db,
+  db: Pick<Db, "execute">,
   from: SQL,
   to: Date,
   teams: SQL = sql``,

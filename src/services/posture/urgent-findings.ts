@@ -30,9 +30,9 @@ export type UrgentFinding = {
 };
 
 const severity = z.enum(["critical", "high", "medium", "low", "negligible", "unknown"]);
-const rowSchema = z.object({
+/** An urgent finding as the queries select it (`toUrgentFinding` turns it into an `UrgentFinding`). */
+export const urgentRowSchema = z.object({
   image_id: z.string(),
-  team_id: z.string().nullable(),
   config_id: z.string().nullable(),
   repository: z.string(),
   vulnerability_id: z.string(),
@@ -44,6 +44,37 @@ const rowSchema = z.object({
   fixed_versions: z.array(z.string()),
   first_seen_at: msDate,
 });
+const rowSchema = urgentRowSchema.extend({ team_id: z.string().nullable() });
+
+/** An urgent row with its SLA state and due date from `slaClock` (which must agree with the SQL). */
+export function toUrgentFinding(
+  r: z.infer<typeof urgentRowSchema>,
+  sla: SlaPolicy,
+  now: Date,
+): UrgentFinding {
+  const clock = slaClock(
+    { severity: r.severity, firstSeenAt: r.first_seen_at, knownExploited: r.known_exploited },
+    sla,
+    now,
+  );
+  if (clock.dueAt === null || clock.daysLeft === null || clock.state === "within" || clock.state === "none") {
+    throw new Error(`SLA state of ${r.vulnerability_id} in ${r.repository} disagrees with slaClock`);
+  }
+  return {
+    image: { imageId: r.image_id, name: r.config_id ?? r.repository, repository: r.repository },
+    vulnerabilityId: r.vulnerability_id,
+    title: r.title,
+    packageName: r.package_name,
+    severity: r.severity,
+    knownExploited: r.known_exploited,
+    fixable: r.fix_state === "fixed",
+    fixedVersions: r.fixed_versions,
+    firstSeenAt: r.first_seen_at,
+    dueAt: clock.dueAt,
+    state: clock.state,
+    daysLeft: clock.daysLeft,
+  };
+}
 
 /**
  * Breached and due-soon open findings in scope, most overdue first (then the soonest due), ties
@@ -139,33 +170,6 @@ async function urgentRows(
   );
   return result.rows.map((raw) => {
     const r = rowSchema.parse(raw);
-    const clock = slaClock(
-      { severity: r.severity, firstSeenAt: r.first_seen_at, knownExploited: r.known_exploited },
-      sla,
-      now,
-    );
-    if (
-      clock.dueAt === null ||
-      clock.daysLeft === null ||
-      clock.state === "within" ||
-      clock.state === "none"
-    ) {
-      throw new Error(`SLA state of ${r.vulnerability_id} in ${r.repository} disagrees with slaClock`);
-    }
-    const finding: UrgentFinding = {
-      image: { imageId: r.image_id, name: r.config_id ?? r.repository, repository: r.repository },
-      vulnerabilityId: r.vulnerability_id,
-      title: r.title,
-      packageName: r.package_name,
-      severity: r.severity,
-      knownExploited: r.known_exploited,
-      fixable: r.fix_state === "fixed",
-      fixedVersions: r.fixed_versions,
-      firstSeenAt: r.first_seen_at,
-      dueAt: clock.dueAt,
-      state: clock.state,
-      daysLeft: clock.daysLeft,
-    };
-    return { teamId: r.team_id, finding };
+    return { teamId: r.team_id, finding: toUrgentFinding(r, sla, now) };
   });
 }
