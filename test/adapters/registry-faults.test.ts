@@ -420,7 +420,7 @@ describe("credentials and foreign token servers", () => {
         res.writeHead(200, { "content-type": "application/json" }).end('{"token":"t"}');
         return;
       }
-      const port = (server?.address() as AddressInfo).port;
+      const port = (req.socket.localPort ?? 0).toString();
       res
         .writeHead(401, {
           "www-authenticate": `Bearer realm="http://localhost:${port}/token",service="x",scope="repository:app:pull"`,
