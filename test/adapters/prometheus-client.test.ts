@@ -224,6 +224,8 @@ describe("runHealthGate when Prometheus misbehaves", () => {
           requests: null,
           outcome: "inconclusive",
           reason: `Prometheus could not be reached at ${url}: connection refused (3 attempts); check prometheus.url in patchpilot.yaml and that Prometheus is up`,
+          // Asking again later may judge it: the gate retries before asking a person.
+          transient: true,
         },
       ],
     });

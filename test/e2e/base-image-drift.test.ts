@@ -79,6 +79,7 @@ registries:
   - host: "${host}"
     insecure: true
 freshness:
+  enabled: true
   interval: 1h
 `;
 

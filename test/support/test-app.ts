@@ -28,10 +28,14 @@ export async function writeTestConfig(yaml?: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "pp-test-"));
   const file = join(dir, "patchpilot.yaml");
   // The example's base images live on Docker Hub: tests never ask a registry on the internet.
-  const example = await readFile(new URL("../../patchpilot.example.yaml", import.meta.url), "utf8");
-  if (yaml === undefined && !example.includes("freshness:\n"))
+  // The example's base images live on Docker Hub: tests never ask a registry on the internet, so
+  // a config's freshness checks are off unless it says `enabled: true` (as the drift tests do).
+  const source = yaml ?? (await readFile(new URL("../../patchpilot.example.yaml", import.meta.url), "utf8"));
+  if (yaml === undefined && !source.includes("freshness:\n"))
     throw new Error("patchpilot.example.yaml has no freshness: section for the tests to turn off");
-  const text = yaml ?? example.replace("freshness:\n", "freshness:\n  enabled: false\n");
+  const text = /freshness:\n\s+enabled:/.test(source)
+    ? source
+    : source.replace("freshness:\n", "freshness:\n  enabled: false\n");
   await writeFile(file, text);
   return file;
 }
