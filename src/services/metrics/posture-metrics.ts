@@ -49,12 +49,14 @@ export function createPostureMetrics(opts: PostureMetricsOptions): PostureMetric
 
   const team = (name: string, help: string) =>
     new Gauge({ name, help, labelNames: ["team"] as const, registers });
-  const open = new Gauge({
-    name: "patchpilot_open_findings",
-    help: "Open findings (latest scan of each image, not accepted or suppressed by VEX) by team and severity",
-    labelNames: ["team", "severity"] as const,
-    registers,
-  });
+  // A second label from a fixed set (severity, state): team × that set bounds the series.
+  const teamAnd = <L extends string>(name: string, help: string, label: L) =>
+    new Gauge({ name, help, labelNames: ["team", label] as const, registers });
+  const open = teamAnd(
+    "patchpilot_open_findings",
+    "Open findings (latest scan of each image, not accepted or suppressed by VEX) by team and severity",
+    "severity",
+  );
   const breached = team("patchpilot_sla_breached_findings", "Open findings at or past their SLA due date");
   const dueSoon = team(
     "patchpilot_sla_due_soon_findings",
@@ -67,22 +69,16 @@ export function createPostureMetrics(opts: PostureMetricsOptions): PostureMetric
     "Findings of the latest scans covered by a risk acceptance or VEX statement in force",
   );
   const scanned = team("patchpilot_scanned_images", "Images with at least one scan");
-  const baseImages = new Gauge({
-    name: "patchpilot_base_images",
-    help: "Images with a base image by freshness state (current, behind, unknown)",
-    labelNames: ["team", "state"] as const,
-    registers,
-  });
+  const baseImages = teamAnd(
+    "patchpilot_base_images",
+    "Images with a base image by freshness state (current, behind, unknown)",
+    "state",
+  );
   const driftAge = team(
     "patchpilot_base_image_drift_age_seconds",
     "Seconds since the base tag moved, of the team's longest-behind image (0: none behind)",
   );
-  const rollouts = new Gauge({
-    name: "patchpilot_rollouts",
-    help: "Rollouts by team and state",
-    labelNames: ["team", "state"] as const,
-    registers,
-  });
+  const rollouts = teamAnd("patchpilot_rollouts", "Rollouts by team and state", "state");
   const approvals = team("patchpilot_approvals_waiting", "Open rollouts whose current stage awaits approval");
   const approvalWait = team(
     "patchpilot_approvals_waiting_max_age_seconds",
