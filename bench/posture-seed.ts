@@ -71,18 +71,38 @@ export function seedStatements(now: Date): { label: string; sql: string }[] {
     },
     {
       label: "finding plan",
+      // First seen spread over 400 days, most of it recent (the same for every finding of one
+      // (image, vulnerability, package)); the findings new in the latest scan were first seen then.
       sql: `CREATE TEMP TABLE plan_findings AS
         SELECT p.image_id, p.seed, k, v.idx AS vidx, (v.idx * 31 + k) % 2000 AS pidx,
-          k <= p.shift AS only_old, k > p.n AS only_new
+          k <= p.shift AS only_old, k > p.n AS only_new,
+          CASE WHEN k > p.n THEN p.new_at ELSE p.new_at - interval '7 days'
+            - (abs(hashtext(p.image_id::text || ':' || v.idx || ':' || ((v.idx * 31 + k) % 2000))) / 2147483647.0) ^ 2
+              * interval '400 days' END AS first_seen
         FROM plan p CROSS JOIN LATERAL generate_series(1, p.n + p.shift) k
         JOIN vulns v ON v.idx = CASE WHEN k % 10 < 7 THEN (p.base * 1013 + k * 7907) % 30000
           ELSE (p.seed * 97 + k * 7907) % 30000 END`,
     },
     {
+      label: "lifecycle",
+      // Before the findings, as ingest writes it; the findings gone since the older scan were
+      // fixed at the latest scan and keep the severity they had.
+      sql: `INSERT INTO finding_lifecycle (image_id, vulnerability_id, package_name, first_seen_at, last_seen_at, fixed_at,
+          severity)
+        SELECT pf.image_id, v.id, pk.name, pf.first_seen,
+          CASE WHEN pf.only_old THEN p.new_at - interval '7 days' ELSE p.new_at END,
+          CASE WHEN pf.only_old THEN p.new_at END, v.severity
+        FROM plan_findings pf JOIN plan p ON p.image_id = pf.image_id JOIN vulns v ON v.idx = pf.vidx
+        JOIN pkgs pk ON pk.idx = pf.pidx
+        ORDER BY pf.only_new, p.seed, pf.k
+        ON CONFLICT DO NOTHING`,
+    },
+    {
       label: "findings",
       // In scan order, as ingest writes them: a scan's findings sit together on disk.
       sql: `INSERT INTO findings (scan_id, fingerprint, vulnerability_id, aliases, package_name, package_type, purl,
-          installed_version, fixed_versions, fix_state, severity, cvss_score, known_exploited, title, primary_url)
+          installed_version, fixed_versions, fix_state, severity, cvss_score, known_exploited, title, primary_url,
+          first_seen_at)
         SELECT CASE WHEN s.which = 'old' THEN p.old_scan ELSE p.new_scan END,
           md5(v.id || pk.name || pf.k), v.id, v.aliases, pk.name, 'deb',
           'pkg:deb/debian/' || pk.name || '@1.' || (pf.vidx % 17) || '.' || pf.k, '1.' || (pf.vidx % 17) || '.' || pf.k,
@@ -90,25 +110,12 @@ export function seedStatements(now: Date): { label: string; sql: string }[] {
           CASE WHEN (pf.vidx + pf.seed) % 20 < 9 THEN 'fixed' WHEN (pf.vidx + pf.seed) % 20 < 18 THEN 'not_fixed'
             WHEN (pf.vidx + pf.seed) % 20 = 18 THEN 'wont_fix' ELSE 'unknown' END,
           v.severity, v.cvss, v.known_exploited,
-          pk.name || ': out-of-bounds read in parser ' || v.id, 'https://avd.aquasec.com/nvd/' || lower(v.id)
+          pk.name || ': out-of-bounds read in parser ' || v.id, 'https://avd.aquasec.com/nvd/' || lower(v.id),
+          CASE WHEN s.which = 'new' THEN pf.first_seen END
         FROM plan_findings pf JOIN plan p ON p.image_id = pf.image_id JOIN vulns v ON v.idx = pf.vidx
         JOIN pkgs pk ON pk.idx = pf.pidx CROSS JOIN (VALUES ('old'), ('new')) s(which)
         WHERE (s.which = 'old' AND NOT pf.only_new) OR (s.which = 'new' AND NOT pf.only_old)
         ORDER BY s.which DESC, p.seed, pf.k`,
-    },
-    {
-      label: "lifecycle",
-      // First seen spread over 400 days, most of it recent; the findings gone since the older scan
-      // were fixed at the latest scan.
-      sql: `INSERT INTO finding_lifecycle (image_id, vulnerability_id, package_name, first_seen_at, last_seen_at, fixed_at)
-        SELECT pf.image_id, v.id, pk.name,
-          CASE WHEN pf.only_new THEN p.new_at ELSE p.new_at - interval '7 days' - (random() ^ 2) * interval '400 days' END,
-          CASE WHEN pf.only_old THEN p.new_at - interval '7 days' ELSE p.new_at END,
-          CASE WHEN pf.only_old THEN p.new_at END
-        FROM plan_findings pf JOIN plan p ON p.image_id = pf.image_id JOIN vulns v ON v.idx = pf.vidx
-        JOIN pkgs pk ON pk.idx = pf.pidx
-        ORDER BY pf.only_new, p.seed, pf.k
-        ON CONFLICT DO NOTHING`,
     },
     {
       label: "acceptances",

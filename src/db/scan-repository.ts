@@ -50,11 +50,16 @@ export async function findingKeysOfScan(tx: Tx, scanId: string): Promise<Finding
 
 const BATCH = 5_000;
 
-/** Inserts a scan's findings in batches through unnest: one round trip per 5,000 rows. */
+/**
+ * Inserts a scan's findings in batches through unnest: one round trip per 5,000 rows. With
+ * `latestOf` (the scan becomes that image's latest; its lifecycle already updated), each finding
+ * carries its first sighting from the lifecycle.
+ */
 export async function insertFindings(
   tx: Tx,
   scanId: string,
   list: readonly NormalizedFinding[],
+  latestOf: string | null,
 ): Promise<void> {
   for (let i = 0; i < list.length; i += BATCH) {
     const part = list.slice(i, i + BATCH);
@@ -62,10 +67,10 @@ export async function insertFindings(
     await tx.execute(sql`
       INSERT INTO findings (scan_id, fingerprint, vulnerability_id, aliases, package_name, package_type, purl,
         package_path, installed_version, fixed_versions, fix_state, severity, cvss_score, cvss_vector, epss,
-        known_exploited, layer_digest, layer_diff_id, title, primary_url)
+        known_exploited, layer_digest, layer_diff_id, title, primary_url, first_seen_at)
       SELECT ${scanId}::uuid, u.fp, u.vid, string_to_array(u.aliases, ${LIST_SEP}), u.pkg, u.ptype, u.purl,
         u.ppath, u.iver, string_to_array(u.fixed, ${LIST_SEP}), u.fstate, u.sev, u.cvss, u.vec, u.epss,
-        u.kev, u.ldig, u.ldiff, u.title, u.url
+        u.kev, u.ldig, u.ldiff, u.title, u.url, l.first_seen_at
       FROM unnest(
         ${sql.param(col((f) => f.fingerprint))}::text[], ${sql.param(cleanAll(col((f) => f.vulnerabilityId)))}::text[],
         ${sql.param(col((f) => cleanAll(f.aliases).join(LIST_SEP)))}::text[], ${sql.param(cleanAll(col((f) => f.packageName)))}::text[],
@@ -77,29 +82,33 @@ export async function insertFindings(
         ${sql.param(col((f) => clean(f.layerDiffId)))}::text[], ${sql.param(col((f) => clean(f.title)?.slice(0, 2000) ?? null))}::text[],
         ${sql.param(col((f) => clean(f.primaryUrl)?.slice(0, 2000) ?? null))}::text[]
       ) AS u(fp, vid, aliases, pkg, ptype, purl, ppath, iver, fixed, fstate, sev, cvss, vec, epss, kev, ldig, ldiff, title, url)
+      LEFT JOIN finding_lifecycle l
+        ON l.image_id = ${latestOf}::uuid AND l.vulnerability_id = u.vid AND l.package_name = u.pkg
     `);
   }
 }
 
 /**
  * First-seen survives rebuilds: present keys keep their first sighting (and reopen if they had
- * been fixed); keys that disappeared get their fixed-at.
+ * been fixed) and take the scan's (worst) severity; keys that disappeared get their fixed-at and
+ * keep the severity they last had.
  */
 export async function updateLifecycle(
   tx: Tx,
   imageId: string,
   at: Date,
-  present: ReadonlyArray<{ vulnerabilityId: string; packageName: string }>,
+  present: readonly FindingKey[],
   gone: ReadonlyArray<{ vulnerabilityId: string; packageName: string }>,
 ): Promise<void> {
   for (let i = 0; i < present.length; i += BATCH) {
     const part = present.slice(i, i + BATCH);
     await tx.execute(sql`
-      INSERT INTO finding_lifecycle (image_id, vulnerability_id, package_name, first_seen_at, last_seen_at, fixed_at)
-      SELECT ${imageId}::uuid, u.vid, u.pkg, ${at}::timestamptz, ${at}::timestamptz, NULL
-      FROM unnest(${sql.param(cleanAll(part.map((k) => k.vulnerabilityId)))}::text[], ${sql.param(cleanAll(part.map((k) => k.packageName)))}::text[]) AS u(vid, pkg)
+      INSERT INTO finding_lifecycle (image_id, vulnerability_id, package_name, first_seen_at, last_seen_at, fixed_at, severity)
+      SELECT ${imageId}::uuid, u.vid, u.pkg, ${at}::timestamptz, ${at}::timestamptz, NULL, u.sev
+      FROM unnest(${sql.param(cleanAll(part.map((k) => k.vulnerabilityId)))}::text[], ${sql.param(cleanAll(part.map((k) => k.packageName)))}::text[],
+        ${sql.param(part.map((k) => k.severity))}::text[]) AS u(vid, pkg, sev)
       ON CONFLICT (image_id, vulnerability_id, package_name)
-      DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at, fixed_at = NULL
+      DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at, fixed_at = NULL, severity = EXCLUDED.severity
     `);
   }
   for (let i = 0; i < gone.length; i += BATCH) {
@@ -178,6 +187,11 @@ export async function promoteCandidateScan(
   const after = await findingKeysOfScan(tx, candidate.id);
   const diff = diffScans(before, after);
   await updateLifecycle(tx, imageId, at, diff.presentKeys, diff.goneKeys);
+  await tx.execute(sql`
+    UPDATE findings f SET first_seen_at = l.first_seen_at
+    FROM finding_lifecycle l
+    WHERE f.scan_id = ${candidate.id}::uuid AND l.image_id = ${imageId}::uuid
+      AND l.vulnerability_id = f.vulnerability_id AND l.package_name = f.package_name`);
   await setLatestScan(tx, imageId, candidate.id, digest, at);
   return true;
 }

@@ -137,11 +137,9 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
       })
       .returning();
     if (!scan) throw new Error("scan insert returned nothing");
-    await insertFindings(tx, scan.id, report.findings);
-    if (!candidate) {
-      await updateLifecycle(tx, image.id, now, diff.presentKeys, diff.goneKeys);
-      await setLatestScan(tx, image.id, scan.id, digest, now);
-    }
+    if (!candidate) await updateLifecycle(tx, image.id, now, diff.presentKeys, diff.goneKeys);
+    await insertFindings(tx, scan.id, report.findings, candidate ? null : image.id);
+    if (!candidate) await setLatestScan(tx, image.id, scan.id, digest, now);
 
     const outboxIds: number[] = [];
     const alerting = report.findings.filter(

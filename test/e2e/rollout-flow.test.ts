@@ -153,6 +153,18 @@ describe("a rollout from /patch rollout to production", () => {
       "SELECT vulnerability_id FROM finding_lifecycle WHERE fixed_at IS NOT NULL ORDER BY 1",
     );
     expect(fixed.rows.map((r) => r.vulnerability_id)).toEqual(["CVE-2026-1111", "CVE-2026-2222"]);
+    // The candidate's findings now carry their first sighting (the SLA clock posture reads): what
+    // the running digest already had keeps its date, nothing is left without one.
+    const clocks = await h.t.owner.pool.query<{ same: boolean }>(
+      `SELECT f.first_seen_at IS NOT DISTINCT FROM l.first_seen_at AND f.first_seen_at IS NOT NULL AS same
+       FROM images i JOIN findings f ON f.scan_id = i.latest_scan_id
+       LEFT JOIN finding_lifecycle l ON l.image_id = i.id AND l.vulnerability_id = f.vulnerability_id
+         AND l.package_name = f.package_name
+       WHERE i.latest_digest = $1`,
+      [digestOf(2)],
+    );
+    expect(clocks.rows.length).toBeGreaterThan(0);
+    expect(clocks.rows.every((r) => r.same)).toBe(true);
     // Exactly one dispatch per stage, each with its own dispatch id.
     const dispatches = h.github.dispatches();
     expect(dispatches).toHaveLength(3);

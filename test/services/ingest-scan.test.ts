@@ -5,9 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfigText } from "../../src/config/load-config-file.js";
 import { PatchpilotError } from "../../src/core/errors.js";
 import { normalizeImageRef } from "../../src/core/scan/normalize-image-ref.js";
+import { DEFAULT_SLA_POLICY } from "../../src/core/sla/sla-policy.js";
 import { createDatabase, type Database } from "../../src/db/client.js";
 import { verifyAuditTrail } from "../../src/services/audit/verify-audit-trail.js";
 import { type IngestInput, ingestScan, parseReportOrThrow } from "../../src/services/ingest-scan.js";
+import { imagePosture } from "../../src/services/posture/image-posture.js";
+import { meanTimeToRemediate } from "../../src/services/posture/mean-time-to-remediate.js";
 import { syncConfig } from "../../src/services/sync-config.js";
 import { createTestDatabase, type TestDatabase } from "../support/databases.js";
 import { digestOf, grypeReport, type SyntheticVuln, trivyReport } from "../support/report-builders.js";
@@ -62,6 +65,11 @@ async function lifecycle(image: string, vuln: string) {
         fixed_at: row.fixed_at ? new Date(String(row.fixed_at)) : null,
       }
     : undefined;
+}
+
+async function imageIdOf(repository: string): Promise<string> {
+  const r = await app.db.execute(sql`SELECT id FROM images WHERE repository = ${repository}`);
+  return String(r.rows[0]?.id);
 }
 
 const v = (
@@ -137,6 +145,27 @@ describe("ingestScan", () => {
     expect((await lifecycle(image, "CVE-2026-0002"))?.first_seen_at).toEqual(firstSeen?.first_seen_at);
     expect((await lifecycle(image, "CVE-2026-0001"))?.fixed_at).toEqual(clock);
     expect((await lifecycle(image, "CVE-2026-0004"))?.first_seen_at).toEqual(clock);
+
+    // What people see: the high's 30-day clock still runs from Nov 1 (due Dec 1, so due within a
+    // week on Nov 26; from the rebuild it would be Dec 8) after the new critical (breached), and the critical fixed after 7 days
+    // counts as a critical fix of 7 days in mean time to remediate.
+    const imageId = await imageIdOf(image);
+    const status = await imagePosture(app.db, {
+      imageId,
+      now: new Date("2026-11-26T00:00:00Z"),
+      sla: DEFAULT_SLA_POLICY,
+    });
+    expect(status?.urgent.map((u) => [u.vulnerabilityId, u.dueAt])).toEqual([
+      ["CVE-2026-0004", new Date("2026-11-15T00:00:00Z")],
+      ["CVE-2026-0002", new Date("2026-12-01T00:00:00Z")],
+    ]);
+    const mttr = await meanTimeToRemediate(app.db, {
+      teamId: "payments",
+      from: new Date("2026-11-01T00:00:00Z"),
+      to: new Date("2026-11-09T00:00:00Z"),
+    });
+    expect(mttr.fixed).toMatchObject({ critical: 1, high: 0, low: 0 });
+    expect(mttr.meanMs.critical).toBe(7 * 24 * 3_600_000);
   });
 
   it("queues one notification when a scan brings a new fixable critical or known-exploited finding", async () => {

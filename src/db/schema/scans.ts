@@ -72,13 +72,16 @@ export const findings = pgTable(
     layerDiffId: text("layer_diff_id"),
     title: text("title"),
     primaryUrl: text("primary_url"),
+    /**
+     * The lifecycle's first sighting of (image, vulnerability, package), copied when the scan
+     * becomes the image's latest, so posture reads the SLA clock without joining the lifecycle.
+     * Null on a candidate's scan until it reaches production, and on scans superseded before 0008.
+     */
+    firstSeenAt: timestamp("first_seen_at", { withTimezone: true }),
   },
   (t) => [
     unique("findings_scan_fingerprint_uq").on(t.scanId, t.fingerprint),
     index("findings_vuln_idx").on(t.vulnerabilityId),
-    // A finding of a given scan by (vulnerability, package): mean time to remediate looks up the
-    // severity each fixed finding had in the last scan before its fix.
-    index("findings_scan_vuln_pkg_idx").on(t.scanId, t.vulnerabilityId, t.packageName),
   ],
 );
 
@@ -94,6 +97,12 @@ export const findingLifecycle = pgTable(
     firstSeenAt: timestamp("first_seen_at", { withTimezone: true }).notNull(),
     lastSeenAt: timestamp("last_seen_at", { withTimezone: true }).notNull(),
     fixedAt: timestamp("fixed_at", { withTimezone: true }),
+    /**
+     * The worst severity the finding had in the last scan that showed it (kept when it is fixed):
+     * what mean time to remediate counts a fix under. Null only for rows fixed before 0008 whose
+     * scans are gone.
+     */
+    severity: text("severity"),
   },
   (t) => [primaryKey({ columns: [t.imageId, t.vulnerabilityId, t.packageName] })],
 );

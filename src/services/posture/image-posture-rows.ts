@@ -6,7 +6,7 @@ import { acceptedIdsSql, isSuppressedSql } from "./accepted-ids-sql.js";
 import { epochMs, msDate } from "./epoch-ms.js";
 import { type ImageScope, imageScopeSql } from "./image-scope.js";
 import type { PostureCounts } from "./posture-counts.js";
-import { SLA_BREACHED, SLA_DUE_SOON, slaStateSql } from "./sla-state-sql.js";
+import { FIRST_SEEN_SQL, SLA_BREACHED, SLA_DUE_SOON, slaStateSql } from "./sla-state-sql.js";
 import { slaThresholds } from "./sla-thresholds.js";
 
 /** One scanned image with its posture counts. */
@@ -94,7 +94,7 @@ export function toPostureCounts(r: CountRow): PostureCounts {
  * FILTER would re-evaluate the suppression and SLA expressions, 13 times per finding.
  */
 export function imagePostureRowsSql({ scope, now, sla }: PostureQuery): SQL {
-  const firstSeen = sql`coalesce(l.first_seen_at, i.latest_scan_at)`;
+  const firstSeen = FIRST_SEEN_SQL;
   return sql`
     WITH accepted_ids AS (${acceptedIdsSql(scope, now)})
     SELECT i.id AS image_id, i.config_id, i.repository, i.team_id, i.base_image, i.latest_digest,
@@ -107,8 +107,6 @@ export function imagePostureRowsSql({ scope, now, sla }: PostureQuery): SQL {
         SELECT f.severity, f.fix_state, f.known_exploited, ${isSuppressedSql(sql`a.ids`)} AS s,
           ${slaStateSql(slaThresholds(sla, now), firstSeen)} AS sla_state
         FROM findings f
-        LEFT JOIN finding_lifecycle l
-          ON l.image_id = i.id AND l.vulnerability_id = f.vulnerability_id AND l.package_name = f.package_name
         WHERE f.scan_id = i.latest_scan_id
         OFFSET 0
       ) per_finding

@@ -21,7 +21,8 @@ const rowSchema = z.object({
  * Over lifecycle rows whose `fixed_at` falls in [from, to), of the team's images (or all): the
  * mean of fixed_at − first_seen_at per severity, computed as `meanTimeToRemediate` in core/sla
  * does (whole milliseconds, a negative time counts as 0, rounded). The severity is the worst the
- * finding had in the last scan before the fix; a fix whose scans are gone counts as unknown.
+ * finding had in the last scan that showed it (kept on the lifecycle row at ingest); a fix
+ * recorded before that was kept, whose scans are gone, counts as unknown.
  */
 export async function meanTimeToRemediate(
   db: Db,
@@ -77,21 +78,12 @@ async function remediated(
 ): Promise<Map<string | null, MeanTimeToRemediate>> {
   const team = teams.queryChunks.length === 0 ? sql`NULL::text` : sql`i.team_id`;
   const result = await db.execute(sql`
-    SELECT ${team} AS team_id, coalesce(worst.severity, 'unknown') AS severity, count(*)::int AS n,
+    SELECT ${team} AS team_id, coalesce(l.severity, 'unknown') AS severity, count(*)::int AS n,
       sum(greatest(0, floor(extract(epoch FROM l.fixed_at) * 1000)
         - floor(extract(epoch FROM l.first_seen_at) * 1000)))::float8 AS total_ms
     FROM images i
     ${teams}
     JOIN finding_lifecycle l ON l.image_id = i.id
-    LEFT JOIN LATERAL (
-      SELECT f.severity
-      FROM scans s JOIN findings f ON f.scan_id = s.id
-      WHERE s.image_id = l.image_id AND s.received_at < l.fixed_at
-        AND f.vulnerability_id = l.vulnerability_id AND f.package_name = l.package_name
-      ORDER BY s.received_at DESC,
-        array_position(ARRAY['critical','high','medium','low','negligible','unknown'], f.severity)
-      LIMIT 1
-    ) worst ON TRUE
     WHERE l.fixed_at >= ${from}
       AND l.fixed_at < ${to.toISOString()}::timestamptz
     GROUP BY 1, 2`);

@@ -7,6 +7,12 @@ import type { SlaCutoffs, SlaThresholds } from "./sla-thresholds.js";
 export const SLA_BREACHED = 2;
 export const SLA_DUE_SOON = 1;
 
+/**
+ * When finding `f` of image `i`'s latest scan was first seen: the lifecycle's first sighting,
+ * copied onto the finding at ingest (a scan from before that copy existed counts from the scan).
+ */
+export const FIRST_SEEN_SQL = sql`coalesce(f.first_seen_at, i.latest_scan_at)`;
+
 type BySeverity = Partial<Record<Severity, SlaCutoffs>>;
 
 /**

@@ -7,7 +7,7 @@ import { acceptedIdsSql, isSuppressedSql } from "./accepted-ids-sql.js";
 import { epochMs } from "./epoch-ms.js";
 import { POSTURE_COUNT_COLUMNS, POSTURE_COUNT_NAMES, toPostureCounts } from "./image-posture-rows.js";
 import { toImageRiskPosture } from "./image-risk-posture.js";
-import { SLA_DUE_SOON, slaCutoffSql, slaStateSql } from "./sla-state-sql.js";
+import { FIRST_SEEN_SQL, SLA_DUE_SOON, slaCutoffSql, slaStateSql } from "./sla-state-sql.js";
 import { slaThresholds } from "./sla-thresholds.js";
 import { type TeamPostureSummary, teamTotals } from "./team-totals.js";
 import { toUrgentFinding, type UrgentFinding } from "./urgent-findings.js";
@@ -101,7 +101,7 @@ async function digestPass(db: Db, query: TeamDigestPostureQuery): Promise<Map<st
   const { teams, now, sla, limit } = query;
   const teamIds = teams.map((t) => t.teamId);
   const thresholds = slaThresholds(sla, now);
-  const firstSeen = sql`coalesce(l.first_seen_at, i.latest_scan_at)`;
+  const firstSeen = FIRST_SEEN_SQL;
   const urgent = sql`NOT f.s AND f.sla_state >= ${SLA_DUE_SOON}`;
   const severityRank = (s: ReturnType<typeof sql>) =>
     sql`array_position(ARRAY['critical','high','medium','low','negligible','unknown'], ${s})`;
@@ -134,10 +134,8 @@ async function digestPass(db: Db, query: TeamDigestPostureQuery): Promise<Map<st
           FROM (
             SELECT f.id, f.severity, f.fix_state, f.known_exploited, f.vulnerability_id, f.package_name,
               ${isSuppressedSql(sql`i.ids`)} AS s, ${firstSeen} AS first_seen,
-              ${slaStateSql(thresholds, firstSeen)} AS sla_state, l.first_seen_at > t.since AS is_new
+              ${slaStateSql(thresholds, firstSeen)} AS sla_state, f.first_seen_at > t.since AS is_new
             FROM findings f
-            LEFT JOIN finding_lifecycle l
-              ON l.image_id = i.id AND l.vulnerability_id = f.vulnerability_id AND l.package_name = f.package_name
             WHERE f.scan_id = i.latest_scan_id
             OFFSET 0
           ) f

@@ -8,7 +8,7 @@ import { acceptedIdsSql, isSuppressedSql } from "./accepted-ids-sql.js";
 import { epochMs, msDate } from "./epoch-ms.js";
 import type { PostureQuery } from "./image-posture-rows.js";
 import { imageScopeSql } from "./image-scope.js";
-import { SLA_DUE_SOON, slaCutoffSql, slaStateSql } from "./sla-state-sql.js";
+import { FIRST_SEEN_SQL, SLA_DUE_SOON, slaCutoffSql, slaStateSql } from "./sla-state-sql.js";
 import { slaThresholds } from "./sla-thresholds.js";
 
 /** An open finding past or close to its SLA due date. */
@@ -119,7 +119,7 @@ async function urgentRows(
 ): Promise<{ teamId: string | null; finding: UrgentFinding }[]> {
   const { scope, now, sla, limit } = query;
   const thresholds = slaThresholds(sla, now);
-  const firstSeen = sql`coalesce(l.first_seen_at, i.latest_scan_at)`;
+  const firstSeen = FIRST_SEEN_SQL;
   // first seen minus its breach cutoff is (due - now - 1 ms): ascending is soonest due first.
   const order = sql`${firstSeen} - ${slaCutoffSql(thresholds, "breachedBefore")},
       array_position(ARRAY['critical','high','medium','low','negligible','unknown'], f.severity),
@@ -130,8 +130,6 @@ async function urgentRows(
     FROM images i
     LEFT JOIN accepted_ids a ON a.image_id = i.id
     JOIN findings f ON f.scan_id = i.latest_scan_id
-    LEFT JOIN finding_lifecycle l
-      ON l.image_id = i.id AND l.vulnerability_id = f.vulnerability_id AND l.package_name = f.package_name
     WHERE ${imageScopeSql(scope)} AND NOT ${isSuppressedSql(sql`a.ids`)}
       AND ${slaStateSql(thresholds, firstSeen)} >= ${SLA_DUE_SOON}`;
   // Per team: each image's `limit` most urgent first (a bounded top-N sort per image, not a sort
@@ -152,8 +150,6 @@ async function urgentRows(
         SELECT f.vulnerability_id, f.title, f.package_name, f.severity, f.known_exploited, f.fix_state,
           f.fixed_versions, ${epochMs(firstSeen)} AS first_seen_at, ${dueKey} AS due_key, ${severityRank} AS severity_rank
         FROM findings f
-        LEFT JOIN finding_lifecycle l
-          ON l.image_id = i.id AND l.vulnerability_id = f.vulnerability_id AND l.package_name = f.package_name
         WHERE f.scan_id = i.latest_scan_id AND NOT ${isSuppressedSql(sql`a.ids`)}
           AND ${slaStateSql(thresholds, firstSeen)} >= ${SLA_DUE_SOON}
         ORDER BY ${order}

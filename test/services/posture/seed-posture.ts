@@ -69,23 +69,42 @@ export async function addScan(
       UPDATE images SET latest_scan_id = ${scanId}::uuid, latest_digest = ${digest},
         latest_scan_at = ${scan.at.toISOString()}::timestamptz
       WHERE id = ${imageId}::uuid`);
+    // As ingest does: the latest scan's findings carry their lifecycle's first sighting.
+    await db.execute(sql`
+      UPDATE findings f SET first_seen_at = l.first_seen_at FROM finding_lifecycle l
+      WHERE f.scan_id = ${scanId}::uuid AND l.image_id = ${imageId}::uuid
+        AND l.vulnerability_id = f.vulnerability_id AND l.package_name = f.package_name`);
   }
   return scanId;
 }
 
 /**
- * A `finding_lifecycle` row. `firstSeen` is SQL timestamptz text so a test can give microseconds,
- * which a JavaScript Date cannot hold.
+ * A `finding_lifecycle` row, kept as ingest keeps it whichever is seeded first: its severity is
+ * the worst the finding had in the last seeded scan before the fix, and the image's latest scan's
+ * findings of it carry its first sighting. `firstSeen` is SQL timestamptz text so a test can give
+ * microseconds, which a JavaScript Date cannot hold.
  */
 export async function addLifecycle(
   db: Db,
   imageId: string,
   row: { vuln: string; pkg: string; firstSeen: string; fixedAt?: string },
 ): Promise<void> {
+  const fixedAt = row.fixedAt ?? null;
   await db.execute(sql`
-    INSERT INTO finding_lifecycle (image_id, vulnerability_id, package_name, first_seen_at, last_seen_at, fixed_at)
+    INSERT INTO finding_lifecycle (image_id, vulnerability_id, package_name, first_seen_at, last_seen_at, fixed_at,
+      severity)
     VALUES (${imageId}::uuid, ${row.vuln}, ${row.pkg}, ${row.firstSeen}::timestamptz,
-      coalesce(${row.fixedAt ?? null}::timestamptz, ${row.firstSeen}::timestamptz), ${row.fixedAt ?? null}::timestamptz)`);
+      coalesce(${fixedAt}::timestamptz, ${row.firstSeen}::timestamptz), ${fixedAt}::timestamptz,
+      (SELECT f.severity FROM scans s JOIN findings f ON f.scan_id = s.id
+        WHERE s.image_id = ${imageId}::uuid AND f.vulnerability_id = ${row.vuln} AND f.package_name = ${row.pkg}
+          AND (${fixedAt}::timestamptz IS NULL OR s.received_at < ${fixedAt}::timestamptz)
+        ORDER BY s.received_at DESC,
+          array_position(ARRAY['critical','high','medium','low','negligible','unknown'], f.severity)
+        LIMIT 1))`);
+  await db.execute(sql`
+    UPDATE findings f SET first_seen_at = ${row.firstSeen}::timestamptz FROM images i
+    WHERE i.id = ${imageId}::uuid AND f.scan_id = i.latest_scan_id
+      AND f.vulnerability_id = ${row.vuln} AND f.package_name = ${row.pkg}`);
 }
 
 export type SeedAcceptance = {
