@@ -44,11 +44,19 @@ export function escapePromqlString(value: string): string {
  * that is not given) are left as they are: check with it first.
  */
 export function renderHealthQuery(template: string, vars: HealthQueryVars): string {
-  return template.replace(PLACEHOLDER, (whole, name: string) => {
+  const { regex } = quoteContext(template);
+  return template.replace(PLACEHOLDER, (whole, name: string, at: number) => {
     if (!isKnown(name)) return whole;
     const value = vars[name];
-    return value === undefined ? whole : escapePromqlString(value);
+    if (value === undefined) return whole;
+    // Inside a regex matcher (`=~"…"`, `!~"…"`) the value matches itself only, never as a pattern.
+    return escapePromqlString(regex[at] ? escapeRegex(value) : value);
   });
+}
+
+/** `value` as a regular expression (RE2, as Prometheus uses) that matches exactly that text. */
+export function escapeRegex(value: string): string {
+  return value.replace(/[\\.+*?()|[\]{}^$]/g, "\\$&");
 }
 
 /**
@@ -60,7 +68,7 @@ export function renderHealthQuery(template: string, vars: HealthQueryVars): stri
 export function healthQueryProblems(template: string, vars?: HealthQueryVars): string[] {
   const problems: string[] = [];
   const seen = new Set<string>();
-  const quotes = quoteContext(template);
+  const { quote: quotes } = quoteContext(template);
   for (const m of template.matchAll(PLACEHOLDER)) {
     const name = m[1] ?? "";
     const at = m.index;
@@ -93,26 +101,37 @@ export function healthQueryProblems(template: string, vars?: HealthQueryVars): s
   return problems;
 }
 
-/** For each position of `s`, the quote character of the PromQL string it is inside, or "". */
-function quoteContext(s: string): string[] {
-  const out: string[] = [];
+/**
+ * For each position of `s`: the quote character of the PromQL string it is inside ("" outside,
+ * "#" in a comment), and whether that string is a regex matcher's (after `=~` or `!~`).
+ */
+function quoteContext(s: string): { quote: string[]; regex: boolean[] } {
+  const quote: string[] = [];
+  const regex: boolean[] = [];
   let open = "";
+  let isRegex = false;
+  const push = (q: string) => {
+    quote.push(q);
+    regex.push(q !== "" && q !== "#" && isRegex);
+  };
   for (let i = 0; i < s.length; i++) {
     const ch = s[i] ?? "";
-    out.push(open);
+    push(open);
     if (open === "") {
-      if (ch === '"' || ch === "'" || ch === "`") open = ch;
-      else if (ch === "#") {
+      if (ch === '"' || ch === "'" || ch === "`") {
+        open = ch;
+        isRegex = /[=!]~\s*$/.test(s.slice(Math.max(0, i - 16), i));
+      } else if (ch === "#") {
         // A comment runs to the end of the line.
         while (i + 1 < s.length && s[i + 1] !== "\n") {
           i++;
-          out.push("#");
+          push("#");
         }
       }
     } else if (ch === "\\" && open !== "`") {
       i++;
-      out.push(open);
+      push(open);
     } else if (ch === open) open = "";
   }
-  return out;
+  return { quote, regex };
 }

@@ -97,6 +97,30 @@ describe("renderHealthQuery", () => {
     );
   });
 
+  it("in a regex matcher a value matches only itself: dots and brackets are not patterns", () => {
+    expect(renderHealthQuery('up{image=~"{{image}}",stage="{{stage}}"}', vars)).toBe(
+      'up{image=~"ghcr\\\\.io/acme/api",stage="canary"}',
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: "binary" }), fc.string(), (image, other) => {
+        const q = renderHealthQuery('up{image=~"{{image}}", env !~ "{{environment}}"}', {
+          ...vars,
+          image,
+          environment: image,
+        });
+        const prefix = 'up{image=~"';
+        const first = readPromqlString(q, prefix.length - 1);
+        const second = readPromqlString(q, q.indexOf('"', first.end + 1));
+        for (const pattern of [first.value, second.value]) {
+          // Prometheus anchors label regexes; RE2 and JavaScript agree on these escapes.
+          const re = new RegExp(`^(?:${pattern})$`, "su");
+          expect(re.test(image)).toBe(true);
+          if (other !== image) expect(re.test(other)).toBe(false);
+        }
+      }),
+    );
+  });
+
   it("escaped values hold no raw newline or control character", () => {
     fc.assert(
       fc.property(fc.string({ unit: "binary" }), (v) => {
