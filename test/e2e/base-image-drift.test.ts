@@ -46,6 +46,23 @@ function expectedAttribution() {
   };
 }
 
+/** The id of the one critical finding the raw report places in the base's layers. */
+function baseCriticalId(): string {
+  for (const r of arr(report.Results)) {
+    for (const v of arr(obj(r).Vulnerabilities)) {
+      const o = obj(v);
+      const layer = str(obj(o.Layer).DiffID);
+      if (
+        String(o.Severity) === "CRITICAL" &&
+        layer !== null &&
+        diffIds.slice(0, BASE_LAYERS).includes(layer)
+      )
+        return String(o.VulnerabilityID);
+    }
+  }
+  throw new Error("the fixture has no critical finding in the base's layers");
+}
+
 let registry: TestRegistry;
 let h: RolloutHarness;
 let baseRef: string;
@@ -269,6 +286,26 @@ describe("base-image freshness against a real registry", () => {
     const digestText = JSON.stringify(digest?.args.blocks);
     expect(digestText).toContain(`${baseRef}`);
     expect(digestText).toMatch(/2 images \(fluentd, fluentd-auto\)|2 images \(fluentd-auto, fluentd\)/);
+  });
+
+  it("leaves an accepted finding out of what comes from the base and what a bump fixes", async () => {
+    const critical = baseCriticalId();
+    await h.t.owner.pool.query(
+      `INSERT INTO risk_acceptances (vulnerability_id, team_id, source, status, reason, accepted_by, expires_at)
+       VALUES ($1, 'payments', 'cli', 'accepted', 'not reachable from the network', 'U0SEC', now() + interval '30 days')`,
+      [critical],
+    );
+    await poll();
+    const accepted = await statusOf("fluentd");
+    const expected = expectedAttribution();
+    expect(accepted.base_counts).toMatchObject({ ...expected.base, critical: 0 });
+    expect(accepted.bump_fixes).toMatchObject({ critical: 0 });
+    expect(JSON.stringify(await h.patch("status fluentd"))).not.toContain("bumping fixes 🔴");
+
+    // Once the acceptance is gone, the next check counts it again.
+    await h.t.owner.pool.query("DELETE FROM risk_acceptances WHERE vulnerability_id = $1", [critical]);
+    await poll();
+    expect((await statusOf("fluentd")).base_counts).toMatchObject(expected.base);
   });
 
   it("a registry that cannot be reached is recorded on the image's status, which keeps what was known", async () => {

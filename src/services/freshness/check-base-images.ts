@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import pLimit from "p-limit";
+import { z } from "zod";
 import type { Logger } from "../../adapters/logger.js";
 import type { RegistryClient } from "../../adapters/registry/registry-client.js";
 import { RegistryError } from "../../adapters/registry/registry-error.js";
@@ -19,6 +20,7 @@ import { appendAuditEvents } from "../../db/audit-repository.js";
 import type { Db } from "../../db/client.js";
 import { insertIntent } from "../../db/outbox-repository.js";
 import { baseImageVersions, findings, imageBaseStatus, images, scans } from "../../db/schema/index.js";
+import { acceptedIdsSql, isSuppressedSql } from "../posture/accepted-ids-sql.js";
 
 type ConfigImage = PatchpilotConfig["images"][number];
 
@@ -170,7 +172,7 @@ async function checkImage(
   const baseLayers =
     builtOnVersion?.diffIds ??
     (state === "behind" ? layers.slice(0, current.diffIds.length) : current.diffIds);
-  const open = scan ? await openFindings(deps.db, scan.id) : [];
+  const open = scan ? await openFindings(deps.db, row.id, scan.id, now) : [];
   const attribution = attributeFindings(open, layers.length === 0 ? [] : baseLayers);
   const bump =
     state === "behind"
@@ -243,18 +245,30 @@ async function checkImage(
   return { image: image.id, state, moved };
 }
 
-async function openFindings(db: Db, scanId: string): Promise<LayeredFinding[]> {
-  const rows = await db
-    .select({
-      vulnerabilityId: findings.vulnerabilityId,
-      packageName: findings.packageName,
-      severity: findings.severity,
-      layerDiffId: findings.layerDiffId,
-    })
-    .from(findings)
-    .where(eq(findings.scanId, scanId));
-  return rows.map((r) => ({ ...r, severity: r.severity as Severity }));
+/** The scan's findings that count as open: those no acceptance or VEX statement in force covers. */
+async function openFindings(db: Db, imageId: string, scanId: string, now: Date): Promise<LayeredFinding[]> {
+  const result = await db.execute(sql`
+    SELECT f.vulnerability_id, f.package_name, f.severity, f.layer_diff_id
+    FROM findings f
+    LEFT JOIN (${acceptedIdsSql({ kind: "image", imageId }, now)}) a ON TRUE
+    WHERE f.scan_id = ${scanId}::uuid AND NOT ${isSuppressedSql(sql`a.ids`)}`);
+  return openFindingSchema
+    .array()
+    .parse(result.rows)
+    .map((r) => ({
+      vulnerabilityId: r.vulnerability_id,
+      packageName: r.package_name,
+      severity: r.severity as Severity,
+      layerDiffId: r.layer_diff_id,
+    }));
 }
+
+const openFindingSchema = z.object({
+  vulnerability_id: z.string(),
+  package_name: z.string(),
+  severity: z.string(),
+  layer_diff_id: z.string().nullable(),
+});
 
 /**
  * What bumping would fix, from the new base's own scan (uploaded like any image's, under the
