@@ -16,4 +16,5 @@ UPDATE "findings" f SET "first_seen_at" = l.first_seen_at
 FROM "images" i JOIN "finding_lifecycle" l ON l.image_id = i.id
 WHERE f.scan_id = i.latest_scan_id AND l.vulnerability_id = f.vulnerability_id AND l.package_name = f.package_name;--> statement-breakpoint
 -- Only mean time to remediate's per-fix lookup used it; it slowed every finding insert.
-DROP INDEX "findings_scan_vuln_pkg_idx";
+DROP INDEX "findings_scan_vuln_pkg_idx";--> statement-breakpoint
+CREATE INDEX "finding_lifecycle_fixed_idx" ON "finding_lifecycle" USING btree ("fixed_at","image_id") WHERE "finding_lifecycle"."fixed_at" IS NOT NULL;

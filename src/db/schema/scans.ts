@@ -104,5 +104,11 @@ export const findingLifecycle = pgTable(
      */
     severity: text("severity"),
   },
-  (t) => [primaryKey({ columns: [t.imageId, t.vulnerabilityId, t.packageName] })],
+  (t) => [
+    primaryKey({ columns: [t.imageId, t.vulnerabilityId, t.packageName] }),
+    // Mean time to remediate reads the fixes of a period, not every open finding's row.
+    index("finding_lifecycle_fixed_idx")
+      .on(t.fixedAt, t.imageId)
+      .where(sql`${t.fixedAt} IS NOT NULL`),
+  ],
 );

@@ -30,7 +30,7 @@ export async function meanTimeToRemediate(
 ): Promise<MeanTimeToRemediate> {
   const { teamId, from, to } = params;
   if (teamId === undefined) {
-    return (await remediated(db, sql`${from.toISOString()}::timestamptz`, to)).get(null) ?? empty();
+    return (await remediated(db, sql`${from.toISOString()}::timestamptz`, from, to)).get(null) ?? empty();
   }
   return (await meanTimeToRemediateByTeam(db, { teams: [{ teamId, from }], to })).get(teamId) ?? empty();
 }
@@ -54,6 +54,7 @@ export async function meanTimeToRemediateByTeam(
     return remediated(
       tx,
       sql`t.since`,
+      new Date(Math.min(...params.teams.map((t) => t.from.getTime()))),
       params.to,
       sql`JOIN unnest(${ids}::text[], ${froms}::timestamptz[]) AS t(team_id, since) ON t.team_id = i.team_id`,
     );
@@ -69,10 +70,14 @@ function empty(): MeanTimeToRemediate {
   };
 }
 
-/** Per team of the images (null when `teams` joins none), lifecycle rows fixed in [from, to). */
+/**
+ * Per team of the images (null when `teams` joins none), lifecycle rows fixed in [from, to);
+ * `earliest` is the earliest `from` can be, so the fixes are read from the period's index range.
+ */
 async function remediated(
   db: Pick<Db, "execute">,
   from: SQL,
+  earliest: Date,
   to: Date,
   teams: SQL = sql``,
 ): Promise<Map<string | null, MeanTimeToRemediate>> {
@@ -84,7 +89,7 @@ async function remediated(
     FROM images i
     ${teams}
     JOIN finding_lifecycle l ON l.image_id = i.id
-    WHERE l.fixed_at >= ${from}
+    WHERE l.fixed_at >= ${from} AND l.fixed_at >= ${earliest.toISOString()}::timestamptz
       AND l.fixed_at < ${to.toISOString()}::timestamptz
     GROUP BY 1, 2`);
   const out = new Map<string | null, MeanTimeToRemediate>();

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { meanTimeToRemediate as coreMean } from "../../../src/core/sla/mean-time-to-remediate.js";
 import { createDatabase, type Database } from "../../../src/db/client.js";
-import { meanTimeToRemediate } from "../../../src/services/posture/mean-time-to-remediate.js";
+import {
+  meanTimeToRemediate,
+  meanTimeToRemediateByTeam,
+} from "../../../src/services/posture/mean-time-to-remediate.js";
 import { createTestDatabase, type TestDatabase } from "../../support/databases.js";
 import { addImage, addLifecycle, addScan, addTeam, DAY, HOUR } from "./seed-posture.js";
 
@@ -118,6 +121,29 @@ describe("meanTimeToRemediate over a period", () => {
       coreMean([pair(0, 20 * DAY), pair(20 * DAY + HOUR, 20 * DAY), pair(12 * DAY, 16 * DAY)]),
     );
     expect(m.fixed.critical).toBe(3);
+  });
+
+  it("counts each team's fixes from its own last digest when several teams are asked at once", async () => {
+    const to = at(21 * DAY);
+    const a = await meanTimeToRemediateByTeam(app.db, {
+      teams: [
+        { teamId: "payments", from: at(15 * DAY) },
+        { teamId: "search", from: at(14 * DAY) },
+      ],
+      to,
+    });
+    // payments' high (curl) was fixed on day 14, before its period; search's critical on day 16.
+    expect(a.get("payments")?.fixed).toMatchObject({ critical: 2, high: 0 });
+    expect(a.get("search")?.fixed).toMatchObject({ critical: 1 });
+    const b = await meanTimeToRemediateByTeam(app.db, {
+      teams: [
+        { teamId: "payments", from: at(14 * DAY) },
+        { teamId: "search", from: at(17 * DAY) },
+      ],
+      to,
+    });
+    expect(b.get("payments")?.fixed).toMatchObject({ critical: 2, high: 1 });
+    expect(b.get("search")?.fixed.critical).toBe(0);
   });
 
   it("is null for every severity when nothing was fixed in the period", async () => {
