@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { PatchpilotConfig } from "../config/file-schema.js";
 import type { AcceptedRisk } from "../core/digest/accepted-risk.js";
@@ -11,6 +11,7 @@ import type { TeamDigest } from "../core/digest/team-digest.js";
 import type { UnownedImage } from "../core/digest/unowned-image.js";
 import type { SlaPolicy } from "../core/sla/sla-policy.js";
 import type { Db } from "../db/client.js";
+import { images } from "../db/schema/index.js";
 import { baseImageStatuses, baseImagesMoved, behindDays } from "./freshness/base-image-update.js";
 import { meanTimeToRemediateByTeam } from "./posture/mean-time-to-remediate.js";
 import { teamDigestPostures } from "./posture/team-digest-posture.js";
@@ -71,32 +72,36 @@ export async function buildTeamDigests(db: Db, q: TeamDigestsQuery): Promise<Map
     return { teamId, from: new Date(prev ? prev.at_ms : q.now.getTime() - WEEK_MS) };
   });
   // One walk over the teams' open findings (posture, urgent findings, "new since last"), split in
-  // two halves that run at once, and mean time to remediate beside them; then the small queries.
-  // At most three connections of the pool each time, so a digest run never starves the pool (its
-  // connect timeout) for other work.
-  const [walked, mttr] = await Promise.all([
-    teamDigestPostures(db, {
-      teams: sinceByTeam.map((t) => ({ teamId: t.teamId, since: t.from })),
-      now: q.now,
-      sla: q.sla,
-      limit: 200,
-      parallel: 2,
-    }),
-    meanTimeToRemediateByTeam(db, { teams: sinceByTeam, to: q.now }),
-  ]);
-  const [acceptances, shipped] = await Promise.all([
-    teamAcceptances(db, teamIds, q.now),
-    rolloutsShippedByTeam(db, { teams: sinceByTeam, to: q.now }),
-  ]);
-  const awaiting = q.config
-    ? await rolloutsAwaitingByTeam({ db, config: q.config }, teamIds)
-    : new Map<string, AwaitingRollout[]>();
+  // two halves that run at once, and everything else one query after another on a third
+  // connection beside them: at most three connections of the pool, so a digest run never starves
+  // the pool (its connect timeout) for other work.
+  const side = async () => {
+    const mttr = await meanTimeToRemediateByTeam(db, { teams: sinceByTeam, to: q.now });
+    const acceptances = await teamAcceptances(db, teamIds, q.now);
+    const shipped = await rolloutsShippedByTeam(db, { teams: sinceByTeam, to: q.now });
+    const awaiting = q.config
+      ? await rolloutsAwaitingByTeam({ db, config: q.config }, teamIds)
+      : new Map<string, AwaitingRollout[]>();
+    const imageIds = (
+      await db.select({ id: images.id }).from(images).where(inArray(images.teamId, teamIds))
+    ).map((i) => i.id);
+    const rolloutsByImage = await openRolloutsByImage(db, imageIds);
+    const baseStatuses = await baseImageStatuses(db, imageIds);
+    return { mttr, acceptances, shipped, awaiting, rolloutsByImage, baseStatuses };
+  };
+  const [walked, { mttr, acceptances, shipped, awaiting, rolloutsByImage, baseStatuses }] = await Promise.all(
+    [
+      teamDigestPostures(db, {
+        teams: sinceByTeam.map((t) => ({ teamId: t.teamId, since: t.from })),
+        now: q.now,
+        sla: q.sla,
+        limit: 200,
+        parallel: 2,
+      }),
+      side(),
+    ],
+  );
   const known = teamIds.filter((id) => walked.has(id));
-  const imageIds = known.flatMap((id) => walked.get(id)?.posture.images.map((i) => i.imageId) ?? []);
-  const [rolloutsByImage, baseStatuses] = await Promise.all([
-    openRolloutsByImage(db, imageIds),
-    baseImageStatuses(db, imageIds),
-  ]);
   for (const teamId of known) {
     const team = walked.get(teamId);
     if (!team) continue;
