@@ -1,5 +1,5 @@
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
-import { diffScans, type FindingKey } from "../core/scan/diff-scans.js";
+import { diffScans, type FindingKey, findingKey, type ScanDiff } from "../core/scan/diff-scans.js";
 import type { NormalizedFinding, Severity } from "../core/scan/normalized-report.js";
 import type { Db } from "./client.js";
 import { findings, images, OPEN_ROLLOUT_STATES, rollouts, scans } from "./schema/index.js";
@@ -20,20 +20,71 @@ export async function findImageByRepository(db: Db | Tx, repository: string): Pr
   return rows[0] ?? null;
 }
 
-/** An image no config names: kept under "unowned" so its findings are surfaced, never dropped. */
-export async function ensureUnownedImage(db: Db | Tx, repository: string): Promise<ImageRow> {
-  await db.insert(images).values({ repository }).onConflictDoNothing({ target: images.repository });
-  const row = await findImageByRepository(db, repository);
+/**
+ * The image of a repository, created (and so kept under "unowned", its findings surfaced, never
+ * dropped) when no config names it: one round trip either way.
+ */
+export async function ensureImage(
+  db: Db | Tx,
+  repository: string,
+): Promise<{ id: string; teamId: string | null }> {
+  const r = await db.execute<{ id: string; team_id: string | null }>(sql`
+    WITH created AS (
+      INSERT INTO images (repository) VALUES (${repository}) ON CONFLICT (repository) DO NOTHING
+      RETURNING id, team_id
+    )
+    SELECT id, team_id FROM created UNION ALL SELECT id, team_id FROM images WHERE repository = ${repository}`);
+  // Empty only when another upload created it meanwhile (after this statement's snapshot).
+  const row = r.rows[0] ?? (await findImageByRepository(db, repository));
   if (!row) throw new Error(`image ${repository} vanished after insert`);
-  return row;
+  return "team_id" in row ? { id: row.id, teamId: row.team_id } : { id: row.id, teamId: row.teamId };
 }
 
-export async function findScanByContent(tx: Tx, imageId: string, digest: string, contentHash: string) {
+export type StoredScan = typeof scans.$inferSelect;
+
+/** The scan of this image and digest whose normalized findings hash to `contentHash`, if any. */
+export async function findScanByContent(
+  tx: Tx,
+  imageId: string,
+  digest: string,
+  contentHash: string,
+): Promise<StoredScan | null> {
   const rows = await tx
     .select()
     .from(scans)
     .where(and(eq(scans.imageId, imageId), eq(scans.digest, digest), eq(scans.contentHash, contentHash)));
   return rows[0] ?? null;
+}
+
+export type NewScan = Omit<typeof scans.$inferInsert, "id" | "receivedAt" | "diff"> & {
+  id: string;
+  receivedAt: Date;
+  diff: ScanDiff;
+};
+
+/**
+ * Inserts a scan, and with `latest` makes it the image's latest, in one round trip. False, and
+ * nothing written, when the image already has a scan of this digest with the same content.
+ */
+export async function insertScan(tx: Tx, scan: NewScan, latest: boolean): Promise<boolean> {
+  const r = await tx.execute(sql`
+    WITH inserted AS (
+      INSERT INTO scans (id, image_id, digest, tag, format, scanner_name, scanner_version, content_hash,
+        report_created_at, received_at, finding_count, diff, rollout_id, layer_diff_ids, uploaded_by)
+      VALUES (${scan.id}::uuid, ${scan.imageId}::uuid, ${scan.digest}, ${scan.tag ?? null}, ${scan.format},
+        ${scan.scannerName}, ${scan.scannerVersion ?? null}, ${scan.contentHash},
+        ${scan.reportCreatedAt ?? null}::timestamptz, ${scan.receivedAt}::timestamptz, ${scan.findingCount},
+        ${JSON.stringify(scan.diff)}::jsonb, ${scan.rolloutId ?? null}::integer,
+        ${sql.param(cleanAll(scan.layerDiffIds ?? []))}::text[], ${scan.uploadedBy ?? null})
+      ON CONFLICT ON CONSTRAINT scans_image_digest_content_uq DO NOTHING
+      RETURNING id
+    ), made_latest AS (
+      UPDATE images SET latest_scan_id = inserted.id, latest_digest = ${scan.digest},
+        latest_scan_at = ${scan.receivedAt}::timestamptz
+      FROM inserted WHERE images.id = ${scan.imageId}::uuid AND ${latest}::boolean
+    )
+    SELECT id FROM inserted`);
+  return r.rows.length > 0;
 }
 
 export async function findingKeysOfScan(tx: Tx, scanId: string): Promise<FindingKey[]> {
@@ -50,27 +101,54 @@ export async function findingKeysOfScan(tx: Tx, scanId: string): Promise<Finding
 
 const BATCH = 5_000;
 
+/** What the scan does to its image's lifecycle when it becomes the image's latest (see diffScans). */
+export type LifecycleUpdate = {
+  imageId: string;
+  at: Date;
+  present: readonly FindingKey[];
+  gone: ReadonlyArray<{ vulnerabilityId: string; packageName: string }>;
+};
+
 /**
- * Inserts a scan's findings in batches through unnest: one round trip per 5,000 rows. With
- * `latestOf` (the scan becomes that image's latest; its lifecycle already updated), each finding
- * carries its first sighting from the lifecycle.
+ * Inserts a scan's findings through unnest, one statement per 5,000. With `lifecycle` (the scan
+ * becomes the image's latest), each statement first updates the lifecycle of its findings' keys
+ * (see updateLifecycle) and each finding copies its first sighting from there.
  */
 export async function insertFindings(
   tx: Tx,
   scanId: string,
   list: readonly NormalizedFinding[],
-  latestOf: string | null,
+  lifecycle: LifecycleUpdate | null,
 ): Promise<void> {
-  for (let i = 0; i < list.length; i += BATCH) {
+  // A key listed at several paths takes its worst severity in the scan, whichever batch it is in.
+  const worst = new Map(lifecycle?.present.map((k) => [findingKey(k), k]));
+  for (let i = 0; i < Math.max(list.length, lifecycle?.gone.length ?? 0); i += BATCH) {
     const part = list.slice(i, i + BATCH);
     const col = <T>(f: (x: NormalizedFinding) => T) => part.map(f);
+    let seen = sql``;
+    let firstSeen = sql`NULL::timestamptz`;
+    let join = sql``;
+    if (lifecycle) {
+      const keys = new Map<string, FindingKey>();
+      for (const f of part) {
+        const k = findingKey(f);
+        if (!keys.has(k)) keys.set(k, worst.get(k) ?? f);
+      }
+      const fixed = lifecycle.gone.slice(i, i + BATCH);
+      seen = sql`WITH fixed AS (${markFixed(lifecycle.imageId, lifecycle.at, fixed)}),
+        seen AS (${markSeen(lifecycle.imageId, lifecycle.at, [...keys.values()])}
+          RETURNING vulnerability_id, package_name, first_seen_at)`;
+      firstSeen = sql`s.first_seen_at`;
+      join = sql`LEFT JOIN seen s ON s.vulnerability_id = u.vid AND s.package_name = u.pkg`;
+    }
     await tx.execute(sql`
+      ${seen}
       INSERT INTO findings (scan_id, fingerprint, vulnerability_id, aliases, package_name, package_type, purl,
         package_path, installed_version, fixed_versions, fix_state, severity, cvss_score, cvss_vector, epss,
         known_exploited, layer_digest, layer_diff_id, title, primary_url, first_seen_at)
       SELECT ${scanId}::uuid, u.fp, u.vid, string_to_array(u.aliases, ${LIST_SEP}), u.pkg, u.ptype, u.purl,
         u.ppath, u.iver, string_to_array(u.fixed, ${LIST_SEP}), u.fstate, u.sev, u.cvss, u.vec, u.epss,
-        u.kev, u.ldig, u.ldiff, u.title, u.url, l.first_seen_at
+        u.kev, u.ldig, u.ldiff, u.title, u.url, ${firstSeen}
       FROM unnest(
         ${sql.param(col((f) => f.fingerprint))}::text[], ${sql.param(cleanAll(col((f) => f.vulnerabilityId)))}::text[],
         ${sql.param(col((f) => cleanAll(f.aliases).join(LIST_SEP)))}::text[], ${sql.param(cleanAll(col((f) => f.packageName)))}::text[],
@@ -82,8 +160,7 @@ export async function insertFindings(
         ${sql.param(col((f) => clean(f.layerDiffId)))}::text[], ${sql.param(col((f) => clean(f.title)?.slice(0, 2000) ?? null))}::text[],
         ${sql.param(col((f) => clean(f.primaryUrl)?.slice(0, 2000) ?? null))}::text[]
       ) AS u(fp, vid, aliases, pkg, ptype, purl, ppath, iver, fixed, fstate, sev, cvss, vec, epss, kev, ldig, ldiff, title, url)
-      LEFT JOIN finding_lifecycle l
-        ON l.image_id = ${latestOf}::uuid AND l.vulnerability_id = u.vid AND l.package_name = u.pkg
+      ${join}
     `);
   }
 }
@@ -91,52 +168,49 @@ export async function insertFindings(
 /**
  * First-seen survives rebuilds: present keys keep their first sighting (and reopen if they had
  * been fixed) and take the scan's (worst) severity; keys that disappeared get their fixed-at and
- * keep the severity they last had.
+ * keep the severity they last had. One statement per 5,000 keys of each kind.
  */
-export async function updateLifecycle(
-  tx: Tx,
+export async function updateLifecycle(tx: Tx, update: LifecycleUpdate): Promise<void> {
+  const { imageId, at, present, gone } = update;
+  for (let i = 0; i < Math.max(present.length, gone.length); i += BATCH) {
+    await tx.execute(sql`
+      WITH fixed AS (${markFixed(imageId, at, gone.slice(i, i + BATCH))})
+      ${markSeen(imageId, at, present.slice(i, i + BATCH))}`);
+  }
+}
+
+const markSeen = (imageId: string, at: Date, keys: readonly FindingKey[]) => sql`
+  INSERT INTO finding_lifecycle (image_id, vulnerability_id, package_name, first_seen_at, last_seen_at, fixed_at, severity)
+  SELECT ${imageId}::uuid, u.vid, u.pkg, ${at}::timestamptz, ${at}::timestamptz, NULL, u.sev
+  FROM unnest(${sql.param(cleanAll(keys.map((k) => k.vulnerabilityId)))}::text[], ${sql.param(cleanAll(keys.map((k) => k.packageName)))}::text[],
+    ${sql.param(keys.map((k) => k.severity))}::text[]) AS u(vid, pkg, sev)
+  ON CONFLICT (image_id, vulnerability_id, package_name)
+  DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at, fixed_at = NULL, severity = EXCLUDED.severity`;
+
+const markFixed = (
   imageId: string,
   at: Date,
-  present: readonly FindingKey[],
   gone: ReadonlyArray<{ vulnerabilityId: string; packageName: string }>,
-): Promise<void> {
-  for (let i = 0; i < present.length; i += BATCH) {
-    const part = present.slice(i, i + BATCH);
-    await tx.execute(sql`
-      INSERT INTO finding_lifecycle (image_id, vulnerability_id, package_name, first_seen_at, last_seen_at, fixed_at, severity)
-      SELECT ${imageId}::uuid, u.vid, u.pkg, ${at}::timestamptz, ${at}::timestamptz, NULL, u.sev
-      FROM unnest(${sql.param(cleanAll(part.map((k) => k.vulnerabilityId)))}::text[], ${sql.param(cleanAll(part.map((k) => k.packageName)))}::text[],
-        ${sql.param(part.map((k) => k.severity))}::text[]) AS u(vid, pkg, sev)
-      ON CONFLICT (image_id, vulnerability_id, package_name)
-      DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at, fixed_at = NULL, severity = EXCLUDED.severity
-    `);
-  }
-  for (let i = 0; i < gone.length; i += BATCH) {
-    const part = gone.slice(i, i + BATCH);
-    await tx.execute(sql`
-      UPDATE finding_lifecycle l SET fixed_at = ${at}::timestamptz
-      FROM unnest(${sql.param(cleanAll(part.map((k) => k.vulnerabilityId)))}::text[], ${sql.param(cleanAll(part.map((k) => k.packageName)))}::text[]) AS u(vid, pkg)
-      WHERE l.image_id = ${imageId}::uuid AND l.vulnerability_id = u.vid AND l.package_name = u.pkg AND l.fixed_at IS NULL
-    `);
-  }
-}
+) => sql`
+  UPDATE finding_lifecycle l SET fixed_at = ${at}::timestamptz
+  FROM unnest(${sql.param(cleanAll(gone.map((k) => k.vulnerabilityId)))}::text[], ${sql.param(cleanAll(gone.map((k) => k.packageName)))}::text[]) AS u(vid, pkg)
+  WHERE l.image_id = ${imageId}::uuid AND l.vulnerability_id = u.vid AND l.package_name = u.pkg AND l.fixed_at IS NULL`;
 
-/** Serializes ingests of one image, so two uploads cannot both diff against the same predecessor. */
-export async function lockImage(tx: Tx, imageId: string): Promise<void> {
-  await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`image:${imageId}`}, 0))`);
-}
-
-export async function setLatestScan(
+/**
+ * Serializes ingests of one image (so two uploads cannot both diff against the same predecessor)
+ * and reads its owner and latest scan as they are once the lock is held. The row lock is the one
+ * making it the latest takes anyway; it does not block foreign keys to the image.
+ */
+export async function lockImage(
   tx: Tx,
   imageId: string,
-  scanId: string,
-  digest: string,
-  at: Date,
-): Promise<void> {
-  await tx
-    .update(images)
-    .set({ latestScanId: scanId, latestDigest: digest, latestScanAt: at })
-    .where(eq(images.id, imageId));
+): Promise<{ teamId: string | null; latestScanId: string | null } | null> {
+  const rows = await tx
+    .select({ teamId: images.teamId, latestScanId: images.latestScanId })
+    .from(images)
+    .where(eq(images.id, imageId))
+    .for("no key update");
+  return rows[0] ?? null;
 }
 
 /** The newest scan of one digest of an image, or null if it was never scanned. */
@@ -179,19 +253,21 @@ export async function promoteCandidateScan(
   digest: string,
   at: Date,
 ): Promise<boolean> {
-  await lockImage(tx, imageId);
+  const image = await lockImage(tx, imageId);
   const candidate = await latestScanOfDigest(tx, imageId, digest);
-  const image = (await tx.select().from(images).where(eq(images.id, imageId)))[0];
   if (!candidate || !image || image.latestScanId === candidate.id) return false;
   const before = image.latestScanId ? await findingKeysOfScan(tx, image.latestScanId) : [];
   const after = await findingKeysOfScan(tx, candidate.id);
   const diff = diffScans(before, after);
-  await updateLifecycle(tx, imageId, at, diff.presentKeys, diff.goneKeys);
+  await updateLifecycle(tx, { imageId, at, present: diff.presentKeys, gone: diff.goneKeys });
   await tx.execute(sql`
     UPDATE findings f SET first_seen_at = l.first_seen_at
     FROM finding_lifecycle l
     WHERE f.scan_id = ${candidate.id}::uuid AND l.image_id = ${imageId}::uuid
       AND l.vulnerability_id = f.vulnerability_id AND l.package_name = f.package_name`);
-  await setLatestScan(tx, imageId, candidate.id, digest, at);
+  await tx
+    .update(images)
+    .set({ latestScanId: candidate.id, latestDigest: digest, latestScanAt: at })
+    .where(eq(images.id, imageId));
   return true;
 }

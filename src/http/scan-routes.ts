@@ -14,6 +14,14 @@ const query = z.object({
 
 const JSON_TYPES = ["application/json", "application/*+json", "text/json"];
 
+/**
+ * Report bodies read at once, by declared size. A report costs several times its size while it is
+ * parsed and stored, so past this the next upload waits with its body unread (TCP holds it) instead
+ * of piling up in memory. Small reports are never held back by each other; one upload always
+ * proceeds, however large.
+ */
+const BODY_BYTES_IN_FLIGHT = 32 * 1024 * 1024;
+
 /** POST /api/v1/scans: a CI job uploads a scan report with its team's token. */
 export function createScanRoutes(deps: {
   db: Db;
@@ -24,8 +32,11 @@ export function createScanRoutes(deps: {
   afterCommit: (outboxIds: number[]) => Promise<void>;
   onRolloutScan?: IngestDeps["onRolloutScan"];
   onUrgentFindings?: IngestDeps["onUrgentFindings"];
+  /** Declared body bytes read and ingested at once (default 32 MiB); one upload always proceeds. */
+  bodyBytesInFlight?: number;
 }): Router {
   const router = express.Router();
+  const budget = byteBudget(deps.bodyBytesInFlight ?? BODY_BYTES_IN_FLIGHT);
   router.post(
     "/api/v1/scans",
     requireToken(deps, "upload"),
@@ -47,7 +58,20 @@ export function createScanRoutes(deps: {
         sendTooLarge(res, deps.maxBodyBytes);
         return;
       }
-      next();
+      // A body of unknown length may be as large as the limit.
+      const weight = Number.isFinite(declared) && declared >= 0 ? declared : deps.maxBodyBytes;
+      let closed = false;
+      let release: (() => void) | null = null;
+      // "close" comes once the answer is sent or the client is gone, also while still waiting.
+      res.once("close", () => {
+        closed = true;
+        release?.();
+      });
+      void budget.acquire(weight).then((r) => {
+        release = r;
+        if (closed) r();
+        else next();
+      });
     },
     express.raw({ type: () => true, limit: deps.maxBodyBytes }),
     async (req, res, next) => {
@@ -100,4 +124,38 @@ export function createScanRoutes(deps: {
     },
   );
   return router;
+}
+
+/** A FIFO gate holding the sum of admitted weights under `limit`; one entrant always passes. */
+function byteBudget(limit: number) {
+  let used = 0;
+  const waiting: Array<{ weight: number; admit: () => void }> = [];
+  const admitNext = () => {
+    for (let head = waiting[0]; head !== undefined; head = waiting[0]) {
+      if (used > 0 && used + head.weight > limit) return;
+      waiting.shift();
+      used += head.weight;
+      head.admit();
+    }
+  };
+  return {
+    /** Resolves once admitted, with the (idempotent) release. */
+    acquire(weight: number): Promise<() => void> {
+      return new Promise((resolve) => {
+        waiting.push({
+          weight,
+          admit: () => {
+            let released = false;
+            resolve(() => {
+              if (released) return;
+              released = true;
+              used -= weight;
+              admitNext();
+            });
+          },
+        });
+        admitNext();
+      });
+    },
+  };
 }

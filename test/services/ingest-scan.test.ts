@@ -13,7 +13,13 @@ import { imagePosture } from "../../src/services/posture/image-posture.js";
 import { meanTimeToRemediate } from "../../src/services/posture/mean-time-to-remediate.js";
 import { syncConfig } from "../../src/services/sync-config.js";
 import { createTestDatabase, type TestDatabase } from "../support/databases.js";
-import { digestOf, grypeReport, type SyntheticVuln, trivyReport } from "../support/report-builders.js";
+import {
+  digestOf,
+  grypeReport,
+  type SyntheticVuln,
+  syntheticVulns,
+  trivyReport,
+} from "../support/report-builders.js";
 
 let database: TestDatabase;
 let app: Database;
@@ -284,6 +290,56 @@ describe("ingestScan", () => {
       sql`SELECT package_name FROM findings WHERE vulnerability_id = 'CVE-2026-0400'`,
     );
     expect(stored.rows[0]).toEqual({ package_name: "libnul" });
+  });
+
+  it("keeps one lifecycle per key at its worst severity across a report larger than one statement", async () => {
+    const big = "ghcr.io/acme/big-report";
+    // The same vulnerability of one package at two paths, 5,000 findings apart: critical, then low.
+    const twice = (path: string, severity: SyntheticVuln["severity"]) => ({
+      ...v("CVE-2026-7777", severity, undefined, "libbig"),
+      path,
+    });
+    const last = twice("/b", "LOW");
+    const vulns = [twice("/a", "CRITICAL"), ...syntheticVulns(4_999), last];
+    const first = await ingest(trivyReport({ image: `${big}:1`, digest: digestOf(7_001), vulns }));
+    expect(first.findings).toBe(5_001);
+    const row = await app.pool.query(
+      `SELECT l.severity, l.first_seen_at FROM finding_lifecycle l JOIN images i ON i.id = l.image_id
+       WHERE i.repository = $1 AND l.vulnerability_id = 'CVE-2026-7777'`,
+      [big],
+    );
+    expect(row.rows).toEqual([{ severity: "critical", first_seen_at: clock }]);
+    // Every finding carries its first sighting: 5,001 rows, none without.
+    const unset = await app.pool.query(
+      "SELECT count(*)::int AS n FROM findings WHERE scan_id = $1 AND first_seen_at IS DISTINCT FROM $2",
+      [first.scanId, clock],
+    );
+    expect(unset.rows[0].n).toBe(0);
+
+    // A rebuild a day later without 4,000 of them: those are fixed, the rest keep their first sighting.
+    const rebuiltAt = new Date(clock.getTime() + 86_400_000);
+    const firstAt = clock;
+    clock = rebuiltAt;
+    const rebuilt = await ingest(
+      trivyReport({
+        image: `${big}:2`,
+        digest: digestOf(7_002),
+        vulns: [...vulns.slice(0, 1_000), last],
+      }),
+    );
+    expect(rebuilt.diff).toMatchObject({ fixed: 4_000 });
+    const after = await app.pool.query(
+      `SELECT count(*) FILTER (WHERE f.first_seen_at = $2)::int AS kept, count(*)::int AS n
+       FROM findings f WHERE f.scan_id = $1`,
+      [rebuilt.scanId, firstAt],
+    );
+    expect(after.rows[0]).toEqual({ kept: 1_001, n: 1_001 });
+    const fixed = await app.pool.query(
+      `SELECT count(*)::int AS n FROM finding_lifecycle l JOIN images i ON i.id = l.image_id
+       WHERE i.repository = $1 AND l.fixed_at = $2`,
+      [big, rebuiltAt],
+    );
+    expect(fixed.rows[0].n).toBe(4_000);
   });
 
   it("never stores part of a broken report (property)", async () => {

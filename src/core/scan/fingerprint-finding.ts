@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { NormalizedFinding } from "./normalized-report.js";
 
 export type FingerprintFields = Pick<
@@ -19,5 +19,5 @@ export function fingerprintFinding(f: FingerprintFields): string {
     f.packagePath,
     f.packageType,
   ]);
-  return createHash("sha256").update(key).digest("hex");
+  return hash("sha256", key, "hex");
 }

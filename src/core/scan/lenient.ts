@@ -5,6 +5,11 @@ import { z } from "zod";
  * "" or of the wrong type, and none of that should reject the whole report. Absent and null are
  * accepted outright rather than caught: most fields are absent most of the time, and a caught
  * failure builds an issue first, which made 25,000-finding reports several times slower.
+ *
+ * Trivy and Grype reports, uploaded by the thousand and up to tens of thousands of findings each,
+ * are read with the plain readers at the end instead (same leniency): each finding is read straight
+ * from the parsed JSON into its normalized form, where a schema would first copy the whole report
+ * (tens of MB for a large one, and most of the parsing CPU).
  */
 
 /** A trimmed non-empty string, else null. */
@@ -76,4 +81,35 @@ export function lenientMap<T extends z.ZodType>(item: T) {
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** A trimmed non-empty string, else null (as `optionalText`). */
+export function readText(value: unknown): string | null {
+  return typeof value === "string" ? value.trim() || null : null;
+}
+
+/** A finite number, else null (as `optionalNumber`). */
+export function readNumber(value: unknown): number | null {
+  return typeof value === "number" && Number.isFinite(value) ? value : null;
+}
+
+/** The object, else null. */
+export function readRecord(value: unknown): Record<string, unknown> | null {
+  return isRecord(value) ? value : null;
+}
+
+/** The entries of a list that are objects; anything that is not a list is an empty list. */
+export function readRecords(value: unknown): Record<string, unknown>[] {
+  return Array.isArray(value) ? value.filter(isRecord) : [];
+}
+
+/** The trimmed non-empty strings of a list (as `textList`). */
+export function readTexts(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  const kept: string[] = [];
+  for (const entry of value) {
+    const t = readText(entry);
+    if (t !== null) kept.push(t);
+  }
+  return kept;
 }

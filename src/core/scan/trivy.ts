@@ -1,16 +1,6 @@
-import { z } from "zod";
 import { buildFinding } from "./build-finding.js";
 import { dedupeFindings } from "./dedupe-findings.js";
-import {
-  entryList,
-  isRecord,
-  lenientList,
-  lenientMap,
-  optional,
-  optionalNumber,
-  optionalText,
-  textList,
-} from "./lenient.js";
+import { isRecord, readNumber, readRecord, readRecords, readText, readTexts } from "./lenient.js";
 import { listProblem, notAnObject } from "./list-problem.js";
 import { fixStateFromTrivyStatus } from "./normalize-fix-state.js";
 import { type ImageRef, parseImageRef } from "./normalize-image-ref.js";
@@ -19,64 +9,7 @@ import type { ImageIdentity, NormalizedFinding, NormalizedReport, ParseResult } 
 import { type CvssCandidate, pickCvss } from "./pick-cvss.js";
 import { splitVersions } from "./split-versions.js";
 
-const cvssBySource = z.object({
-  V3Score: optionalNumber,
-  V3Vector: optionalText,
-  V40Score: optionalNumber,
-  V40Vector: optionalText,
-  V2Score: optionalNumber,
-  V2Vector: optionalText,
-});
-
-const vulnerabilitySchema = z.object({
-  VulnerabilityID: optionalText,
-  VendorIDs: textList,
-  PkgName: optionalText,
-  PkgPath: optionalText,
-  PkgIdentifier: optional(z.object({ PURL: optionalText })),
-  InstalledVersion: optionalText,
-  FixedVersion: optionalText,
-  Status: optionalText,
-  Layer: optional(z.object({ Digest: optionalText, DiffID: optionalText })),
-  SeveritySource: optionalText,
-  PrimaryURL: optionalText,
-  Title: optionalText,
-  Severity: optionalText,
-  CVSS: lenientMap(cvssBySource),
-});
-
-const resultSchema = z.object({
-  Target: optionalText,
-  Class: optionalText,
-  Type: optionalText,
-  Vulnerabilities: entryList(vulnerabilitySchema),
-});
-
-const reportSchema = z.object({
-  CreatedAt: optionalText,
-  ArtifactName: optionalText,
-  ArtifactType: optionalText,
-  Trivy: optional(z.object({ Version: optionalText })),
-  Metadata: optional(
-    z.object({
-      OS: optional(z.object({ Family: optionalText, Name: optionalText })),
-      RepoTags: textList,
-      RepoDigests: textList,
-      DiffIDs: textList,
-      ImageConfig: optional(z.object({ rootfs: optional(z.object({ diff_ids: textList })) })),
-    }),
-  ),
-  Results: lenientList(resultSchema),
-});
-
-const k8sResourceSchema = z.object({ Results: lenientList(resultSchema) });
-const k8sReportSchema = z.object({
-  Resources: lenientList(k8sResourceSchema),
-  Vulnerabilities: lenientList(k8sResourceSchema),
-});
-
-type TrivyResult = z.output<typeof resultSchema>;
-type TrivyVulnerability = z.output<typeof vulnerabilitySchema>;
+type Json = Record<string, unknown>;
 type TrivyFormat = "trivy" | "trivy-legacy" | "trivy-k8s";
 
 type Header = Pick<NormalizedReport, "scanner" | "image" | "createdAt" | "os" | "layers">;
@@ -94,38 +27,46 @@ export function parseTrivyReport(doc: unknown, format: TrivyFormat): ParseResult
   const problem = shapeProblem(doc, format);
   if (problem !== null) return { ok: false, code: "invalid_report", message: problem };
 
-  if (format === "trivy-legacy")
-    return withFindings(format, lenientList(resultSchema).parse(doc), bareHeader);
+  if (format === "trivy-legacy") return withFindings(format, readRecords(doc), bareHeader);
+  const report = readRecord(doc) ?? {};
   if (format === "trivy-k8s") {
-    const k8s = k8sReportSchema.parse(doc);
     // Older k8s reports list workloads under "Vulnerabilities", newer ones under "Resources".
-    const resources = k8s.Resources.length > 0 ? k8s.Resources : k8s.Vulnerabilities;
+    const resources = readRecords(report.Resources);
+    const workloads = resources.length > 0 ? resources : readRecords(report.Vulnerabilities);
     return withFindings(
       format,
-      resources.flatMap((r) => r.Results),
+      workloads.flatMap((r) => readRecords(r.Results)),
       bareHeader,
     );
   }
-  const parsed = reportSchema.parse(doc);
-  const os = parsed.Metadata?.OS;
-  return withFindings(format, parsed.Results, {
-    scanner: { name: "trivy", version: parsed.Trivy?.Version ?? null },
-    image: trivyImage(parsed),
-    createdAt: parsed.CreatedAt,
-    os: os?.Family ? { family: os.Family, name: os.Name ?? "" } : null,
+  const metadata = readRecord(report.Metadata);
+  const os = readRecord(metadata?.OS);
+  const family = readText(os?.Family);
+  const diffIds = readTexts(metadata?.DiffIDs);
+  return withFindings(format, readRecords(report.Results), {
+    scanner: { name: "trivy", version: readText(readRecord(report.Trivy)?.Version) },
+    image: trivyImage(report, metadata),
+    createdAt: readText(report.CreatedAt),
+    os: family ? { family, name: readText(os?.Name) ?? "" } : null,
     layers:
-      (parsed.Metadata?.DiffIDs.length ?? 0) > 0
-        ? (parsed.Metadata?.DiffIDs ?? [])
-        : (parsed.Metadata?.ImageConfig?.rootfs?.diff_ids ?? []),
+      diffIds.length > 0
+        ? diffIds
+        : readTexts(readRecord(readRecord(metadata?.ImageConfig)?.rootfs)?.diff_ids),
   });
 }
 
-function withFindings(format: TrivyFormat, results: readonly TrivyResult[], header: Header): ParseResult {
+function withFindings(format: TrivyFormat, results: readonly Json[], header: Header): ParseResult {
   const findings: NormalizedFinding[] = [];
   let skippedEntries = 0;
   for (const result of results) {
-    for (const vulnerability of result.Vulnerabilities) {
-      const finding = vulnerability === null ? null : toFinding(result, vulnerability);
+    const target = {
+      type: readText(result.Type),
+      class: readText(result.Class),
+      target: readText(result.Target),
+    };
+    const list = result.Vulnerabilities;
+    for (const vulnerability of Array.isArray(list) ? list : []) {
+      const finding = isRecord(vulnerability) ? toFinding(target, vulnerability) : null;
       if (finding === null) skippedEntries++;
       else findings.push(finding);
     }
@@ -133,48 +74,55 @@ function withFindings(format: TrivyFormat, results: readonly TrivyResult[], head
   return { ok: true, report: { format, ...header, findings: dedupeFindings(findings), skippedEntries } };
 }
 
-function toFinding(result: TrivyResult, v: TrivyVulnerability): NormalizedFinding | null {
-  if (v.VulnerabilityID === null || v.PkgName === null) return null;
-  const fixedVersions = splitVersions(v.FixedVersion);
-  const cvss = pickCvss(cvssCandidates(v));
+type Target = { type: string | null; class: string | null; target: string | null };
+
+function toFinding(result: Target, v: Json): NormalizedFinding | null {
+  const vulnerabilityId = readText(v.VulnerabilityID);
+  const packageName = readText(v.PkgName);
+  if (vulnerabilityId === null || packageName === null) return null;
+  const fixedVersions = splitVersions(readText(v.FixedVersion));
+  const cvss = pickCvss(cvssCandidates(readText(v.SeveritySource), readRecord(v.CVSS)));
+  const layer = readRecord(v.Layer);
   return buildFinding({
-    vulnerabilityId: v.VulnerabilityID,
-    aliases: v.VendorIDs,
-    packageName: v.PkgName,
-    packageType: result.Type,
-    purl: v.PkgIdentifier?.PURL ?? null,
+    vulnerabilityId,
+    aliases: readTexts(v.VendorIDs),
+    packageName,
+    packageType: result.type,
+    purl: readText(readRecord(v.PkgIdentifier)?.PURL),
     // Outside images Trivy leaves PkgPath empty and names the lock file or binary in Target;
     // without it, one module in two binaries would count as a single finding.
-    packagePath: v.PkgPath ?? (result.Class === "lang-pkgs" ? result.Target : null),
-    installedVersion: v.InstalledVersion,
+    packagePath: readText(v.PkgPath) ?? (result.class === "lang-pkgs" ? result.target : null),
+    installedVersion: readText(v.InstalledVersion),
     fixedVersions,
-    fixState: fixStateFromTrivyStatus(v.Status, fixedVersions),
-    severity: normalizeSeverity(v.Severity),
+    fixState: fixStateFromTrivyStatus(readText(v.Status), fixedVersions),
+    severity: normalizeSeverity(readText(v.Severity)),
     cvssScore: cvss.score,
     cvssVector: cvss.vector,
     epss: null,
     knownExploited: false,
-    layerDigest: v.Layer?.Digest ?? null,
-    layerDiffId: v.Layer?.DiffID ?? null,
-    title: v.Title,
-    primaryUrl: v.PrimaryURL,
+    layerDigest: readText(layer?.Digest),
+    layerDiffId: readText(layer?.DiffID),
+    title: readText(v.Title),
+    primaryUrl: readText(v.PrimaryURL),
   });
 }
 
 // The source Trivy took the severity from first, then the usual feeds, then whatever else is there.
-function cvssCandidates(v: TrivyVulnerability): CvssCandidate[] {
-  const order = [v.SeveritySource, "nvd", "ghsa", "redhat", ...v.CVSS.keys()];
+// CVSS is a JSON object used as a map: sources are looked up as own keys, never on a prototype.
+function cvssCandidates(severitySource: string | null, bySource: Json | null): CvssCandidate[] {
+  if (bySource === null) return [];
+  const order = [severitySource, "nvd", "ghsa", "redhat", ...Object.keys(bySource)];
   const candidates: CvssCandidate[] = [];
   const seen = new Set<string>();
   for (const source of order) {
     if (source === null || seen.has(source)) continue;
     seen.add(source);
-    const entry = v.CVSS.get(source);
-    if (entry === undefined) continue;
+    const entry = Object.hasOwn(bySource, source) ? readRecord(bySource[source]) : null;
+    if (entry === null) continue;
     candidates.push(
-      { version: "3", score: entry.V3Score, vector: entry.V3Vector },
-      { version: "4", score: entry.V40Score, vector: entry.V40Vector },
-      { version: "2", score: entry.V2Score, vector: entry.V2Vector },
+      { version: "3", score: readNumber(entry.V3Score), vector: readText(entry.V3Vector) },
+      { version: "4", score: readNumber(entry.V40Score), vector: readText(entry.V40Vector) },
+      { version: "2", score: readNumber(entry.V2Score), vector: readText(entry.V2Vector) },
     );
   }
   return candidates;
@@ -183,14 +131,13 @@ function cvssCandidates(v: TrivyVulnerability): CvssCandidate[] {
 // Archive paths ("images/app.tar.gz") are valid reference syntax, but name no repository.
 const archivePath = /\.(?:tar|tgz|tar\.gz|tar\.zst|zip)$/i;
 
-function trivyImage(parsed: z.output<typeof reportSchema>): ImageIdentity {
-  const tags = parsed.Metadata?.RepoTags ?? [];
-  const repoDigests = parsed.Metadata?.RepoDigests ?? [];
+function trivyImage(report: Json, metadata: Json | null): ImageIdentity {
+  const tags = readTexts(metadata?.RepoTags);
+  const repoDigests = readTexts(metadata?.RepoDigests);
+  const name = readText(report.ArtifactName);
   const artifactName =
-    parsed.ArtifactType === "container_image" &&
-    parsed.ArtifactName !== null &&
-    !archivePath.test(parsed.ArtifactName)
-      ? parsed.ArtifactName
+    readText(report.ArtifactType) === "container_image" && name !== null && !archivePath.test(name)
+      ? name
       : null;
   const candidates = [
     ...tags.slice(0, 1),
