@@ -8,7 +8,7 @@
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -102,6 +102,30 @@ async function load(
   };
 }
 
+/** CPU time (user + system) a process has used so far, in ms (Linux `/proc`, 100 ticks/s). */
+async function cpuMs(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).replace(/^.*\) /, "").split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * Waits until the web process has answered every click it acknowledged (its work after the ack),
+ * so the next phase does not share the machine with the previous one's tail.
+ */
+async function drained(answered: () => number, clicks: number): Promise<number> {
+  const t0 = performance.now();
+  let last = -1;
+  let since = performance.now();
+  while (answered() < clicks && performance.now() - since < 10_000) {
+    if (answered() !== last) {
+      last = answered();
+      since = performance.now();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return performance.now() - t0;
+}
+
 async function bareBolt(): Promise<{ url: string; close(): Promise<void> }> {
   const receiver = new bolt.ExpressReceiver({ signingSecret: SECRET });
   // Bot ids given, so Bolt's single-workspace authorize never calls auth.test.
@@ -185,7 +209,9 @@ async function main(): Promise<void> {
     );
     const ours = `http://127.0.0.1:${service.port}/slack/events`;
     // Warm-up, not judged: JIT and pooled connections on both sides.
-    await load(ours, click, 50);
+    const answered = () => slack.callsTo("response_url").length;
+    let clicks = (await load(ours, click, 50)).total;
+    await drained(answered, clicks);
     await load(bare.url, click, 50);
     log();
     log(
@@ -193,9 +219,16 @@ async function main(): Promise<void> {
     );
     log("|---|---|---|---|---|---|---|---|---|---|---|");
     const passes: boolean[] = [];
+    const cpuLines: string[] = [];
     for (const rate of RATES) {
+      const cpu0 = await cpuMs(service.pid);
       const o = await load(ours, click, rate);
+      clicks += o.total;
+      const tail = await drained(answered, clicks);
+      const web = (await cpuMs(service.pid)) - cpu0;
+      const own0 = process.cpuUsage();
       const b = await load(bare.url, click, rate);
+      const own = process.cpuUsage(own0);
       const ratio = o.p99 / Math.max(b.p99, 1);
       const errors = o.errors - o.timeouts + o.non2xx;
       const pass = ratio <= BAR && errors === 0 && o.timeouts === 0;
@@ -210,14 +243,18 @@ async function main(): Promise<void> {
         `${ratio.toFixed(1)}× | ≤ ${BAR}×, 0 errors, 0 late | ${pass ? "PASS" : "**FAIL**"} |`,
       );
       row("bare Bolt", b, "— | — | — |");
+      cpuLines.push(
+        `${rate} req/s: web process CPU ${(web / o.total).toFixed(2)} ms per click (ack and the work after it; last answer ${tail.toFixed(0)} ms after the load stopped); bench process (bare Bolt) ${((own.user + own.system) / 1000 / b.total).toFixed(2)} ms per request`,
+      );
     }
-    const answered = slack.callsTo("response_url").length;
+    log();
+    for (const line of cpuLines) log(line);
     const approved = await database.pool.query<{ n: string }>(
       "SELECT count(*) n FROM audit_events WHERE action = 'stage.approved'",
     );
     log();
     log(
-      `answers on the response_url: ${answered}; stage.approved audit rows: ${approved.rows[0]?.n} (one click approved, the replays were told so)`,
+      `answers on the response_url: ${answered()} of ${clicks} clicks; stage.approved audit rows: ${approved.rows[0]?.n} (one click approved, the replays were told so)`,
     );
     log(
       `overall: ${passes.every(Boolean) ? "PASS" : "FAIL"} (bar: p99 ≤ ${BAR}× the bare Bolt p99, 0 errors, 0 acks > 2.5 s)`,

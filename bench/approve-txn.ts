@@ -2,16 +2,19 @@
  * `npm run bench:approve-txn` — one approval decision through our code (`approveStage`: the
  * vote, the stage's state change, the dispatch and card intents, the audit row, the rollout's
  * version bump, in one transaction on the locked rollout), 1 and 8 clients, against pgbench
- * running the same writes as plain SQL on the same database (QUALITY.md, "approve-txn").
- * Creates and drops its own database.
+ * sending the very statements one `approveStage` sent in this run, captured at the driver, in the
+ * same order, `-M prepared` (QUALITY.md, "approve-txn"). Creates and drops its own database.
  */
 import { execFile } from "node:child_process";
-import { loadavg } from "node:os";
-import { fileURLToPath } from "node:url";
+import { rm, writeFile } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
+import pg from "pg";
 import type { Database } from "../src/db/client.js";
 import { approveStage } from "../src/services/rollouts/approve-stage.js";
 import type { RolloutDeps } from "../src/services/rollouts/rollout-deps.js";
+import { captureStatements, replayScript } from "./approve-txn/replay-script.js";
 import { describeMachine } from "./ingest/describe-machine.js";
 import {
   admin,
@@ -34,13 +37,13 @@ const CLIENTS = [1, 8];
 const PHASE_SECONDS = Number(process.env.BENCH_APPROVE_SECONDS ?? 6);
 // Rollouts prepared for our side: enough that no phase runs out (an approved rollout cannot be
 // approved again); pgbench draws from its own set at random (a re-approved row costs the same).
-const OURS = Number(process.env.BENCH_APPROVE_ROLLOUTS ?? 1_200);
+const OURS = Number(process.env.BENCH_APPROVE_ROLLOUTS ?? 2_000);
 const PGBENCH_SET = 200;
 const BAR = 0.6;
-const SCRIPT = fileURLToPath(new URL("./approve-txn/approve.pgbench.sql", import.meta.url));
+const SCRIPT = join(tmpdir(), `pp-bench-approve-${process.pid}.pgbench.sql`);
 const run = promisify(execFile);
 
-type Side = { rate: number; p50: number; p99: number; n: number };
+type Side = { rate: number; p50: number; p99: number; n: number; cpuMs?: number };
 
 async function ours(deps: RolloutDeps, ids: number[], clients: number, seconds: number): Promise<Side> {
   const latencies: number[] = [];
@@ -62,9 +65,13 @@ async function ours(deps: RolloutDeps, ids: number[], clients: number, seconds: 
     }
   };
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   await Promise.all(Array.from({ length: clients }, client));
   const elapsed = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   return {
+    // This process's CPU per approval (drizzle, pg, our code): the part of the cost that is ours.
+    cpuMs: (cpu.user + cpu.system) / 1000 / latencies.length,
     rate: latencies.length / elapsed,
     p50: pct(latencies, 50),
     p99: pct(latencies, 99),
@@ -72,10 +79,17 @@ async function ours(deps: RolloutDeps, ids: number[], clients: number, seconds: 
   };
 }
 
-async function pgbench(url: string, first: number, clients: number, seconds: number): Promise<Side> {
+async function pgbench(
+  url: string,
+  defines: string[],
+  first: number,
+  clients: number,
+  seconds: number,
+): Promise<Side> {
   const { stdout } = await run(
     process.env.PGBENCH ?? "pgbench",
     [
+      ...defines,
       "-n",
       "-f",
       SCRIPT,
@@ -139,7 +153,14 @@ async function main(): Promise<void> {
   let ok = false;
   try {
     const t0 = performance.now();
-    const ids = await startRollouts(deps, images);
+    // Rollout and stage ids far apart, so the captured statements tell one from the other.
+    const owner = new pg.Client({ connectionString: url });
+    await owner.connect();
+    await owner.query(
+      "SELECT setval(pg_get_serial_sequence('rollouts', 'id'), 1000000), setval(pg_get_serial_sequence('rollout_stages', 'id'), 2000000)",
+    );
+    await owner.end();
+    const ids = (await startRollouts(deps, images)).sort((a, b) => a - b);
     await giveCandidates(database);
     log(
       `prepared ${images} rollouts (one per image, staging awaiting 1 approval, candidate scanned) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
@@ -151,7 +172,33 @@ async function main(): Promise<void> {
     const pool = ids.slice(0, OURS).reverse();
     // Warm-up: JIT, pooled connections, prepared plans on both sides; not judged.
     await ours(deps, pool, 8, 1);
-    await pgbench(url, first, 8, 1);
+    const captured = pool.pop();
+    if (captured === undefined) throw new Error("no rollout left to capture");
+    const { value: outcome, statements } = await captureStatements(() =>
+      approveStage(deps, {
+        rolloutId: captured,
+        stage: "staging",
+        actor: MARIA,
+        buttonDigest: candidateOf(captured),
+        origin: { bench: true },
+      }),
+    );
+    if (!outcome.ok) throw new Error(`captured approval #${captured}: ${outcome.message}`);
+    const teamOf = await database.pool.query<{ team_id: string }>(
+      "SELECT team_id FROM rollouts WHERE id = $1",
+      [captured],
+    );
+    const replay = replayScript(statements, {
+      rolloutId: captured,
+      uniquePerApproval: [MARIA.id],
+      perTeam: { value: teamOf.rows[0]?.team_id ?? "", among: deps.config.teams.length },
+    });
+    await writeFile(SCRIPT, replay.script);
+    log(
+      `baseline: pgbench replays the ${statements.length} statements one approveStage sent (rollout #${captured}), in order, -M prepared:`,
+    );
+    for (const line of replay.summary) log(`    ${line}`);
+    await pgbench(url, replay.defines, first, 8, 1);
     log(
       `shape: ${PHASE_SECONDS} s per phase; ours = approveStage in this process (pool 20), pgbench -M prepared`,
     );
@@ -165,7 +212,7 @@ async function main(): Promise<void> {
       const before = await counts(database);
       const o = await ours(deps, pool, c, PHASE_SECONDS);
       const after = await counts(database);
-      const b = await pgbench(url, first, c, PHASE_SECONDS);
+      const b = await pgbench(url, replay.defines, first, c, PHASE_SECONDS);
       const ratio = o.rate / b.rate;
       const pass = ratio >= BAR;
       results.push(pass);
@@ -174,7 +221,7 @@ async function main(): Promise<void> {
       );
       const per = (k: string) => ((after[k] ?? 0) - (before[k] ?? 0)) / o.n;
       log(
-        `|  | rows per approval (ours): audit ${per("audit").toFixed(2)}, outbox ${per("outbox").toFixed(2)}, approvals ${per("approvals").toFixed(2)} |  |  |  |  |  |  |`,
+        `|  | per approval (ours): audit rows ${per("audit").toFixed(2)}, outbox rows ${per("outbox").toFixed(2)}, approvals ${per("approvals").toFixed(2)}; CPU of this process ${o.cpuMs?.toFixed(2)} ms |  |  |  |  |  |  |`,
       );
       if (pool.length === 0) log("(ran out of prepared rollouts: raise BENCH_APPROVE_ROLLOUTS)");
     }
@@ -182,6 +229,7 @@ async function main(): Promise<void> {
     log();
     log(`overall: ${ok ? "PASS" : "FAIL"} (bar: ours ≥ ${BAR * 100}% of pgbench's rate at 1 and 8 clients)`);
   } finally {
+    await rm(SCRIPT, { force: true });
     await database.close();
     await admin(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
     log(`cleanup: dropped ${DB_NAME}`);

@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Db, Tx } from "./client.js";
-import { approvals, OPEN_ROLLOUT_STATES, rolloutStages, rollouts } from "./schema/index.js";
+import { approvals, images, OPEN_ROLLOUT_STATES, rolloutStages, rollouts } from "./schema/index.js";
 
 export type { Tx };
 export type RolloutRow = typeof rollouts.$inferSelect;
@@ -11,7 +11,8 @@ export type LoadedRollout = { rollout: RolloutRow; stages: StageRow[]; approvals
 /**
  * A rollout with its stages and approvals. With `lock`, the rollout row is locked until the
  * transaction ends: every decision about one rollout takes this lock first, so concurrent clicks,
- * webhooks and dispatches are applied one after another and never on a stale read.
+ * webhooks and dispatches are applied one after another and never on a stale read. The rollout is
+ * read first and its stages and votes after it, so they are at least as new as its `version`.
  */
 export async function loadRollout(
   db: Db | Tx,
@@ -21,25 +22,52 @@ export async function loadRollout(
   const base = db.select().from(rollouts).where(eq(rollouts.id, id));
   const rollout = (opts.lock ? await base.for("update") : await base)[0];
   if (!rollout) return null;
-  const stages = await db
-    .select()
-    .from(rolloutStages)
-    .where(eq(rolloutStages.rolloutId, id))
-    .orderBy(asc(rolloutStages.position));
-  const votes =
-    stages.length === 0
-      ? []
-      : await db
-          .select()
-          .from(approvals)
-          .where(
-            inArray(
-              approvals.stageId,
-              stages.map((s) => s.id),
-            ),
-          )
-          .orderBy(asc(approvals.id));
+  const [stages, votes] = await Promise.all([
+    db
+      .select()
+      .from(rolloutStages)
+      .where(eq(rolloutStages.rolloutId, id))
+      .orderBy(asc(rolloutStages.position)),
+    db
+      .select()
+      .from(approvals)
+      .where(
+        inArray(
+          approvals.stageId,
+          db.select({ id: rolloutStages.id }).from(rolloutStages).where(eq(rolloutStages.rolloutId, id)),
+        ),
+      )
+      .orderBy(asc(approvals.id)),
+  ]);
   return { rollout, stages, approvals: votes };
+}
+
+/** The image a rollout deploys, as the audit trail and the policy name it. */
+export type RolloutImage = { repository: string; configId: string | null };
+
+/**
+ * Locks the rollout row until the transaction ends (see `loadRollout`) and reads it with its
+ * image. `known` is the same rollout read before the transaction: it is reused when the locked
+ * row's version is still its version, since every change to a rollout's stages or votes bumps
+ * the rollout's version in the same transaction (rollout-tx.ts); otherwise it is read again.
+ */
+export async function lockRollout(
+  tx: Tx,
+  id: number,
+  known?: LoadedRollout | null,
+): Promise<{ loaded: LoadedRollout; image: RolloutImage | null } | null> {
+  const [row] = await tx
+    .select({ version: rollouts.version, repository: images.repository, configId: images.configId })
+    .from(rollouts)
+    .leftJoin(images, eq(images.id, rollouts.imageId))
+    .where(eq(rollouts.id, id))
+    .for("update", { of: rollouts });
+  if (!row) return null;
+  const image = row.repository === null ? null : { repository: row.repository, configId: row.configId };
+  if (known && known.rollout.id === id && known.rollout.version === row.version)
+    return { loaded: known, image };
+  const loaded = await loadRollout(tx, id);
+  return loaded ? { loaded, image } : null;
 }
 
 /** The open rollout of an image (active, halted or rolling back), if any. */

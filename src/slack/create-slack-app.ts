@@ -1,4 +1,5 @@
-import { App, type Logger as BoltLogger, ExpressReceiver, LogLevel } from "@slack/bolt";
+import { App, type Authorize, type Logger as BoltLogger, ExpressReceiver, LogLevel } from "@slack/bolt";
+import { WebClient } from "@slack/web-api";
 import type { Express, NextFunction, Request, Response } from "express";
 import type { Logger } from "../adapters/logger.js";
 import type { HomeViewModel } from "../core/digest/home-view-model.js";
@@ -75,6 +76,35 @@ function boltLogger(logger: Logger): BoltLogger {
   };
 }
 
+/**
+ * The bot's token with its ids, asked of Slack (`auth.test`) once and kept. Given only a token,
+ * Bolt asks `auth.test` again before every request it handles, so each click's ack would wait on
+ * a Slack round trip. A failed ask is not kept: the next request asks again.
+ */
+function botAuthorization(token: string, apiUrl: string): Authorize<boolean> {
+  // Not retried for minutes, as web-api would: the next request asks again.
+  const client = new WebClient(token, {
+    slackApiUrl: apiUrl,
+    retryConfig: { retries: 0 },
+    timeout: 2_000,
+    logLevel: LogLevel.ERROR,
+  });
+  let ids: Promise<{ botId?: string; botUserId?: string }> | null = null;
+  return async () => {
+    ids ??= client.auth.test().then(
+      (r) => ({
+        ...(r.bot_id ? { botId: r.bot_id } : {}),
+        ...(r.user_id ? { botUserId: r.user_id } : {}),
+      }),
+      (e: unknown) => {
+        ids = null;
+        throw e;
+      },
+    );
+    return { botToken: token, ...(await ids) };
+  };
+}
+
 function somethingWentWrong(reference: string): SlackMessage {
   const text = `Something went wrong on our side and nothing was changed. Try again in a minute; if it keeps failing, give your admin this reference: ${reference}`;
   return {
@@ -95,16 +125,10 @@ function userMistake(message: string): SlackMessage {
 export function createSlackApp(opts: SlackAppOptions): SlackApp {
   const logger = boltLogger(opts.logger);
   const clientOptions = { slackApiUrl: opts.apiUrl };
+  const authorize = botAuthorization(opts.botToken, opts.apiUrl);
   let bolt: App;
   if (opts.appToken) {
-    bolt = new App({
-      token: opts.botToken,
-      appToken: opts.appToken,
-      socketMode: true,
-      logger,
-      clientOptions,
-      tokenVerificationEnabled: false,
-    });
+    bolt = new App({ authorize, appToken: opts.appToken, socketMode: true, logger, clientOptions });
   } else {
     // Signatures are checked against the wall clock, as Bolt does, never a domain clock.
     opts.http.post("/slack/events", rejectFutureTimestamps(Date.now));
@@ -115,13 +139,7 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       app: opts.http,
       processBeforeResponse: false,
     });
-    bolt = new App({
-      token: opts.botToken,
-      receiver,
-      logger,
-      clientOptions,
-      tokenVerificationEnabled: false,
-    });
+    bolt = new App({ authorize, receiver, logger, clientOptions });
   }
 
   let inFlight = 0;

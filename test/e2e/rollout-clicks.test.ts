@@ -176,6 +176,8 @@ describe("rollout clicks (QUALITY.md scenarios 3–7, 15)", () => {
     );
     expect(await h.stageState(id, "staging")).toBe("dispatched");
     expect(await finishRollout(h, id)).toBe("cancelled");
+    // No click waited for Slack before its ack: the bot's identity was asked once, not per click.
+    expect(h.t.slack.callsTo("auth.test").length).toBeLessThanOrEqual(1);
   });
 
   it("scenario 4: several approvers clicking at once are all counted; the quorum dispatches production once", async () => {

@@ -89,9 +89,14 @@ async function fixesUrgent(
  * when the quorum is met the state change and the dispatch intent. A refusal is audited as
  * "denied"; a replay of a click already counted changes nothing and writes nothing.
  */
-export async function approveStage(deps: RolloutDeps, input: ApproveInput): Promise<Outcome> {
+export async function approveStage(
+  deps: RolloutDeps,
+  input: ApproveInput,
+  /** The rollout as the click's handler just read it, if it did. */
+  read?: LoadedRollout | null,
+): Promise<Outcome> {
   // Slack is asked about group membership before the transaction, so no lock waits on Slack.
-  const peek = await loadRollout(deps.db, input.rolloutId);
+  const peek = read ?? (await loadRollout(deps.db, input.rolloutId));
   const peekStage = peek?.stages.find((s) => s.name === input.stage);
   if (!peek || !peekStage)
     return { ok: false, message: `Rollout #${input.rolloutId} has no stage "${input.stage}".` };
@@ -103,7 +108,7 @@ export async function approveStage(deps: RolloutDeps, input: ApproveInput): Prom
   const peekPolicy = rolloutPolicy(deps.config, team, peekStage.name, peekStage.kind as StageKind);
   const groups = await deps.membership.groupsOf(input.actor.id, eligibleGroups(peekPolicy));
 
-  return inRolloutTx(deps, input.rolloutId, async (step) => {
+  const decide = async (step: RolloutStep): Promise<Outcome> => {
     const stage = step.loaded.stages.find((s) => s.name === input.stage);
     if (!stage) return { ok: false, message: `Rollout #${input.rolloutId} has no stage "${input.stage}".` };
     const policy = step.policyOf(stage);
@@ -192,13 +197,11 @@ export async function approveStage(deps: RolloutDeps, input: ApproveInput): Prom
     const needsOverride = policy.blockNewCritical && (scan.delta?.blocking.length ?? 0) > 0;
     const all = votesOf(step.loaded, stage);
     const normal = quorum(policy, all, candidate, { needsOverride });
-    if (!normal.met) {
-      await step.setStage(stage, {});
+    if (!normal.met)
       return {
         ok: true,
         message: `✅ You approved *${stage.name}*. Still needed: ${normal.missing.join(", ")}.`,
       };
-    }
     if (stage.state === "awaiting_approval") {
       const t = transitionStage(
         { state: "awaiting_approval", expiresAt: stage.expiresAt },
@@ -216,7 +219,6 @@ export async function approveStage(deps: RolloutDeps, input: ApproveInput): Prom
         : false;
     const emergency = urgent && quorum(policy, all, candidate, { needsOverride, emergency: true }).met;
     if (waitingForWindow && !emergency) {
-      await step.setStage(stage, {});
       const held =
         timing.kind === "frozen"
           ? ` is held by a freeze: ${timing.freeze.reason}`
@@ -236,5 +238,7 @@ export async function approveStage(deps: RolloutDeps, input: ApproveInput): Prom
       ok: true,
       message: `✅ Approved. *${stage.name}* is being dispatched${emergency ? " now through the emergency lane (window skipped)" : ""}.`,
     };
-  });
+  };
+  // The read above is used as is under the lock when the rollout has not changed since.
+  return inRolloutTx(deps, input.rolloutId, decide, peek);
 }

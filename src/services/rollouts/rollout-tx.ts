@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { eq, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { PatchpilotConfig } from "../../config/file-schema.js";
 import type { AuditEventInput } from "../../core/audit/audit-event.js";
 import { rolloutState } from "../../core/rollout/rollout-state.js";
@@ -9,14 +9,13 @@ import { appendAuditEvents } from "../../db/audit-repository.js";
 import { insertIntent, type OutboxIntent } from "../../db/outbox-repository.js";
 import {
   type LoadedRollout,
-  loadRollout,
+  lockRollout,
   type StageRow,
   type Tx,
   touchRollout,
   updateStage,
 } from "../../db/rollout-repository.js";
 import { promoteCandidateScan } from "../../db/scan-repository.js";
-import { images } from "../../db/schema/index.js";
 import { homeRefreshIntent } from "../home-refresh-intent.js";
 import { type Actor, type Origin, type RolloutDeps, SYSTEM_ACTOR } from "./rollout-deps.js";
 import { rolloutPolicy } from "./rollout-policy.js";
@@ -60,6 +59,8 @@ export async function inRolloutTx<T>(
   /** The rollout, or a function that creates it in this transaction and returns its id. */
   which: number | ((tx: Tx) => Promise<number | T>),
   fn: (step: RolloutStep) => Promise<T>,
+  /** The rollout as read just before (for checks that must not wait on the lock), reused if current. */
+  known?: LoadedRollout | null,
 ): Promise<T> {
   const outboxIds: number[] = [];
   const result = await deps.db.transaction(async (tx) => {
@@ -68,9 +69,9 @@ export async function inRolloutTx<T>(
     const created = typeof which === "number" ? which : await which(tx);
     if (typeof created !== "number") return created;
     const rolloutId = created;
-    const loaded = await loadRollout(tx, rolloutId, { lock: true });
-    if (!loaded) throw new RolloutNotFound(`rollout #${rolloutId} does not exist`);
-    const imageRow = (await tx.select().from(images).where(eq(images.id, loaded.rollout.imageId)))[0];
+    const locked = await lockRollout(tx, rolloutId, known);
+    if (!locked) throw new RolloutNotFound(`rollout #${rolloutId} does not exist`);
+    const { loaded, image: imageRow } = locked;
     const image = deps.config.images.find((i) => i.id === imageRow?.configId) ?? null;
     const team = deps.config.teams.find((t) => t.id === loaded.rollout.teamId) ?? null;
     const now = deps.now();

@@ -20,7 +20,8 @@ export function votesOf(loaded: LoadedRollout, stage: StageRow): Vote[] {
 
 /**
  * Records one approval of the stage's current round, bound to `candidateDigest`; null when the
- * same person's vote for that round and digest is already there (a replayed click).
+ * same person's vote for that round and digest is already there (a replayed click). A vote
+ * touches its stage, so the rollout's version moves with it (see `lockRollout`).
  */
 export async function recordVote(
   step: RolloutStep,
@@ -44,6 +45,8 @@ export async function recordVote(
     })
     .onConflictDoNothing()
     .returning();
-  if (row) step.loaded.approvals.push(row);
-  return row ?? null;
+  if (!row) return null;
+  step.loaded.approvals.push(row);
+  await step.setStage(stage, {});
+  return row;
 }

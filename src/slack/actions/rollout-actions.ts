@@ -4,6 +4,7 @@ import pLimit from "p-limit";
 import { z } from "zod";
 import type { Logger } from "../../adapters/logger.js";
 import { ROLLOUT_ACTIONS } from "../../core/rollout/rollout-card-view.js";
+import { loadRollout } from "../../db/rollout-repository.js";
 import { renderRolloutCard } from "../../render/render-rollout-card.js";
 import { renderApproveModal, renderRejectModal } from "../../render/render-rollout-modals.js";
 import { approvalDialogFor } from "../../services/rollouts/approval-dialog.js";
@@ -130,20 +131,29 @@ export function registerRolloutActions(bolt: App, deps: RolloutActionDeps): void
         respond,
         "This button is out of date; look at the rollout's current card.",
       ));
-    // Production-like stages are approved in a confirmation dialog; the lookup may not eat into
-    // the click's answer time when Postgres stalls (then the approval below says what is wrong).
-    const dialog = click.trigger_id
-      ? await quick(approvalDialogFor(deps.rollouts, v.rollout, v.stage))
-      : null;
-    if (dialog) return void (await openApproveDialog(click, client, v, dialog));
+    // One read of the rollout decides the dialog and serves the approval. Production-like stages
+    // are approved in a confirmation dialog; the lookup may not eat into the click's answer time
+    // when Postgres stalls (then the approval below reads again and says what is wrong).
+    const looked = await quick(
+      loadRollout(deps.rollouts.db, v.rollout).then(async (peek) => ({
+        peek,
+        dialog: peek && click.trigger_id ? await approvalDialogFor(deps.rollouts, peek, v.stage) : null,
+      })),
+    );
+    if (looked?.dialog) return void (await openApproveDialog(click, client, v, looked.dialog));
+    const peek = looked?.peek ?? null;
     await answerWithin(respond, deps.logger, async () => {
-      const outcome = await approveStage(deps.rollouts, {
-        rolloutId: v.rollout,
-        stage: v.stage,
-        actor: actor(click),
-        buttonDigest: v.digest,
-        origin: clickOrigin(click),
-      });
+      const outcome = await approveStage(
+        deps.rollouts,
+        {
+          rolloutId: v.rollout,
+          stage: v.stage,
+          actor: actor(click),
+          buttonDigest: v.digest,
+          origin: clickOrigin(click),
+        },
+        peek,
+      );
       // An override is given in the dialog, with a reason.
       if (outcome.needsOverrideReason && click.trigger_id) {
         await openApproveDialog(click, client, v, {
