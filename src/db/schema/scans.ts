@@ -107,8 +107,6 @@ export const findingLifecycle = pgTable(
   (t) => [
     primaryKey({ columns: [t.imageId, t.vulnerabilityId, t.packageName] }),
     // Mean time to remediate reads the fixes of a period, not every open finding's row.
-    index("finding_lifecycle_fixed_idx")
-      .on(t.fixedAt, t.imageId)
-      .where(sql`${t.fixedAt} IS NOT NULL`),
+    index("finding_lifecycle_fixed_idx").on(t.fixedAt, t.imageId).where(sql`${t.fixedAt} IS NOT NULL`),
   ],
 );
