@@ -15,7 +15,7 @@ const cleanAll = (xs: string[]) => xs.map((x) => clean(x) ?? "");
 // Each array is one bound parameter (sql.param): drizzle would otherwise expand it into a list.
 const LIST_SEP = "\u001f";
 
-export async function findImageByRepository(db: Db | Tx, repository: string): Promise<ImageRow | null> {
+async function findImageByRepository(db: Db | Tx, repository: string): Promise<ImageRow | null> {
   const rows = await db.select().from(images).where(eq(images.repository, repository));
   return rows[0] ?? null;
 }
