@@ -49,7 +49,9 @@ export type RolloutImage = { repository: string; configId: string | null };
  * Locks the rollout row until the transaction ends (see `loadRollout`) and reads it with its
  * image. `known` is the same rollout read before the transaction: it is reused when the locked
  * row's version is still its version, since every change to a rollout's stages or votes bumps
- * the rollout's version in the same transaction (rollout-tx.ts); otherwise it is read again.
+ * the rollout's version in the same transaction (rollout-tx.ts); otherwise it is read again. So
+ * `rollouts`, `rollout_stages` and `approvals` are written only through `inRolloutTx`: a write
+ * that left the version as it was would let a later decision act on the read from before it.
  */
 export async function lockRollout(
   tx: Tx,

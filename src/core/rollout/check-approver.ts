@@ -54,6 +54,27 @@ export function describeApprovers(policy: StagePolicy): string {
 }
 
 /**
+ * Four-eyes: with the policy's `fourEyes` on, the person who started the rollout and the person who
+ * asked for this stage's approval may not be the one who lets the stage go on — neither by
+ * approving it nor by promoting it past an inconclusive health gate (`what` says which). Null
+ * when this person may.
+ */
+export function fourEyesRefusal(
+  policy: StagePolicy,
+  actorId: string,
+  people: { triggeredBy: string; requestedBy: string | null },
+  what = "approve it",
+): Refusal | null {
+  if (!policy.fourEyes) return null;
+  if (actorId !== people.triggeredBy && actorId !== people.requestedBy) return null;
+  const why = actorId === people.triggeredBy ? "requested this rollout" : "asked for this approval";
+  return {
+    code: "four_eyes",
+    message: `You ${why}, so someone else must ${what} (four-eyes). Approvers: ${describeApprovers(policy)}.`,
+  };
+}
+
+/**
  * Whether this person may cast this approval now. Order matters: the first reason is the one a
  * person can act on (a stale button before a policy question).
  */
@@ -84,11 +105,8 @@ export function checkApprover(input: ApproverCheck): ApproverVerdict {
       "not_eligible",
       `You are not an approver for this stage. Approvers: ${describeApprovers(policy)}.`,
     );
-  if (policy.fourEyes && (voter.userId === input.triggeredBy || voter.userId === input.requestedBy))
-    return refuse(
-      "four_eyes",
-      `You ${voter.userId === input.triggeredBy ? "requested this rollout" : "asked for this approval"}, so someone else must approve it (four-eyes). Approvers: ${describeApprovers(policy)}.`,
-    );
+  const fourEyes = fourEyesRefusal(policy, voter.userId, input);
+  if (fourEyes) return { ok: false, refusal: fourEyes };
   if (!input.candidateScanned)
     return refuse(
       "no_scan",

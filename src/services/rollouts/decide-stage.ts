@@ -1,3 +1,4 @@
+import { fourEyesRefusal } from "../../core/rollout/check-approver.js";
 import type { StageState } from "../../core/rollout/stage-state.js";
 import { describeStageState, type StageEvent, transitionStage } from "../../core/rollout/transition-stage.js";
 import type { StageRow } from "../../db/rollout-repository.js";
@@ -43,7 +44,8 @@ const VERB: Record<Kind, { what: string; action: string; done: (stage: string) =
 /**
  * Reject (with a reason), retry a failed stage, ask again after an expiry or a rejection, or promote
  * a deployed stage whose health gate was inconclusive. Only
- * the stage's approvers may; a refusal is audited as denied and changes nothing else.
+ * the stage's approvers may, and with four-eyes on, not the rollout's requester (nor whoever
+ * asked for the stage) to promote; a refusal is audited as denied and changes nothing else.
  */
 export async function decideStage(deps: RolloutDeps, kind: Kind, input: StageDecision): Promise<Outcome> {
   const groups = await actorGroups(deps, input.rolloutId, input.actor.id);
@@ -52,10 +54,10 @@ export async function decideStage(deps: RolloutDeps, kind: Kind, input: StageDec
     if (!stage) return { ok: false, message: `Rollout #${input.rolloutId} has no stage "${input.stage}".` };
     const policy = step.policyOf(stage);
     const verb = VERB[kind];
-    const denied = (message: string): Outcome => {
+    const denied = (message: string, code?: string): Outcome => {
       step.audit(input.actor, `stage.${kind}`, "denied", input.origin, {
         stage,
-        payload: { message },
+        payload: code ? { code, message } : { message },
       });
       return { ok: false, message };
     };
@@ -86,6 +88,20 @@ export async function decideStage(deps: RolloutDeps, kind: Kind, input: StageDec
       return denied(
         `You cannot ${verb.what}: *${stage.name}* ${describeStageState(stage.state as StageState)}.`,
       );
+    // Promoting past an inconclusive gate lets the stage go on, as an approval does: the same
+    // four-eyes rule applies (the requester and whoever asked for the stage may not do it alone).
+    if (kind === "promote") {
+      const refusal = fourEyesRefusal(
+        policy,
+        input.actor.id,
+        {
+          triggeredBy: step.loaded.rollout.requestedBy,
+          requestedBy: stage.requestedBy ?? step.loaded.rollout.requestedBy,
+        },
+        verb.what,
+      );
+      if (refusal) return denied(refusal.message, refusal.code);
+    }
     await apply(step, stage, kind, t.state, input);
     return { ok: true, message: verb.done(stage.name) };
   });

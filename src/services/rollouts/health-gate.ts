@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { NotYet } from "../../adapters/slack-errors.js";
 import type { StageHealth } from "../../core/rollout/stage-health.js";
@@ -6,7 +6,7 @@ import type { StagePolicy } from "../../core/rollout/stage-policy.js";
 import type { StageKind, StageState } from "../../core/rollout/stage-state.js";
 import { type StageEvent, transitionStage } from "../../core/rollout/transition-stage.js";
 import { loadRollout, type StageRow } from "../../db/rollout-repository.js";
-import { images, rolloutStages } from "../../db/schema/index.js";
+import { images } from "../../db/schema/index.js";
 import { renderHealthAlert, renderHealthQuestion } from "../../render/render-health-alert.js";
 import { type GateResult, type PrometheusQueries, runHealthGate } from "../health/run-health-gate.js";
 import { advance } from "./open-stage.js";
@@ -100,30 +100,26 @@ export async function runStageHealthGate(
     team: loaded.rollout.teamId ?? "",
   });
   // Prometheus restarting is not a verdict: ask again a few times before asking a person.
-  const tries = health.unreachable ?? 0;
-  if (
-    result.outcome === "inconclusive" &&
-    result.checks.every((c) => c.transient) &&
-    tries < UNREACHABLE_RETRIES
-  ) {
-    await deps.db
-      .update(rolloutStages)
-      .set({ health: { ...health, unreachable: tries + 1 } })
-      .where(
-        and(
-          eq(rolloutStages.id, stage.id),
-          eq(rolloutStages.attempt, payload.attempt),
-          eq(rolloutStages.state, "verifying"),
-        ),
-      );
-    throw new NotYet(`Prometheus unreachable for the gate of ${stage.name}`, UNREACHABLE_WAIT_MS);
-  }
-  return inRolloutTx(deps, payload.rolloutId, async (step) => {
+  const transient = result.outcome === "inconclusive" && result.checks.every((c) => c.transient);
+  const done = await inRolloutTx(deps, payload.rolloutId, async (step): Promise<Record<string, unknown>> => {
     const current = step.loaded.stages.find((s) => s.id === payload.stageId);
     if (!isCurrentGate(current, payload)) return { skipped: "the stage moved on meanwhile" };
+    // Counted under the rollout's lock, from the locked read, and written through the step: the
+    // rollout's version moves with it, so no decision reuses a read taken before this try.
+    const tries = (current.health as StageHealth).unreachable ?? 0;
+    if (transient && tries < UNREACHABLE_RETRIES) {
+      await step.setStage(current, {
+        health: { ...(current.health as StageHealth), unreachable: tries + 1 },
+      });
+      return { retry: tries + 1 };
+    }
     await applyGateResult(step, current, result);
     return { outcome: result.outcome };
   });
+  // Thrown once the count is committed: the job runs the gate again in a minute.
+  if ("retry" in done)
+    throw new NotYet(`Prometheus unreachable for the gate of ${stage.name}`, UNREACHABLE_WAIT_MS);
+  return done;
 }
 
 async function imageName(deps: RolloutDeps, imageId: string): Promise<string> {
