@@ -10,6 +10,7 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import pg from "pg";
+import { SLACK_CHANNEL_INTERVAL_MS } from "../src/adapters/channel-gate.js";
 import { createDatabase, type Database } from "../src/db/client.js";
 import { runMigrations } from "../src/db/migrate.js";
 import { createJobQueues, type JobQueues } from "../src/jobs/job-queues.js";
@@ -19,6 +20,7 @@ import { checkDelivery, type Delivery, type Injection } from "./fanout/check-del
 import { digestPosts, type ExpectedPost, recordDigests } from "./fanout/record-digests.js";
 import { type RunningService, spawnService } from "./fanout/spawn-service.js";
 import { clearRedisPrefix } from "./ingest/clear-redis-prefix.js";
+import { type CpuSnapshot, cpuDelta, cpuSeconds } from "./ingest/cpu-seconds.js";
 import { describeMachine } from "./ingest/describe-machine.js";
 import { REPO_ROOT } from "./ingest/start-service.js";
 
@@ -65,27 +67,36 @@ type Phase = {
   recordMs: number;
   outbox: Record<string, number>;
   /** Postgres commits and rollbacks in the bench database during the phase. */
-  xacts: { commit: number; rollback: number };
+  xacts: { commit: number; rollback: number; sessions: number };
+  /** CPU seconds spent during the phase, by patchpilot's processes, Postgres, the bench (fake Slack), all. */
+  cpu: CpuSnapshot;
 };
 
-async function xactCounts(database: Database): Promise<{ commit: number; rollback: number }> {
+async function xactCounts(
+  database: Database,
+): Promise<{ commit: number; rollback: number; sessions: number }> {
   // Statistics reach the shared view up to a second late; the phases end with a longer settle.
   await database.pool.query("SELECT pg_stat_clear_snapshot()");
-  const r = await database.pool.query<{ c: string; r: string }>(
-    "SELECT xact_commit AS c, xact_rollback AS r FROM pg_stat_database WHERE datname = current_database()",
+  const r = await database.pool.query<{ c: string; r: string; s: string }>(
+    "SELECT xact_commit AS c, xact_rollback AS r, sessions AS s FROM pg_stat_database WHERE datname = current_database()",
   );
-  return { commit: Number(r.rows[0]?.c ?? 0), rollback: Number(r.rows[0]?.r ?? 0) };
+  return {
+    commit: Number(r.rows[0]?.c ?? 0),
+    rollback: Number(r.rows[0]?.r ?? 0),
+    sessions: Number(r.rows[0]?.s ?? 0),
+  };
 }
 
 /** Records every channel's digest at once, then waits until the fake holds every message. */
 async function runPhase(
-  ctx: { fake: FakeSlack; database: Database; queues: JobQueues },
+  ctx: { fake: FakeSlack; database: Database; queues: JobQueues; servicePids: number[] },
   name: string,
   channels: readonly string[],
   inject: (startedAt: number) => Injection[],
   judged = true,
 ): Promise<Phase> {
   const before = await xactCounts(ctx.database);
+  const cpuBefore = cpuSeconds(ctx.servicePids);
   const posts: ExpectedPost[] = channels.flatMap((c) => digestPosts(c, name));
   const texts = new Set(posts.map((p) => p.text));
   const startedAt = Date.now();
@@ -94,6 +105,7 @@ async function runPhase(
   const recordMs = Date.now() - startedAt;
   const inPhase = () => ctx.fake.messages().filter((m) => texts.has(m.text ?? "")).length;
   while (inPhase() < posts.length && Date.now() - startedAt < TIMEOUT_MS) await sleep(20);
+  const cpu = cpuDelta(cpuBefore, cpuSeconds(ctx.servicePids));
   await sleep(SETTLE_MS);
   const outbox: Record<string, number> = {};
   const rows = await ctx.database.pool.query<{ status: string; retried: boolean; n: string }>(
@@ -109,7 +121,12 @@ async function runPhase(
     delivery: checkDelivery(ctx.fake, posts, startedAt, injections),
     recordMs,
     outbox,
-    xacts: { commit: after.commit - before.commit, rollback: after.rollback - before.rollback },
+    xacts: {
+      commit: after.commit - before.commit,
+      rollback: after.rollback - before.rollback,
+      sessions: after.sessions - before.sessions,
+    },
+    cpu,
   };
 }
 
@@ -141,11 +158,23 @@ function printPhase(p: Phase): boolean {
       d.meanNthPostMs.map((t) => seconds(t)).join(", "),
       null,
     ],
-    ["mean gap between a channel's posts (gate: 1,100 ms)", `${d.meanGapMs.toFixed(0)} ms`, null],
+    [
+      `mean gap between a channel's posts (gate: ${SLACK_CHANNEL_INTERVAL_MS} ms after the previous answer)`,
+      `${d.meanGapMs.toFixed(0)} ms`,
+      null,
+    ],
     ["outbox rows", JSON.stringify(p.outbox), null],
     [
       "Postgres transactions during the phase: commits / rollbacks (a rollback ≈ a deferred job run)",
       `${p.xacts.commit} / ${p.xacts.rollback} (${((p.xacts.commit + p.xacts.rollback) / d.expected).toFixed(1)} per message)`,
+      null,
+    ],
+    ["Postgres connections opened during the phase", String(p.xacts.sessions), null],
+    [
+      "CPU per message until the last one: patchpilot / Postgres / bench + fake Slack / whole machine",
+      [p.cpu.service, p.cpu.postgres, p.cpu.bench, p.cpu.machine]
+        .map((s) => `${((s * 1000) / d.expected).toFixed(1)} ms`)
+        .join(" / "),
       null,
     ],
   ];
@@ -202,7 +231,8 @@ async function main(): Promise<void> {
   try {
     services.push(await start("all"));
     for (let i = 0; i < WORKER_INSTANCES; i++) services.push(await start("worker"));
-    const ctx = { fake, database, queues };
+    const servicePids = services.flatMap((s) => (s.pid === undefined ? [] : [s.pid]));
+    const ctx = { fake, database, queues, servicePids };
     const channels = (tag: string) =>
       Array.from({ length: CHANNELS }, (_, i) => `C0FAN${tag}${String(i).padStart(4, "0")}`);
 

@@ -64,6 +64,7 @@ async function main(): Promise<void> {
     "expire-acceptances": noop,
     "warn-expiring-acceptances": noop,
     "post-digest": noop,
+    "deliver-channel": noop,
     "deliver-outbox": deliverOutbox({
       db: database.db,
       now: () => Date.now(),

@@ -205,7 +205,8 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
               charts: false,
               now,
               config,
-              afterCommit: (ids) => queueIntents({ queues, onQueueError: queueErrorLogger }, ids),
+              afterCommit: (ids) =>
+                queueIntents({ queues, onQueueError: queueErrorLogger }, ids, { oneChannel: true }),
             },
             q,
           ),

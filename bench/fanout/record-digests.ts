@@ -1,5 +1,5 @@
 import type { Db } from "../../src/db/client.js";
-import { insertIntent } from "../../src/db/outbox-repository.js";
+import { insertIntents } from "../../src/db/outbox-repository.js";
 import type { JobQueues } from "../../src/jobs/job-queues.js";
 import { queueIntents } from "../../src/services/record-effect.js";
 
@@ -32,25 +32,22 @@ export async function recordDigests(
   for (const p of posts) byChannel.set(p.channel, [...(byChannel.get(p.channel) ?? []), p]);
   await Promise.all(
     [...byChannel.values()].map(async (channelPosts) => {
-      const ids = await deps.db.transaction(async (tx) => {
-        const out: number[] = [];
-        for (const p of channelPosts) {
-          out.push(
-            await insertIntent(tx, {
-              kind: "slack.post",
-              dedupeKey: p.key,
-              payload: {
-                key: p.key,
-                channel: p.channel,
-                text: p.text,
-                ...(p.threadKey !== undefined && { threadKey: p.threadKey }),
-              },
-            }),
-          );
-        }
-        return out;
-      });
-      await queueIntents({ queues: deps.queues }, ids);
+      const ids = await deps.db.transaction((tx) =>
+        insertIntents(
+          tx,
+          channelPosts.map((p) => ({
+            kind: "slack.post",
+            dedupeKey: p.key,
+            payload: {
+              key: p.key,
+              channel: p.channel,
+              text: p.text,
+              ...(p.threadKey !== undefined && { threadKey: p.threadKey }),
+            },
+          })),
+        ),
+      );
+      await queueIntents({ queues: deps.queues }, ids, { oneChannel: true });
     }),
   );
 }

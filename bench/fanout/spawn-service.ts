@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { REPO_ROOT } from "../ingest/start-service.js";
 
-export type RunningService = { close(): Promise<void> };
+export type RunningService = { close(): Promise<void>; pid?: number | undefined };
 
 /**
  * `patchpilot start` or `patchpilot worker` as its own process, as deployed: its event loop is
@@ -12,7 +12,10 @@ export async function spawnService(
   env: Record<string, string>,
   timeoutMs = 30_000,
 ): Promise<RunningService> {
-  const proc = spawn(process.execPath, ["bin/patchpilot.js", role === "all" ? "start" : "worker"], {
+  // BENCH_FANOUT_CPU_PROF=<dir> writes a V8 CPU profile of each service process there, at exit.
+  const profile = process.env.BENCH_FANOUT_CPU_PROF;
+  const flags = profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : [];
+  const proc = spawn(process.execPath, [...flags, "bin/patchpilot.js", role === "all" ? "start" : "worker"], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
     stdio: ["ignore", "inherit", "pipe"],
@@ -32,6 +35,7 @@ export async function spawnService(
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
+    pid: proc.pid,
     async close() {
       if (proc.exitCode !== null) return;
       proc.kill("SIGTERM");

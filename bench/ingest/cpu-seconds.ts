@@ -6,10 +6,11 @@ const TICKS_PER_SECOND = 100;
 export type CpuSnapshot = { service: number; postgres: number; bench: number; machine: number };
 
 /**
- * CPU seconds used so far by the service process, by all postgres processes, by this process,
+ * CPU seconds used so far by the service process(es), by all postgres processes, by this process,
  * and by the whole machine: the difference of two snapshots says which one was the bottleneck.
  */
-export function cpuSeconds(servicePid: number): CpuSnapshot {
+export function cpuSeconds(servicePids: number | readonly number[]): CpuSnapshot {
+  const pids = typeof servicePids === "number" ? [servicePids] : servicePids;
   const stats = new Map<number, Stat>();
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
@@ -26,7 +27,7 @@ export function cpuSeconds(servicePid: number): CpuSnapshot {
   }
   const own = process.cpuUsage();
   return {
-    service: stats.get(servicePid)?.seconds ?? 0,
+    service: pids.reduce((sum, pid) => sum + (stats.get(pid)?.seconds ?? 0), 0),
     postgres,
     bench: (own.user + own.system) / 1e6,
     machine: machineBusySeconds(),

@@ -2,94 +2,158 @@ import type { Redis } from "ioredis";
 
 /**
  * Paces posts per Slack channel across every worker process: Slack allows about one message per
- * second per channel. `acquire(channel, ticket)` either takes the channel's next slot (returns 0)
- * or reserves the first free future slot for that ticket and says how long to wait; coming back
- * with the same ticket at that time takes it. Waiting messages thus wake one per slot instead of
- * all racing for the next one. `block` honours a 429's Retry-After: no slot before it, and every
- * reservation is dropped so the waiting messages queue up again behind it.
+ * second per channel. `acquire(channel, ticket)` either grants the channel's next send (returns
+ * 0) or reserves the first free future slot for that ticket and says how long to wait; coming
+ * back with the same ticket at that time takes it. Waiting messages thus wake one per slot
+ * instead of all racing for the next one. A granted send must be followed by `sent(channel)` once
+ * its request has come back: the next grant comes a full interval after that, so two requests
+ * can never arrive at Slack closer than the interval, however long one took on the way. `block`
+ * honours a 429's Retry-After: no slot before it; the refused message keeps the first slot after
+ * it, and every other reservation is dropped so the waiting messages queue up again behind it. Times are Redis's clock, shared by every process.
  */
 export type ChannelGate = {
   acquire(channel: string, ticket: string): Promise<number>;
-  block(channel: string, untilMs: number): Promise<void>;
+  /**
+   * Like acquire, for a send about to be made deeper down: a grant is kept in this process, and
+   * that send's own `acquire` with the same ticket takes it without asking Redis again. A grant
+   * its send never took must be handed back with `release`.
+   */
+  takeAhead(channel: string, ticket: string): Promise<number>;
+  release(channel: string, ticket: string): Promise<void>;
+  sent(channel: string): Promise<void>;
+  /** Closes the channel for Retry-After; `ticket`, refused, goes first after. Returns its wait. */
+  block(channel: string, retryAfterMs: number, ticket: string): Promise<number>;
 };
 
-// KEYS: [next free slot, reservations zset, last send]; ARGV: now ms, interval ms, ticket. Atomic.
-// A send is granted only at or after its slot AND a full interval after the last send, so a
-// message that wakes late for its slot cannot land too close to the next one.
-const ACQUIRE = `
-local now = tonumber(ARGV[1])
-local interval = tonumber(ARGV[2])
-local ticket = ARGV[3]
+/**
+ * Slack's one message a second per channel. Spaced from when the previous request came back,
+ * two arrivals are at least this far apart whatever the network did; the 5 ms cover the clock's
+ * millisecond rounding.
+ */
+export const SLACK_CHANNEL_INTERVAL_MS = 1_005;
+// A send granted but never reported sent (its process died) holds the channel this long: the
+// Web API client's timeout with its retries.
+const IN_FLIGHT_TTL_MS = 35_000;
+// While a send is in flight, a message whose slot has come asks again this much later.
+const IN_FLIGHT_POLL_MS = 20;
+
+const NOW = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+// KEYS: [next free slot, reservations zset, last send, in flight]; ARGV: interval ms, ticket,
+// in-flight ttl, in-flight poll.
+const ACQUIRE = `${NOW}
+local interval = tonumber(ARGV[1])
+local ticket = ARGV[2]
 local ttl = 120000
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - ttl)
-local last = tonumber(redis.call('GET', KEYS[3]) or '-1e15')
-local earliest = last + interval
+local busy = redis.call('EXISTS', KEYS[4]) == 1
+local earliest = tonumber(redis.call('GET', KEYS[3]) or '-1e15') + interval
+local function grant()
+  redis.call('SET', KEYS[4], '1', 'PX', tonumber(ARGV[3]))
+  redis.call('SET', KEYS[3], now, 'PX', interval + ttl)
+  return 0
+end
+local function later(at)
+  if busy then at = math.max(at, now + tonumber(ARGV[4])) end
+  return at
+end
 local slot = redis.call('ZSCORE', KEYS[2], ticket)
 if slot then
-  slot = tonumber(slot)
-  local at = math.max(slot, earliest)
+  local at = later(math.max(tonumber(slot), earliest))
   if now >= at then
     redis.call('ZREM', KEYS[2], ticket)
-    redis.call('SET', KEYS[3], now, 'PX', interval + ttl)
-    return 0
+    return grant()
   end
   redis.call('ZADD', KEYS[2], at, ticket)
   return at - now
 end
 local nxt = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), earliest)
-if now >= nxt then
+local at = later(nxt)
+if now >= at then
   redis.call('SET', KEYS[1], now + interval, 'PX', interval + ttl)
-  redis.call('SET', KEYS[3], now, 'PX', interval + ttl)
-  return 0
+  return grant()
 end
-redis.call('ZADD', KEYS[2], nxt, ticket)
-redis.call('PEXPIRE', KEYS[2], nxt - now + ttl)
-redis.call('SET', KEYS[1], nxt + interval, 'PX', nxt - now + interval + ttl)
-return nxt - now`;
+redis.call('ZADD', KEYS[2], at, ticket)
+redis.call('PEXPIRE', KEYS[2], at - now + ttl)
+redis.call('SET', KEYS[1], at + interval, 'PX', at - now + interval + ttl)
+return at - now`;
 
-// Only ever moves the next slot later: an older, shorter Retry-After cannot shorten a longer one.
-const BLOCK = `
-local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
-local untilMs = tonumber(ARGV[1])
-if untilMs > nxt then
-  redis.call('SET', KEYS[1], untilMs, 'PX', untilMs - tonumber(ARGV[2]) + 120000)
-end
+// KEYS: [last send, in flight]; ARGV: interval ms. The next send is spaced from now.
+const SENT = `${NOW}
+redis.call('SET', KEYS[1], now, 'PX', tonumber(ARGV[1]) + 120000)
 redis.call('DEL', KEYS[2])
 return 0`;
 
-export function createChannelGate(opts: {
-  redis: Redis;
-  prefix: string;
-  intervalMs?: number;
-  now?: () => number;
-}): ChannelGate {
-  // A little over a second: a send leaves a few ms after its slot is taken, and Slack counts
-  // arrivals, so exact 1,000 ms slots would sometimes land two messages inside one second.
-  const interval = opts.intervalMs ?? 1_100;
-  const now = opts.now ?? Date.now;
+// KEYS: [next free slot, reservations]; ARGV: Retry-After ms, interval ms, the refused ticket.
+// Only ever moves the next slot later: an older, shorter Retry-After cannot shorten a longer one.
+// The refused message keeps its place: it gets the first slot once Retry-After has passed.
+const BLOCK = `${NOW}
+local untilMs = math.max(now + tonumber(ARGV[1]), tonumber(redis.call('GET', KEYS[1]) or '0'))
+redis.call('DEL', KEYS[2])
+redis.call('ZADD', KEYS[2], untilMs, ARGV[3])
+redis.call('PEXPIRE', KEYS[2], untilMs - now + 120000)
+redis.call('SET', KEYS[1], untilMs + tonumber(ARGV[2]), 'PX', untilMs - now + 120000)
+return untilMs - now`;
+
+type GateCommands = {
+  ppGateAcquire(...args: string[]): Promise<number>;
+  ppGateSent(...args: string[]): Promise<number>;
+  ppGateBlock(...args: string[]): Promise<number>;
+};
+
+export function createChannelGate(opts: { redis: Redis; prefix: string; intervalMs?: number }): ChannelGate {
+  const interval = opts.intervalMs ?? SLACK_CHANNEL_INTERVAL_MS;
+  // Defined commands go by the script's SHA (EVALSHA), not its text, on every call.
+  if (!("ppGateAcquire" in opts.redis)) {
+    opts.redis.defineCommand("ppGateAcquire", { numberOfKeys: 4, lua: ACQUIRE });
+    opts.redis.defineCommand("ppGateSent", { numberOfKeys: 2, lua: SENT });
+    opts.redis.defineCommand("ppGateBlock", { numberOfKeys: 2, lua: BLOCK });
+  }
+  const redis = opts.redis as Redis & GateCommands;
   const keys = (channel: string) => {
     const base = `${opts.prefix}:slack-gate:${channel}`;
-    return { next: base, reserved: `${base}:reserved`, last: `${base}:last` };
+    return { next: base, reserved: `${base}:reserved`, last: `${base}:last`, busy: `${base}:busy` };
   };
+  const acquire = async (channel: string, ticket: string) => {
+    const k = keys(channel);
+    return Number(
+      await redis.ppGateAcquire(
+        k.next,
+        k.reserved,
+        k.last,
+        k.busy,
+        String(interval),
+        ticket,
+        String(IN_FLIGHT_TTL_MS),
+        String(IN_FLIGHT_POLL_MS),
+      ),
+    );
+  };
+  const sent = async (channel: string) => {
+    const k = keys(channel);
+    await redis.ppGateSent(k.last, k.busy, String(interval));
+  };
+  const ahead = new Set<string>();
+  const aheadKey = (channel: string, ticket: string) => `${channel}\u0000${ticket}`;
   return {
-    async acquire(channel, ticket) {
+    acquire: async (channel, ticket) =>
+      ahead.delete(aheadKey(channel, ticket)) ? 0 : acquire(channel, ticket),
+    async takeAhead(channel, ticket) {
+      const wait = await acquire(channel, ticket);
+      if (wait === 0) ahead.add(aheadKey(channel, ticket));
+      return wait;
+    },
+    async release(channel, ticket) {
+      if (ahead.delete(aheadKey(channel, ticket))) await sent(channel);
+    },
+    sent,
+    async block(channel, retryAfterMs, ticket) {
       const k = keys(channel);
       return Number(
-        await opts.redis.eval(
-          ACQUIRE,
-          3,
-          k.next,
-          k.reserved,
-          k.last,
-          String(now()),
-          String(interval),
-          ticket,
-        ),
+        await redis.ppGateBlock(k.next, k.reserved, String(retryAfterMs), String(interval), ticket),
       );
-    },
-    async block(channel, untilMs) {
-      const k = keys(channel);
-      await opts.redis.eval(BLOCK, 2, k.next, k.reserved, String(untilMs), String(now()));
     },
   };
 }

@@ -6,6 +6,13 @@ export type Db = NodePgDatabase<typeof schema>;
 /** A transaction of `Db`; repositories take `Db | Tx` so callers choose the transaction. */
 export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
+/** The pool under a `Db`, for the few statements drizzle cannot send (several in one round trip). */
+export function poolOf(db: Db): pg.Pool {
+  const pool = (db as { $client?: unknown }).$client;
+  if (!(pool instanceof pg.Pool)) throw new Error("this database handle is not backed by a pg pool");
+  return pool;
+}
+
 /** Enough for every job a worker runs at once (two connections each) plus HTTP requests. */
 export const DB_POOL_SIZE = 30;
 export type Database = { pool: pg.Pool; db: Db; close(): Promise<void> };

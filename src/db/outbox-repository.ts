@@ -1,5 +1,5 @@
-import { and, asc, eq, lte, sql } from "drizzle-orm";
-import type { Db } from "./client.js";
+import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
+import { type Db, poolOf } from "./client.js";
 import { outbox } from "./schema/index.js";
 
 export type OutboxIntent = {
@@ -15,83 +15,156 @@ type Executor = Db | Tx;
 
 /** Records a side-effect intent; the same dedupe key twice is one intent. Returns its id. */
 export async function insertIntent(db: Executor, intent: OutboxIntent): Promise<number> {
-  const inserted = await db
-    .insert(outbox)
-    .values({
-      kind: intent.kind,
-      dedupeKey: intent.dedupeKey,
-      payload: intent.payload,
-      ...(intent.availableAt ? { availableAt: intent.availableAt } : {}),
-    })
-    .onConflictDoNothing({ target: outbox.dedupeKey })
-    .returning({ id: outbox.id });
-  if (inserted[0]) return inserted[0].id;
-  const existing = await db
-    .select({ id: outbox.id })
-    .from(outbox)
-    .where(eq(outbox.dedupeKey, intent.dedupeKey));
-  if (!existing[0]) throw new Error(`outbox intent ${intent.dedupeKey} vanished`);
-  return existing[0].id;
+  const [id] = await insertIntents(db, [intent]);
+  if (id === undefined) throw new Error(`outbox intent ${intent.dedupeKey} was not recorded`);
+  return id;
 }
 
-export async function listPendingIntents(db: Db, limit: number): Promise<number[]> {
+/**
+ * Records several intents in one statement (a digest's messages, a decision's card and dispatch);
+ * returns their ids in the order given. A dedupe key already recorded, or given twice, keeps its
+ * first intent and returns that intent's id.
+ */
+export async function insertIntents(db: Executor, intents: readonly OutboxIntent[]): Promise<number[]> {
+  if (intents.length === 0) return [];
+  const inserted = await db
+    .insert(outbox)
+    .values(
+      intents.map((intent) => ({
+        kind: intent.kind,
+        dedupeKey: intent.dedupeKey,
+        payload: intent.payload,
+        ...(intent.availableAt ? { availableAt: intent.availableAt } : {}),
+      })),
+    )
+    .onConflictDoNothing({ target: outbox.dedupeKey })
+    .returning({ id: outbox.id, dedupeKey: outbox.dedupeKey });
+  const ids = new Map(inserted.map((r) => [r.dedupeKey, r.id]));
+  const missing = [...new Set(intents.map((i) => i.dedupeKey).filter((k) => !ids.has(k)))];
+  if (missing.length > 0) {
+    const existing = await db
+      .select({ id: outbox.id, dedupeKey: outbox.dedupeKey })
+      .from(outbox)
+      .where(inArray(outbox.dedupeKey, missing));
+    for (const r of existing) ids.set(r.dedupeKey, r.id);
+  }
+  return intents.map((i) => {
+    const id = ids.get(i.dedupeKey);
+    if (id === undefined) throw new Error(`outbox intent ${i.dedupeKey} vanished`);
+    return id;
+  });
+}
+
+/** Pending intents due by the database's clock, and due or recorded at least `settledMs` ago. */
+export async function listPendingIntents(db: Db, limit: number, settledMs = 0): Promise<number[]> {
   // Due by the database's clock, like `readIntent`; a not-yet-due intent is queued when due.
   const rows = await db
     .select({ id: outbox.id })
     .from(outbox)
-    .where(and(eq(outbox.status, "pending"), lte(outbox.availableAt, sql`now()`)))
+    .where(
+      and(
+        eq(outbox.status, "pending"),
+        lte(outbox.availableAt, sql`now()`),
+        sql`greatest(${outbox.createdAt}, ${outbox.availableAt}) <= now() - make_interval(secs => ${settledMs / 1000})`,
+      ),
+    )
     .orderBy(asc(outbox.id))
     .limit(limit);
   return rows.map((r) => r.id);
 }
 
+export type DueIntent = OutboxRow & { dueInMs: number };
+
 /**
- * The intent, and how long until it is due by the database's clock: the same clock that stamps
- * `available_at` by default, so an intent is never held back by a skew between the two.
+ * The intents, and how long until each is due by the database's clock: the same clock that
+ * stamps `available_at` by default, so an intent is never held back by a skew between the two.
+ * One statement for all of them (a channel's messages).
  */
-export async function readIntent(db: Db, id: number): Promise<(OutboxRow & { dueInMs: number }) | null> {
+export async function readIntents(db: Db, ids: readonly number[]): Promise<Map<number, DueIntent>> {
+  if (ids.length === 0) return new Map();
   const rows = await db
     .select({
       row: outbox,
       dueInMs: sql<number>`greatest(0, floor(extract(epoch FROM ${outbox.availableAt} - now()) * 1000))::float8`,
     })
     .from(outbox)
-    .where(eq(outbox.id, id));
-  const r = rows[0];
-  return r ? { ...r.row, dueInMs: Number(r.dueInMs) } : null;
+    .where(inArray(outbox.id, [...ids]));
+  return new Map(rows.map((r) => [r.row.id, { ...r.row, dueInMs: Number(r.dueInMs) }]));
+}
+
+export async function readIntent(db: Db, id: number): Promise<DueIntent | null> {
+  return (await readIntents(db, [id])).get(id) ?? null;
 }
 
 /**
  * Runs `effect` for a pending intent while holding its row lock, then marks it done in the same
- * transaction. A second worker skips a locked row instead of repeating the effect.
+ * transaction. A second worker skips a locked row instead of repeating the effect. Every
+ * delivery passes here, so it takes two round trips besides the effect's own: the transaction
+ * opens with the lock, and the done-mark carries the commit.
  */
 export async function performIntent(
   db: Db,
   id: number,
   effect: (row: OutboxRow) => Promise<Record<string, unknown>>,
 ): Promise<"done" | "skipped"> {
-  return db.transaction(async (tx) => {
-    const rows = await tx
-      .select()
-      .from(outbox)
-      .where(and(eq(outbox.id, id), eq(outbox.status, "pending")))
-      .for("update", { skipLocked: true });
-    const row = rows[0];
-    if (!row) return "skipped";
-    const result = await effect(row);
-    await tx
-      .update(outbox)
-      .set({
-        status: "done",
-        doneAt: new Date(),
-        attempts: sql`${outbox.attempts} + 1`,
-        result,
-        lastError: null,
-      })
-      .where(eq(outbox.id, id));
+  if (!Number.isSafeInteger(id)) throw new Error(`outbox id ${id} is not an integer`);
+  const client = await poolOf(db).connect();
+  let open = false;
+  try {
+    // Simple-query protocol, so BEGIN and the locking read travel together: no parameters, and
+    // the only value, the id, is an integer checked above.
+    open = true;
+    const [, locked] = (await client.query(
+      `BEGIN; SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE id = ${id} AND status = 'pending' FOR UPDATE SKIP LOCKED`,
+    )) as unknown as [unknown, { rows: RawOutboxRow[] }];
+    const raw = locked.rows[0];
+    if (!raw) {
+      await client.query("ROLLBACK");
+      open = false;
+      return "skipped";
+    }
+    const result = await effect(fromRaw(raw));
+    await client.query(
+      `UPDATE outbox SET status = 'done', done_at = now(), attempts = attempts + 1, last_error = NULL, result = ${client.escapeLiteral(JSON.stringify(result))}::jsonb WHERE id = ${id}; COMMIT`,
+    );
+    open = false;
     return "done";
-  });
+  } catch (e) {
+    if (open) await client.query("ROLLBACK").catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
 }
+
+const OUTBOX_COLUMNS =
+  "id, kind, dedupe_key, payload, status, attempts, available_at, created_at, done_at, last_error, result";
+type RawOutboxRow = {
+  id: string;
+  kind: string;
+  dedupe_key: string;
+  payload: unknown;
+  status: string;
+  attempts: number;
+  available_at: Date;
+  created_at: Date;
+  done_at: Date | null;
+  last_error: string | null;
+  result: unknown;
+};
+const fromRaw = (r: RawOutboxRow): OutboxRow => ({
+  id: Number(r.id),
+  kind: r.kind,
+  dedupeKey: r.dedupe_key,
+  payload: r.payload,
+  status: r.status,
+  attempts: r.attempts,
+  availableAt: r.available_at,
+  createdAt: r.created_at,
+  doneAt: r.done_at,
+  lastError: r.last_error,
+  result: r.result,
+});
 
 export async function recordIntentFailure(db: Db, id: number, error: string, final: boolean): Promise<void> {
   await db

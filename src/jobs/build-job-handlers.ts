@@ -40,11 +40,11 @@ import {
 import type { RolloutDeps } from "../services/rollouts/rollout-deps.js";
 import { createTeamsOfUser } from "../services/teams-of-user.js";
 import { slackPostPayload, upsertSlackMessage } from "../services/upsert-slack-message.js";
-import { deliverOutbox } from "./handlers/deliver-outbox.js";
+import { deliverChannel, deliverOutbox, type OutboxEffects } from "./handlers/deliver-outbox.js";
 import { expireAcceptances } from "./handlers/expire-acceptances.js";
 import { reconcileOutbox } from "./handlers/reconcile-outbox.js";
 import { warnExpiringAcceptances } from "./handlers/warn-expiring-acceptances.js";
-import type { JobHandlers } from "./job-catalogue.js";
+import { CHANNEL_DB_SLOTS, type JobHandlers } from "./job-catalogue.js";
 import type { JobQueues } from "./job-queues.js";
 
 /** Wires each job handler to exactly the dependencies it uses. */
@@ -100,6 +100,80 @@ export function buildJobHandlers(deps: {
     );
     return { ts: r.ts };
   };
+  const effects: OutboxEffects = {
+    "slack.post": async (row) => {
+      const r = await upsertSlackMessage(deps.db, deps.slack, slackPostPayload.parse(row.payload), deps.gate);
+      return { ts: r.ts, updated: r.updated };
+    },
+    "slack.digest-chart": async (row) =>
+      postDigestChart(
+        { db: deps.db, slack: deps.slack, gate: deps.gate },
+        digestChartPayload.parse(row.payload),
+      ),
+    "notify.new-findings": async (row) =>
+      notifyNewFindings(
+        { db: deps.db, slack: deps.slack, gate: deps.gate, sla: deps.sla },
+        newFindingsPayload.parse(row.payload),
+      ),
+    "github.dispatch": async (row) =>
+      dispatchStage({ ...rollouts, github }, dispatchPayload.parse(row.payload)),
+    "rollout.ask": async (row) =>
+      postApprovalRequest(
+        { db: deps.db, config: deps.config, now: deps.now, slack: deps.slack, gate: deps.gate },
+        approvalRequestPayload.parse(row.payload),
+      ),
+    "base-image.drift": async (row) =>
+      actOnDrift(
+        {
+          ...rollouts,
+          post: (message) => upsertSlackMessage(deps.db, deps.slack, message, deps.gate),
+        },
+        driftPayload.parse(row.payload),
+      ),
+    "rollout.health-gate": async (row) =>
+      runStageHealthGate(
+        { ...rollouts, prometheus: deps.prometheus ?? null },
+        healthGatePayload.parse(row.payload),
+      ),
+    "rollout.card": async (row) => {
+      const { rolloutId, version } = rolloutCardPayload.parse(row.payload);
+      return postRolloutCard(
+        { db: deps.db, config: deps.config, now: deps.now, slack: deps.slack, gate: deps.gate },
+        rolloutId,
+        version,
+      );
+    },
+    "home.refresh": async (row) => refreshHomes(home, homeRefreshPayload.parse(row.payload)),
+    "notify.acceptance-expiring": async (row) => {
+      const { acceptanceId } = acceptanceExpiredPayload.parse(row.payload);
+      const notice = await expiredAcceptanceNotice(deps.db, acceptanceId);
+      // Expired meanwhile: the expiry notice says it, a late warning would only confuse.
+      if (!notice || notice.expiredAt <= deps.now()) {
+        return { skipped: "no team channel, revoked or expired meanwhile" };
+      }
+      return postNotice(
+        `acceptance-expiring:${acceptanceId}`,
+        notice.channel,
+        renderAcceptanceExpiring(notice),
+      );
+    },
+    "notify.acceptance-expired": async (row) => {
+      const { acceptanceId } = acceptanceExpiredPayload.parse(row.payload);
+      const notice = await expiredAcceptanceNotice(deps.db, acceptanceId);
+      if (!notice) return { skipped: "no team channel, or revoked meanwhile" };
+      return postNotice(
+        `acceptance-expired:${acceptanceId}`,
+        notice.channel,
+        renderAcceptanceExpired(notice),
+      );
+    },
+  };
+  const delivery = {
+    db: deps.db,
+    // BullMQ schedules deferrals on the wall clock; the delays themselves are relative.
+    now: () => Date.now(),
+    effects,
+  };
   return {
     "reconcile-outbox": reconcileOutbox(deps),
     "expire-approvals": async () => {
@@ -130,86 +204,24 @@ export function buildJobHandlers(deps: {
           charts: deps.charts,
           now: deps.now,
           config: deps.config,
-          afterCommit: (ids) => queueIntents({ queues: deps.queues }, ids),
+          afterCommit: (ids) => queueIntents({ queues: deps.queues }, ids, { oneChannel: true }),
         },
         subscriptionId,
       );
     },
-    "deliver-outbox": deliverOutbox({
-      db: deps.db,
-      // BullMQ schedules deferrals on the wall clock; the delays themselves are relative.
-      now: () => Date.now(),
-      effects: {
-        "slack.post": async (row) => {
-          const r = await upsertSlackMessage(
-            deps.db,
-            deps.slack,
-            slackPostPayload.parse(row.payload),
-            deps.gate,
-          );
-          return { ts: r.ts, updated: r.updated };
+    "deliver-outbox": deliverOutbox(delivery),
+    "deliver-channel": deliverChannel({
+      ...delivery,
+      gate: deps.gate,
+      dbSlots: CHANNEL_DB_SLOTS,
+      pacing: {
+        "slack.post": (row) => {
+          const post = slackPostPayload.parse(row.payload);
+          return { channel: post.channel, ticket: post.key };
         },
-        "slack.digest-chart": async (row) =>
-          postDigestChart(
-            { db: deps.db, slack: deps.slack, gate: deps.gate },
-            digestChartPayload.parse(row.payload),
-          ),
-        "notify.new-findings": async (row) =>
-          notifyNewFindings(
-            { db: deps.db, slack: deps.slack, gate: deps.gate, sla: deps.sla },
-            newFindingsPayload.parse(row.payload),
-          ),
-        "github.dispatch": async (row) =>
-          dispatchStage({ ...rollouts, github }, dispatchPayload.parse(row.payload)),
-        "rollout.ask": async (row) =>
-          postApprovalRequest(
-            { db: deps.db, config: deps.config, now: deps.now, slack: deps.slack, gate: deps.gate },
-            approvalRequestPayload.parse(row.payload),
-          ),
-        "base-image.drift": async (row) =>
-          actOnDrift(
-            {
-              ...rollouts,
-              post: (message) => upsertSlackMessage(deps.db, deps.slack, message, deps.gate),
-            },
-            driftPayload.parse(row.payload),
-          ),
-        "rollout.health-gate": async (row) =>
-          runStageHealthGate(
-            { ...rollouts, prometheus: deps.prometheus ?? null },
-            healthGatePayload.parse(row.payload),
-          ),
-        "rollout.card": async (row) => {
-          const { rolloutId, version } = rolloutCardPayload.parse(row.payload);
-          return postRolloutCard(
-            { db: deps.db, config: deps.config, now: deps.now, slack: deps.slack, gate: deps.gate },
-            rolloutId,
-            version,
-          );
-        },
-        "home.refresh": async (row) => refreshHomes(home, homeRefreshPayload.parse(row.payload)),
-        "notify.acceptance-expiring": async (row) => {
-          const { acceptanceId } = acceptanceExpiredPayload.parse(row.payload);
-          const notice = await expiredAcceptanceNotice(deps.db, acceptanceId);
-          // Expired meanwhile: the expiry notice says it, a late warning would only confuse.
-          if (!notice || notice.expiredAt <= deps.now()) {
-            return { skipped: "no team channel, revoked or expired meanwhile" };
-          }
-          return postNotice(
-            `acceptance-expiring:${acceptanceId}`,
-            notice.channel,
-            renderAcceptanceExpiring(notice),
-          );
-        },
-        "notify.acceptance-expired": async (row) => {
-          const { acceptanceId } = acceptanceExpiredPayload.parse(row.payload);
-          const notice = await expiredAcceptanceNotice(deps.db, acceptanceId);
-          if (!notice) return { skipped: "no team channel, or revoked meanwhile" };
-          return postNotice(
-            `acceptance-expired:${acceptanceId}`,
-            notice.channel,
-            renderAcceptanceExpired(notice),
-          );
+        "slack.digest-chart": (row) => {
+          const chart = digestChartPayload.parse(row.payload);
+          return { channel: chart.channel, ticket: chart.key };
         },
       },
     }),

@@ -11,6 +11,11 @@ export const jobCatalogue = {
     queue: "effects",
     payload: z.object({ outboxId: z.number().int().positive() }).strict(),
   },
+  /** One Slack channel's messages, in order (a digest and its thread). */
+  "deliver-channel": {
+    queue: "channels",
+    payload: z.object({ outboxIds: z.array(z.number().int().positive()).min(1).max(100) }).strict(),
+  },
   "expire-acceptances": { queue: "maintenance", payload: z.object({}).strict() },
   "warn-expiring-acceptances": { queue: "maintenance", payload: z.object({}).strict() },
   "post-digest": { queue: "digests", payload: z.object({ subscriptionId: z.uuid() }).strict() },
@@ -25,9 +30,19 @@ export type QueueName = (typeof jobCatalogue)[JobName]["queue"];
 
 /**
  * Jobs run at once per worker process. An effect holds its outbox row's transaction and may use a
- * second connection while it runs, so the total stays well under the pool (DB_POOL_SIZE).
+ * second connection while it runs, so the total stays under the pool (DB_POOL_SIZE): two
+ * connections for each maintenance, effects and digests job and each of the channel jobs'
+ * CHANNEL_DB_SLOTS. A channel job mostly sleeps until its channel's next slot, holding no
+ * connection, so many run at once: every digest channel of a morning is served in parallel.
  */
-export const QUEUE_CONCURRENCY: Record<QueueName, number> = { maintenance: 2, effects: 8, digests: 2 };
+export const QUEUE_CONCURRENCY: Record<QueueName, number> = {
+  maintenance: 2,
+  effects: 6,
+  digests: 2,
+  channels: 128,
+};
+/** Channel jobs of one process holding a database connection at once. */
+export const CHANNEL_DB_SLOTS = 4;
 
 export const QUEUE_NAMES: readonly QueueName[] = [
   ...new Set(Object.values(jobCatalogue).map((j) => j.queue)),

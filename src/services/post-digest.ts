@@ -5,7 +5,7 @@ import { isQuietDigest } from "../core/digest/is-quiet-digest.js";
 import { severityCounts } from "../core/digest/severity-counts.js";
 import type { SlaPolicy } from "../core/sla/sla-policy.js";
 import type { Db } from "../db/client.js";
-import { insertIntent } from "../db/outbox-repository.js";
+import { insertIntents, type OutboxIntent } from "../db/outbox-repository.js";
 import { renderDigest } from "../render/render-digest.js";
 import { buildTeamDigests } from "./build-team-digest.js";
 import { findSubscription } from "./digest-subscriptions.js";
@@ -16,6 +16,7 @@ export type PostDigestDeps = {
   sla: SlaPolicy;
   charts: boolean;
   now: () => Date;
+  /** Queues what a team's digest recorded: one channel's messages, in the order they appear. */
   afterCommit: (outboxIds: number[]) => Promise<void>;
   /** The stage policies: rollouts awaiting approval in "Needs a decision". */
   config: PatchpilotConfig;
@@ -106,8 +107,8 @@ async function postTeamDigests(
           ON CONFLICT (subscription_id, period_key, team_id) DO NOTHING RETURNING id`);
         if (run.rows.length === 0) return [];
       }
-      const out = [
-        await insertIntent(tx, {
+      const intents: OutboxIntent[] = [
+        {
           kind: "slack.post",
           dedupeKey: mainKey,
           payload: {
@@ -116,12 +117,10 @@ async function postTeamDigests(
             text: rendered.main.text,
             blocks: rendered.main.blocks,
           },
-        }),
-      ];
-      for (const [i, reply] of rendered.thread.entries()) {
-        const key = `${mainKey}:thread:${i}`;
-        out.push(
-          await insertIntent(tx, {
+        },
+        ...rendered.thread.map((reply, i) => {
+          const key = `${mainKey}:thread:${i}`;
+          return {
             kind: "slack.post",
             dedupeKey: key,
             payload: {
@@ -131,25 +130,23 @@ async function postTeamDigests(
               blocks: reply.blocks,
               threadKey: mainKey,
             },
-          }),
-        );
-      }
+          };
+        }),
+      ];
       if (deps.charts && target.run && !isQuietDigest(vm)) {
-        out.push(
-          await insertIntent(tx, {
-            kind: "slack.digest-chart",
-            dedupeKey: `${mainKey}:chart`,
-            payload: {
-              key: `${mainKey}:chart`,
-              channel: target.channel,
-              threadKey: mainKey,
-              subscriptionId: target.run.subscriptionId,
-              teamId,
-            },
-          }),
-        );
+        intents.push({
+          kind: "slack.digest-chart",
+          dedupeKey: `${mainKey}:chart`,
+          payload: {
+            key: `${mainKey}:chart`,
+            channel: target.channel,
+            threadKey: mainKey,
+            subscriptionId: target.run.subscriptionId,
+            teamId,
+          },
+        });
       }
-      return out;
+      return insertIntents(tx, intents);
     });
     if (ids.length > 0) {
       posted.push(teamId);

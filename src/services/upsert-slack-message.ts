@@ -1,7 +1,7 @@
 import type { Block, KnownBlock } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
 import { UnrecoverableError } from "bullmq";
-import { eq } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import type { ChannelGate } from "../adapters/channel-gate.js";
 import { classifySlackError, NotYet } from "../adapters/slack-errors.js";
@@ -25,8 +25,9 @@ const postAnswer = z.object({ ts: z.string(), channel: z.string() });
 
 /**
  * Takes the channel's next send slot right before the request, so pacing follows real send
- * times; otherwise the message (its ticket) holds a reserved slot and NotYet says when to come
- * back for it. A 429 closes the gate until Retry-After and also becomes NotYet.
+ * times; otherwise the message (its ticket) holds a reserved slot: a wait of a few tens of ms is
+ * slept here, a longer one becomes NotYet saying when to come back for it. A 429 closes the gate
+ * until Retry-After and also becomes NotYet.
  */
 export async function paced<T>(
   gate: ChannelGate | undefined,
@@ -35,17 +36,28 @@ export async function paced<T>(
   send: () => Promise<T>,
 ): Promise<T> {
   if (!gate) return send();
-  const wait = await gate.acquire(channel, ticket);
-  if (wait > 0) throw new NotYet(`channel ${channel} paced`, wait);
+  for (;;) {
+    const wait = await gate.acquire(channel, ticket);
+    if (wait === 0) break;
+    if (wait > SLEEP_WAIT_MS) throw new NotYet(`channel ${channel} paced`, wait);
+    await new Promise((r) => setTimeout(r, wait));
+  }
   try {
     return await send();
   } catch (e) {
     const failure = classifySlackError(e);
     if (failure.kind !== "rate_limited") throw e;
-    await gate.block(channel, Date.now() + failure.retryAfterMs);
-    throw new NotYet(`Slack rate-limited channel ${channel}`, failure.retryAfterMs);
+    const wait = await gate.block(channel, failure.retryAfterMs, ticket);
+    throw new NotYet(`Slack rate-limited channel ${channel}`, wait);
+  } finally {
+    // The next send is spaced from now. Should Redis fail here, the channel stays closed until
+    // the in-flight mark expires, which only delays messages.
+    await gate.sent(channel).catch(() => undefined);
   }
 }
+
+// Waking a job again costs more than this; a message this close to its slot waits in place.
+const SLEEP_WAIT_MS = 60;
 
 /**
  * Posts a message, or updates it in place when one with the same key was posted before, and
@@ -60,7 +72,12 @@ export async function upsertSlackMessage(
 ): Promise<{ ts: string; updated: boolean }> {
   const blocks = post.blocks ?? [];
   assertWithinBlockKitLimits({ text: post.text, blocks }, "message");
-  const existing = (await db.select().from(slackMessages).where(eq(slackMessages.key, post.key)))[0];
+  // The message itself and its thread's parent, in one read.
+  const known = await db
+    .select()
+    .from(slackMessages)
+    .where(inArray(slackMessages.key, post.threadKey ? [post.key, post.threadKey] : [post.key]));
+  const existing = known.find((m) => m.key === post.key);
   if (existing) {
     await paced(gate, existing.channel, post.key, () =>
       slack.chat.update({ channel: existing.channel, ts: existing.ts, text: post.text, blocks }),
@@ -70,7 +87,7 @@ export async function upsertSlackMessage(
   }
   let threadTs: string | undefined;
   if (post.threadKey) {
-    threadTs = (await db.select().from(slackMessages).where(eq(slackMessages.key, post.threadKey)))[0]?.ts;
+    threadTs = known.find((m) => m.key === post.threadKey)?.ts;
     // A reply must never land outside its thread: wait for the parent to be posted, unless
     // the parent has failed for good, in which case waiting would never end.
     if (threadTs === undefined) {

@@ -2,8 +2,9 @@ import { sql } from "drizzle-orm";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase, type Database } from "../../src/db/client.js";
+import { insertIntents } from "../../src/db/outbox-repository.js";
 import { createJobQueues, type JobQueues } from "../../src/jobs/job-queues.js";
-import { recordEffect } from "../../src/services/record-effect.js";
+import { queueIntents, recordEffect } from "../../src/services/record-effect.js";
 import { REDIS_TEST_URL } from "../support/databases.js";
 import { waitFor } from "../support/spawn-cli.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
@@ -66,6 +67,9 @@ describe("Slack delivery (QUALITY.md scenario 20)", () => {
         // Nothing went to that channel before the Retry-After expired.
         for (const at of times.filter((a) => a > limited.at))
           expect(at - limited.at).toBeGreaterThanOrEqual(1_950);
+        // The refused message keeps its place: it goes first once Retry-After has passed.
+        const next = ok.find((c) => c.args.channel === channel && c.at > limited.at);
+        expect(next?.args.text).toBe(limited.args.text);
       }
     }
     expect(Date.now() - started).toBeLessThan(30_000);
@@ -108,5 +112,82 @@ describe("messages that cannot be posted", () => {
       ["broken:reply", "failed", 1],
     ]);
     expect(t.slack.messages("C0SEARCH").map((m) => m.text)).not.toContain("reply");
+  });
+});
+
+describe("a channel's messages delivered by one job (a digest and its thread)", () => {
+  const record = async (
+    channel: string,
+    tag: string,
+    parts: Array<{ n: string; reply?: boolean; big?: boolean }>,
+  ) => {
+    const main = `${tag}:${channel}:main`;
+    const ids = await app.db.transaction((tx) =>
+      insertIntents(
+        tx,
+        parts.map((p) => {
+          const key = p.n === "main" ? main : `${main}:${p.n}`;
+          return {
+            kind: "slack.post",
+            dedupeKey: key,
+            payload: {
+              key,
+              channel,
+              text: `${channel} ${p.n}`,
+              ...(p.reply && { threadKey: main }),
+              ...(p.big && { blocks: Array.from({ length: 51 }, () => ({ type: "divider" })) }),
+            },
+          };
+        }),
+      ),
+    );
+    await queueIntents({ queues }, ids, { oneChannel: true });
+  };
+
+  it("posts them in order, one a second per channel, replies in their thread, channels side by side", async () => {
+    t.slack.reset();
+    t.slack.enforceChannelRateLimit(1);
+    const channels = ["C0LANEA", "C0LANEB", "C0LANEC"];
+    const started = Date.now();
+    for (const c of channels)
+      await record(c, "lane", [
+        { n: "main" },
+        { n: "r0", reply: true },
+        { n: "r1", reply: true },
+        { n: "tail" },
+      ]);
+    await waitFor(() => t.slack.messages().length === 12, 20_000, "all twelve messages");
+    const elapsed = Date.now() - started;
+    const calls = t.slack.callsTo("chat.postMessage");
+    // Slack's own limit never tripped: no 429, nothing posted twice.
+    expect(calls.filter((c) => c.status !== 200).length).toBe(0);
+    expect(calls.length).toBe(12);
+    for (const c of channels) {
+      const posted = calls.filter((call) => call.args.channel === c);
+      expect(posted.map((p) => p.args.text)).toEqual([`${c} main`, `${c} r0`, `${c} r1`, `${c} tail`]);
+      for (let i = 1; i < posted.length; i++)
+        expect((posted[i]?.at ?? 0) - (posted[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(1_000);
+      const [main, ...rest] = t.slack.messages(c);
+      expect(rest.filter((m) => m.thread_ts !== undefined).map((m) => m.thread_ts)).toEqual([
+        main?.ts,
+        main?.ts,
+      ]);
+    }
+    // Four messages a channel take three seconds at Slack's pace; the channels went in parallel.
+    expect(elapsed).toBeLessThan(8_000);
+  });
+
+  it("fails one message that can never be posted and still delivers the rest", async () => {
+    t.slack.reset();
+    await record("C0LANED", "lane-broken", [{ n: "main" }, { n: "big", big: true }, { n: "tail" }]);
+    const statuses = async () =>
+      (
+        await t.owner.db.execute(
+          sql`SELECT status FROM outbox WHERE dedupe_key LIKE 'lane-broken:%' ORDER BY id`,
+        )
+      ).rows.map((r) => r.status);
+    await waitFor(async () => !(await statuses()).includes("pending"), 20_000, "every message settled");
+    expect(await statuses()).toEqual(["done", "failed", "done"]);
+    expect(t.slack.messages("C0LANED").map((m) => m.text)).toEqual(["C0LANED main", "C0LANED tail"]);
   });
 });

@@ -1,62 +1,147 @@
 import { UnrecoverableError } from "bullmq";
+import pLimit from "p-limit";
+import type { ChannelGate } from "../../adapters/channel-gate.js";
 import { classifySlackError, NotYet } from "../../adapters/slack-errors.js";
 import type { Db } from "../../db/client.js";
 import {
+  type DueIntent,
   type OutboxRow,
   performIntent,
   readIntent,
+  readIntents,
   recordIntentFailure,
 } from "../../db/outbox-repository.js";
 import { BlockKitLimitError } from "../../render/block-kit-limits.js";
-import type { JobHandler } from "../job-catalogue.js";
+import type { JobContext, JobHandler } from "../job-catalogue.js";
 
 /**
  * What each kind of intent does. An effect that cannot act yet (a paced or rate-limited Slack
  * channel, a thread parent not posted) throws NotYet: the job returns later, no attempt counted.
  */
 export type OutboxEffects = Record<string, (row: OutboxRow) => Promise<Record<string, unknown>>>;
+/**
+ * For the kinds paced per Slack channel: the channel and ticket their effect asks the gate for,
+ * so a channel's delivery can wait for the slot before it opens a transaction.
+ */
+export type OutboxPacing = Record<string, (row: OutboxRow) => { channel: string; ticket: string }>;
 
-export function deliverOutbox(deps: {
-  db: Db;
-  effects: OutboxEffects;
-  now: () => number;
-}): JobHandler<"deliver-outbox"> {
-  return async ({ outboxId }, ctx) => {
-    const row = await readIntent(deps.db, outboxId);
-    if (row?.status !== "pending") return;
-    // An aggregation window still open: come back when it closes, no attempt spent.
-    if (row.dueInMs > 0) return ctx.deferUntil(deps.now() + row.dueInMs);
-    const effect = deps.effects[row.kind];
-    if (!effect) {
-      await recordIntentFailure(
-        deps.db,
-        outboxId,
-        `no effect registered for outbox kind "${row.kind}"`,
-        true,
-      );
-      throw new UnrecoverableError(`no effect registered for outbox kind "${row.kind}"`);
-    }
+type Deps = { db: Db; effects: OutboxEffects; now: () => number };
+
+type Run = <T>(work: () => Promise<T>) => Promise<T>;
+const direct: Run = (work) => work();
+
+/**
+ * One intent, delivered at most once: the work of both delivery jobs. `run` wraps each use of a
+ * connection; `beforeEffect` runs between them holding none (taking a channel's slot).
+ */
+async function deliverIntent(
+  deps: Deps,
+  outboxId: number,
+  ctx: Pick<JobContext, "attemptsMade" | "maxAttempts">,
+  opts: {
+    run?: Run;
+    /** Runs before the effect holding no connection; what it returns runs after the effect. */
+    beforeEffect?: (row: OutboxRow) => Promise<() => Promise<void>>;
+    read?: DueIntent | null;
+  } = {},
+): Promise<{ retryInMs: number } | null> {
+  const run = opts.run ?? direct;
+  const row = opts.read !== undefined ? opts.read : await run(() => readIntent(deps.db, outboxId));
+  if (row?.status !== "pending") return null;
+  // An aggregation window still open: come back when it closes, no attempt spent.
+  if (row.dueInMs > 0) return { retryInMs: row.dueInMs };
+  const effect = deps.effects[row.kind];
+  if (!effect) {
+    const message = `no effect registered for outbox kind "${row.kind}"`;
+    await run(() => recordIntentFailure(deps.db, outboxId, message, true));
+    throw new UnrecoverableError(message);
+  }
+  try {
+    const afterEffect = await opts.beforeEffect?.(row);
     try {
-      await performIntent(deps.db, outboxId, effect);
-    } catch (e) {
-      if (e instanceof NotYet) return ctx.deferUntil(deps.now() + e.retryInMs);
-      // Our own refusals (a message over Block Kit limits, an orphaned reply) will not get better.
-      if (e instanceof UnrecoverableError || e instanceof BlockKitLimitError) {
-        await recordIntentFailure(deps.db, outboxId, errorText(e), true);
-        throw e instanceof UnrecoverableError ? e : new UnrecoverableError(errorText(e));
-      }
-      const failure = classifySlackError(e);
-      const final = failure.kind === "permanent" || ctx.attemptsMade + 1 >= ctx.maxAttempts;
-      await recordIntentFailure(
-        deps.db,
-        outboxId,
-        failure.kind === "permanent" ? `slack: ${failure.reason}` : errorText(e),
-        final,
-      );
-      if (failure.kind === "permanent") throw new UnrecoverableError(`slack answered ${failure.reason}`);
-      throw e;
+      await run(() => performIntent(deps.db, outboxId, effect));
+    } finally {
+      await afterEffect?.();
     }
+    return null;
+  } catch (e) {
+    if (e instanceof NotYet) return { retryInMs: e.retryInMs };
+    // Our own refusals (a message over Block Kit limits, an orphaned reply) will not get better.
+    if (e instanceof UnrecoverableError || e instanceof BlockKitLimitError) {
+      await run(() => recordIntentFailure(deps.db, outboxId, errorText(e), true));
+      throw e instanceof UnrecoverableError ? e : new UnrecoverableError(errorText(e));
+    }
+    const failure = classifySlackError(e);
+    const final = failure.kind === "permanent" || ctx.attemptsMade + 1 >= ctx.maxAttempts;
+    const text = failure.kind === "permanent" ? `slack: ${failure.reason}` : errorText(e);
+    await run(() => recordIntentFailure(deps.db, outboxId, text, final));
+    if (failure.kind === "permanent") throw new UnrecoverableError(`slack answered ${failure.reason}`);
+    throw e;
+  }
+}
+
+export function deliverOutbox(deps: Deps): JobHandler<"deliver-outbox"> {
+  return async ({ outboxId }, ctx) => {
+    const wait = await deliverIntent(deps, outboxId, ctx);
+    if (wait) return ctx.deferUntil(deps.now() + wait.retryInMs);
   };
 }
 
+// Up to this long, a channel's next message is waited for in the job (holding no connection);
+// longer (a Retry-After, an aggregation window), the job is put back until then.
+const WAIT_IN_PLACE_MS = 3_000;
+
+/**
+ * One Slack channel's messages in order (a digest, its thread replies, its chart), each as
+ * `deliver-outbox` would deliver it, in one job that sleeps until each message's slot with no
+ * transaction open. Messages already delivered are skipped, so a retry, or a second job for the
+ * same intents (the reconciler's), repeats nothing. One message failing for good does not hold
+ * back the rest; the job then fails with it.
+ */
+export function deliverChannel(
+  deps: Deps & { gate: ChannelGate; pacing: OutboxPacing; dbSlots: number },
+): JobHandler<"deliver-channel"> {
+  // Many channels wait at once; only a few hold a database connection.
+  const limit = pLimit(deps.dbSlots);
+  const withConnection: Run = (work) => limit(work);
+  // The slot is taken before the transaction opens, holding no connection while it waits; the
+  // send inside the effect then uses it.
+  const beforeEffect = async (row: OutboxRow) => {
+    const pace = deps.pacing[row.kind]?.(row);
+    if (!pace) return async () => {};
+    for (;;) {
+      const wait = await deps.gate.takeAhead(pace.channel, pace.ticket);
+      if (wait === 0) return () => deps.gate.release(pace.channel, pace.ticket);
+      if (wait > WAIT_IN_PLACE_MS) throw new NotYet(`channel ${pace.channel} paced`, wait);
+      await sleep(wait);
+    }
+  };
+  return async ({ outboxIds }, ctx) => {
+    let failed: unknown = null;
+    // All of the channel's intents in one read; one coming round again is read afresh.
+    const read = await withConnection(() => readIntents(deps.db, outboxIds));
+    for (const id of outboxIds) {
+      for (let first = true; ; first = false) {
+        let wait: { retryInMs: number } | null;
+        try {
+          wait = await deliverIntent(deps, id, ctx, {
+            run: withConnection,
+            beforeEffect,
+            ...(first && { read: read.get(id) ?? null }),
+          });
+        } catch (e) {
+          if (!(e instanceof UnrecoverableError)) throw e;
+          failed ??= e;
+          break;
+        }
+        if (!wait) break;
+        if (wait.retryInMs > WAIT_IN_PLACE_MS) return ctx.deferUntil(deps.now() + wait.retryInMs);
+        await sleep(wait.retryInMs);
+      }
+    }
+    if (failed) throw failed;
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));

@@ -6,7 +6,7 @@ import { rolloutState } from "../../core/rollout/rollout-state.js";
 import type { StagePolicy } from "../../core/rollout/stage-policy.js";
 import type { StageKind, StageState } from "../../core/rollout/stage-state.js";
 import { appendAuditEvents } from "../../db/audit-repository.js";
-import { insertIntent, type OutboxIntent } from "../../db/outbox-repository.js";
+import { insertIntents, type OutboxIntent } from "../../db/outbox-repository.js";
 import {
   type LoadedRollout,
   lockRollout,
@@ -64,6 +64,7 @@ export async function inRolloutTx<T>(
 ): Promise<T> {
   const outboxIds: number[] = [];
   const result = await deps.db.transaction(async (tx) => {
+    const intents: OutboxIntent[] = [];
     // A click must be answered quickly even when something holds a lock for long (scenario 8).
     await tx.execute(sql`SET LOCAL lock_timeout = '2s'`);
     const created = typeof which === "number" ? which : await which(tx);
@@ -119,7 +120,7 @@ export async function inRolloutTx<T>(
         });
       },
       async intent(intent) {
-        outboxIds.push(await insertIntent(tx, intent));
+        intents.push(intent);
       },
       newDispatchId(stage) {
         const hex = deps.randomHex?.(4) ?? randomBytes(4).toString("hex");
@@ -156,17 +157,17 @@ export async function inRolloutTx<T>(
       }
       const version = await touchRollout(tx, rolloutId, { ...rolloutPatch, state }, now);
       loaded.rollout.state = state;
-      outboxIds.push(
-        await insertIntent(tx, {
-          kind: "rollout.card",
-          dedupeKey: `rollout-card:${rolloutId}:${version}`,
-          payload: { rolloutId, version },
-        }),
-      );
+      intents.push({
+        kind: "rollout.card",
+        dedupeKey: `rollout-card:${rolloutId}:${version}`,
+        payload: { rolloutId, version },
+      });
       // Approvals waiting and posture show on the team's App Homes: refresh them (coalesced).
       const teamId = loaded.rollout.teamId;
-      if (teamId !== null) outboxIds.push(await insertIntent(tx, homeRefreshIntent(teamId, now)));
+      if (teamId !== null) intents.push(homeRefreshIntent(teamId, now));
     }
+    // Every intent of the decision in one statement.
+    outboxIds.push(...(await insertIntents(tx, intents)));
     if (audits.length > 0) await appendAuditEvents(tx, audits);
     return value;
   });
