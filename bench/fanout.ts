@@ -159,6 +159,11 @@ function printPhase(p: Phase): boolean {
       null,
     ],
     [
+      "latest time to a channel's 1st, 2nd, 3rd, 4th post",
+      d.latestNthPostMs.map((t) => seconds(t)).join(", "),
+      null,
+    ],
+    [
       `mean gap between a channel's posts (gate: ${SLACK_CHANNEL_INTERVAL_MS} ms after the previous answer)`,
       `${d.meanGapMs.toFixed(0)} ms`,
       null,

@@ -25,7 +25,9 @@ export type Delivery = {
   minGapMs: number;
   /** Mean time from the first record to each channel's 1st, 2nd, … post, ms. */
   meanNthPostMs: number[];
-  /** Mean gap between a channel's successive posts, ms (the gate allows 1,100). */
+  /** The latest any channel got its 1st, 2nd, … post, from the first record, ms. */
+  latestNthPostMs: number[];
+  /** Mean gap between a channel's successive posts, ms. */
   meanGapMs: number;
 };
 
@@ -113,6 +115,7 @@ export function checkDelivery(
     worstChannelRatio,
     minGapMs,
     meanNthPostMs: nth.map(mean),
+    latestNthPostMs: nth.map((xs) => Math.max(...xs)),
     meanGapMs: mean(gaps),
   };
 }

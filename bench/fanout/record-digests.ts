@@ -1,7 +1,10 @@
+import pLimit from "p-limit";
 import type { Db } from "../../src/db/client.js";
 import { insertIntents } from "../../src/db/outbox-repository.js";
 import type { JobQueues } from "../../src/jobs/job-queues.js";
 import { queueIntents } from "../../src/services/record-effect.js";
+
+const RECORDING_CONCURRENCY = 10;
 
 /** One message the bench expects in the fake: its text carries the key, so it can be found. */
 export type ExpectedPost = { key: string; channel: string; text: string; threadKey?: string };
@@ -22,7 +25,9 @@ export function digestPosts(channel: string, run: string): ExpectedPost[] {
 
 /**
  * As `postDigest` does: every channel's intents in one transaction, queued after commit. The
- * channels are written concurrently, as the digest jobs of many subscriptions would be.
+ * channels are written concurrently, as the digest jobs of many subscriptions would be, at most
+ * RECORDING_CONCURRENCY at once: a digest morning runs 2 digest jobs per worker process, and 200
+ * at once on the bench's 20 connections failed with "timeout exceeded when trying to connect".
  */
 export async function recordDigests(
   deps: { db: Db; queues: JobQueues },
@@ -30,24 +35,27 @@ export async function recordDigests(
 ): Promise<void> {
   const byChannel = new Map<string, ExpectedPost[]>();
   for (const p of posts) byChannel.set(p.channel, [...(byChannel.get(p.channel) ?? []), p]);
+  const limit = pLimit(RECORDING_CONCURRENCY);
   await Promise.all(
-    [...byChannel.values()].map(async (channelPosts) => {
-      const ids = await deps.db.transaction((tx) =>
-        insertIntents(
-          tx,
-          channelPosts.map((p) => ({
-            kind: "slack.post",
-            dedupeKey: p.key,
-            payload: {
-              key: p.key,
-              channel: p.channel,
-              text: p.text,
-              ...(p.threadKey !== undefined && { threadKey: p.threadKey }),
-            },
-          })),
-        ),
-      );
-      await queueIntents({ queues: deps.queues }, ids, { oneChannel: true });
-    }),
+    [...byChannel.values()].map((channelPosts) =>
+      limit(async () => {
+        const ids = await deps.db.transaction((tx) =>
+          insertIntents(
+            tx,
+            channelPosts.map((p) => ({
+              kind: "slack.post",
+              dedupeKey: p.key,
+              payload: {
+                key: p.key,
+                channel: p.channel,
+                text: p.text,
+                ...(p.threadKey !== undefined && { threadKey: p.threadKey }),
+              },
+            })),
+          ),
+        );
+        await queueIntents({ queues: deps.queues }, ids, { oneChannel: true });
+      }),
+    ),
   );
 }
