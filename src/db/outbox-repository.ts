@@ -55,22 +55,37 @@ export async function insertIntents(db: Executor, intents: readonly OutboxIntent
   });
 }
 
-/** Pending intents due by the database's clock, and due or recorded at least `settledMs` ago. */
-export async function listPendingIntents(db: Db, limit: number, settledMs = 0): Promise<number[]> {
+/**
+ * Pending intents due by the database's clock, and due or recorded at least `settledMs` ago, in
+ * order; with the Slack channel of those of `channelKinds` (paced per channel).
+ */
+export async function listPendingIntents(
+  db: Db,
+  limit: number,
+  opts: { settledMs?: number; channelKinds?: readonly string[] } = {},
+): Promise<Array<{ id: number; channel: string | null }>> {
+  const kinds = opts.channelKinds ?? [];
   // Due by the database's clock, like `readIntent`; a not-yet-due intent is queued when due.
   const rows = await db
-    .select({ id: outbox.id })
+    .select({
+      id: outbox.id,
+      channel: kinds.length
+        ? sql<
+            string | null
+          >`CASE WHEN ${inArray(outbox.kind, [...kinds])} THEN ${outbox.payload}->>'channel' END`
+        : sql<null>`NULL`,
+    })
     .from(outbox)
     .where(
       and(
         eq(outbox.status, "pending"),
         lte(outbox.availableAt, sql`now()`),
-        sql`greatest(${outbox.createdAt}, ${outbox.availableAt}) <= now() - make_interval(secs => ${settledMs / 1000})`,
+        sql`greatest(${outbox.createdAt}, ${outbox.availableAt}) <= now() - make_interval(secs => ${(opts.settledMs ?? 0) / 1000})`,
       ),
     )
     .orderBy(asc(outbox.id))
     .limit(limit);
-  return rows.map((r) => r.id);
+  return rows.map((r) => ({ id: r.id, channel: r.channel ?? null }));
 }
 
 export type DueIntent = OutboxRow & { dueInMs: number };

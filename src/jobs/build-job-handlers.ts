@@ -40,7 +40,12 @@ import {
 import type { RolloutDeps } from "../services/rollouts/rollout-deps.js";
 import { createTeamsOfUser } from "../services/teams-of-user.js";
 import { slackPostPayload, upsertSlackMessage } from "../services/upsert-slack-message.js";
-import { deliverChannel, deliverOutbox, type OutboxEffects } from "./handlers/deliver-outbox.js";
+import {
+  deliverChannel,
+  deliverOutbox,
+  type OutboxEffects,
+  type OutboxPacing,
+} from "./handlers/deliver-outbox.js";
 import { expireAcceptances } from "./handlers/expire-acceptances.js";
 import { reconcileOutbox } from "./handlers/reconcile-outbox.js";
 import { warnExpiringAcceptances } from "./handlers/warn-expiring-acceptances.js";
@@ -168,6 +173,17 @@ export function buildJobHandlers(deps: {
       );
     },
   };
+  // Posted to a Slack channel one a second: the channel and ticket each asks the gate for.
+  const pacing: OutboxPacing = {
+    "slack.post": (row) => {
+      const post = slackPostPayload.parse(row.payload);
+      return { channel: post.channel, ticket: post.key };
+    },
+    "slack.digest-chart": (row) => {
+      const chart = digestChartPayload.parse(row.payload);
+      return { channel: chart.channel, ticket: chart.key };
+    },
+  };
   const delivery = {
     db: deps.db,
     // BullMQ schedules deferrals on the wall clock; the delays themselves are relative.
@@ -175,7 +191,7 @@ export function buildJobHandlers(deps: {
     effects,
   };
   return {
-    "reconcile-outbox": reconcileOutbox(deps),
+    "reconcile-outbox": reconcileOutbox({ ...deps, channelKinds: Object.keys(pacing) }),
     "expire-approvals": async () => {
       await expireStages(rollouts);
       await reviveFailedGates(rollouts);
@@ -214,16 +230,7 @@ export function buildJobHandlers(deps: {
       ...delivery,
       gate: deps.gate,
       dbSlots: CHANNEL_DB_SLOTS,
-      pacing: {
-        "slack.post": (row) => {
-          const post = slackPostPayload.parse(row.payload);
-          return { channel: post.channel, ticket: post.key };
-        },
-        "slack.digest-chart": (row) => {
-          const chart = digestChartPayload.parse(row.payload);
-          return { channel: chart.channel, ticket: chart.key };
-        },
-      },
+      pacing,
     }),
   };
 }

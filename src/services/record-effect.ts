@@ -1,6 +1,6 @@
 import type { Db } from "../db/client.js";
 import { insertIntent, type OutboxIntent } from "../db/outbox-repository.js";
-import { deliverJobId } from "../jobs/handlers/reconcile-outbox.js";
+import { CHANNEL_BATCH, channelJobId, deliverJobId } from "../jobs/handlers/reconcile-outbox.js";
 import type { JobQueues } from "../jobs/job-queues.js";
 
 /**
@@ -29,9 +29,6 @@ export async function queueIntents(
     deps.onQueueError?.(e);
   }
 }
-
-const CHANNEL_BATCH = 100;
-const channelJobId = (ids: readonly number[]) => `outbox-channel-${ids[0]}-${ids.length}`;
 
 /**
  * Records a side effect durably, then queues it. If queueing fails (Redis down), the intent is

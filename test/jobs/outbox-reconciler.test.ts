@@ -73,8 +73,9 @@ describe("outbox and reconciler (Postgres is the source of truth)", () => {
       } finally {
         await worker.close();
       }
+      // Re-queued as the channel's job: in the order they were recorded, each once.
       const posted = t.slack.callsTo("chat.postMessage").map((c) => c.args.text);
-      expect(posted.sort()).toEqual(["message 1", "message 2", "message 3"]);
+      expect(posted).toEqual(["message 1", "message 2", "message 3"]);
       const refs = await t.owner.db.execute(sql`SELECT key FROM slack_messages ORDER BY key`);
       expect(refs.rows.map((r) => r.key)).toEqual(["test:1", "test:2", "test:3"]);
     } finally {

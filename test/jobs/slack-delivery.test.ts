@@ -142,6 +142,7 @@ describe("a channel's messages delivered by one job (a digest and its thread)", 
       ),
     );
     await queueIntents({ queues }, ids, { oneChannel: true });
+    return ids;
   };
 
   it("posts them in order, one a second per channel, replies in their thread, channels side by side", async () => {
@@ -175,6 +176,21 @@ describe("a channel's messages delivered by one job (a digest and its thread)", 
     }
     // Four messages a channel take three seconds at Slack's pace; the channels went in parallel.
     expect(elapsed).toBeLessThan(8_000);
+  });
+
+  it("posts each message once and in order when a second job takes the same messages (the reconciler's)", async () => {
+    t.slack.reset();
+    t.slack.enforceChannelRateLimit(1);
+    const parts = [{ n: "main" }, { n: "r0", reply: true }, { n: "r1", reply: true }, { n: "tail" }];
+    const ids = await record("C0LANEE", "lane-twice", parts);
+    // As the reconciler re-queues what is still pending while the first job works through it.
+    await queues.enqueue("deliver-channel", { outboxIds: ids.slice(1) }, { jobId: "second-lane" });
+    await waitFor(() => t.slack.messages("C0LANEE").length >= 4, 20_000, "four messages");
+    await new Promise((r) => setTimeout(r, 1_500)); // a late duplicate would arrive by now
+    const calls = t.slack.callsTo("chat.postMessage").filter((c) => c.args.channel === "C0LANEE");
+    expect(calls.map((c) => [c.status, c.args.text])).toEqual(
+      ["main", "r0", "r1", "tail"].map((n) => [200, `C0LANEE ${n}`]),
+    );
   });
 
   it("fails one message that can never be posted and still delivers the rest", async () => {

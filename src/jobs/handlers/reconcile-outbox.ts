@@ -12,19 +12,38 @@ const SETTLED_MS = 10_000;
  * Postgres is the source of truth: every pending intent gets a delivery job. The job id is the
  * intent id, so a job still queued is not added twice, and after Redis loses everything the
  * next run puts all of them back: those pending for SETTLED_MS, so work lost with Redis or a
- * crash is redelivered within SETTLED_MS plus one period.
+ * crash is redelivered within SETTLED_MS plus one period. Messages to a Slack channel are
+ * re-queued as that channel's job, in the order they were recorded.
  */
 export function reconcileOutbox(deps: {
   db: Db;
   queues: JobQueues;
   now: () => Date;
+  /** Kinds posted to a Slack channel one a second: re-queued per channel, in order. */
+  channelKinds: readonly string[];
 }): JobHandler<"reconcile-outbox"> {
   return async () => {
-    const ids = await listPendingIntents(deps.db, BATCH, SETTLED_MS);
-    for (const outboxId of ids) {
-      await deps.queues.requeue("deliver-outbox", { outboxId }, deliverJobId(outboxId));
+    const pending = await listPendingIntents(deps.db, BATCH, {
+      settledMs: SETTLED_MS,
+      channelKinds: deps.channelKinds,
+    });
+    const byChannel = new Map<string, number[]>();
+    for (const { id, channel } of pending) {
+      if (channel === null) await deps.queues.requeue("deliver-outbox", { outboxId: id }, deliverJobId(id));
+      else byChannel.set(channel, [...(byChannel.get(channel) ?? []), id]);
+    }
+    // A channel's messages go out in order even if the job first queued for them is still at
+    // work: both take the same messages' slots in the same order, and each is posted once.
+    for (const ids of byChannel.values()) {
+      for (let i = 0; i < ids.length; i += CHANNEL_BATCH) {
+        const batch = ids.slice(i, i + CHANNEL_BATCH);
+        await deps.queues.requeue("deliver-channel", { outboxIds: batch }, channelJobId(batch));
+      }
     }
   };
 }
 
 export const deliverJobId = (outboxId: number) => `outbox-${outboxId}`;
+/** Intents per channel job, within its payload's limit. */
+export const CHANNEL_BATCH = 100;
+export const channelJobId = (ids: readonly number[]) => `outbox-channel-${ids[0]}-${ids.length}`;
