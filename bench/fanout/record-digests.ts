@@ -4,7 +4,7 @@ import { insertIntents } from "../../src/db/outbox-repository.js";
 import type { JobQueues } from "../../src/jobs/job-queues.js";
 import { queueIntents } from "../../src/services/record-effect.js";
 
-const RECORDING_CONCURRENCY = 10;
+const RECORDING_CONCURRENCY = 20;
 
 /** One message the bench expects in the fake: its text carries the key, so it can be found. */
 export type ExpectedPost = { key: string; channel: string; text: string; threadKey?: string };
@@ -25,9 +25,9 @@ export function digestPosts(channel: string, run: string): ExpectedPost[] {
 
 /**
  * As `postDigest` does: every channel's intents in one transaction, queued after commit. The
- * channels are written concurrently, as the digest jobs of many subscriptions would be, at most
- * RECORDING_CONCURRENCY at once: a digest morning runs 2 digest jobs per worker process, and 200
- * at once on the bench's 20 connections failed with "timeout exceeded when trying to connect".
+ * channels are written concurrently, as the digest jobs of many subscriptions would be, as many at
+ * once as the bench has connections (20): 200 at once waited for a connection and failed with
+ * "timeout exceeded when trying to connect" under load.
  */
 export async function recordDigests(
   deps: { db: Db; queues: JobQueues },
