@@ -204,9 +204,18 @@ const markFixed = (
 export async function lockImage(
   tx: Tx,
   imageId: string,
-): Promise<{ teamId: string | null; latestScanId: string | null } | null> {
+  /** Asks as well whether this very report is stored already, so a re-upload stops there. */
+  report?: { digest: string; contentHash: string },
+): Promise<{ teamId: string | null; latestScanId: string | null; sameScanId: string | null } | null> {
   const rows = await tx
-    .select({ teamId: images.teamId, latestScanId: images.latestScanId })
+    .select({
+      teamId: images.teamId,
+      latestScanId: images.latestScanId,
+      sameScanId: report
+        ? sql<string | null>`(SELECT ${scans.id} FROM ${scans} WHERE ${scans.imageId} = ${images.id}
+            AND ${scans.digest} = ${report.digest} AND ${scans.contentHash} = ${report.contentHash})`
+        : sql<null>`NULL`,
+    })
     .from(images)
     .where(eq(images.id, imageId))
     .for("no key update");

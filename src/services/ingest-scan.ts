@@ -6,7 +6,7 @@ import { parseImageRef } from "../core/scan/normalize-image-ref.js";
 import type { NormalizedFinding, NormalizedReport } from "../core/scan/normalized-report.js";
 import { parseScanReport } from "../core/scan/parse-scan-report.js";
 import { appendAuditEvent } from "../db/audit-repository.js";
-import type { Db } from "../db/client.js";
+import type { Db, Tx } from "../db/client.js";
 import { insertIntent } from "../db/outbox-repository.js";
 import {
   ensureImage,
@@ -75,6 +75,18 @@ export function parseReportOrThrow(doc: unknown): NormalizedReport {
   return parsed.report;
 }
 
+async function storedScan(
+  tx: Tx,
+  imageId: string,
+  digest: string,
+  contentHash: string,
+  owner: string | null,
+) {
+  const same = await findScanByContent(tx, imageId, digest, contentHash);
+  if (!same) throw new Error(`scan of ${digest} neither inserted nor found`);
+  return { scan: same, owner, created: false, outboxIds: [] as number[], urgent: false };
+}
+
 export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<IngestResult> {
   const report = input.report;
   const { repository, digest } = identify(report, input);
@@ -86,10 +98,12 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
 
   const outcome = await deps.db.transaction(async (tx) => {
     // The owner may have been set (config sync) since the check above: check again under the lock.
-    const locked = await lockImage(tx, image.id);
+    const locked = await lockImage(tx, image.id, { digest, contentHash });
     if (!locked) throw new Error(`image ${repository} vanished during the upload`);
     const owner = locked.teamId;
     refuseOtherTeam(repository, owner, input.uploaderTeam);
+    // The same report again: answered with the stored scan, before reading anything else.
+    if (locked.sameScanId !== null) return storedScan(tx, image.id, digest, contentHash, owner);
 
     // A build's scan for an open rollout describes a candidate, not what runs: it is kept (the
     // rollout card compares it with the running digest) but moves posture only when the rollout
@@ -121,11 +135,8 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
       },
       !candidate,
     );
-    if (!created) {
-      const same = await findScanByContent(tx, image.id, digest, contentHash);
-      if (!same) throw new Error(`scan of ${repository}@${digest} neither inserted nor found`);
-      return { scan: same, owner, created: false, outboxIds: [] as number[], urgent: false };
-    }
+    // Stored meanwhile by a concurrent upload of the same report.
+    if (!created) return storedScan(tx, image.id, digest, contentHash, owner);
     // Not a candidate's: the lifecycle follows, in the same statements.
     await insertFindings(
       tx,
