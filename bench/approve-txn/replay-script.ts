@@ -11,15 +11,39 @@ export type Captured = {
   /** The first row by column name, and how many rows came back. */
   row: Record<string, unknown> | null;
   rows: number;
+  /** Set on the second and later statements of a simple query that sent several at once. */
+  sameRoundTripAs?: number;
 };
 
 type QueryResult = { rows: unknown[]; fields?: Array<{ name: string }> };
 
+/**
+ * The first row by column name. A name the row has twice (a join's `id`s) is told apart by its
+ * position, `id_4`, and `replayScript` gives that column the same alias, so `\aset` can name it.
+ */
 function firstRow(result: QueryResult | undefined): Record<string, unknown> | null {
   const first = result?.rows?.[0];
   if (first === undefined) return null;
   if (!Array.isArray(first)) return first as Record<string, unknown>;
-  return Object.fromEntries((result?.fields ?? []).map((f, i) => [f.name, first[i]]));
+  const row: Record<string, unknown> = {};
+  (result?.fields ?? []).forEach((f, i) => {
+    row[f.name in row ? `${f.name}_${i}` : f.name] = first[i];
+  });
+  return row;
+}
+
+/** `select a, b, a from …` with the repeated names aliased as `firstRow` names them. */
+function aliasRepeatedColumns(text: string, row: Record<string, unknown>): string {
+  const repeated = Object.keys(row).filter((k) => /_\d+$/.test(k) && k.replace(/_\d+$/, "") in row);
+  const m = /^(select )(.*?)( from .*)$/is.exec(text);
+  if (repeated.length === 0 || !m) return text;
+  const items = (m[2] ?? "").split(", ");
+  if (items.length !== Object.keys(row).length) return text;
+  for (const k of repeated) {
+    const i = Number(/_(\d+)$/.exec(k)?.[1]);
+    if (items[i] !== undefined) items[i] = `${items[i]} AS "${k}"`;
+  }
+  return `${m[1]}${items.join(", ")}${m[3]}`;
 }
 
 /** Runs `fn` and returns what it sent to Postgres through any `pg` client of this process. */
@@ -35,23 +59,36 @@ export async function captureStatements<T>(
     const params = (
       Array.isArray(values) ? values : ((config as { values?: unknown[] }).values ?? [])
     ) as unknown[];
-    const entry: Captured = { text, values: params, row: null, rows: 0 };
-    statements.push(entry);
-    const seen = (r: QueryResult | undefined) => {
-      entry.row = firstRow(r);
-      entry.rows = r?.rows?.length ?? 0;
+    // Several statements in one simple query (no parameters) answer with one result each: they
+    // are recorded one by one, as pgbench sends them (it splits its commands at semicolons).
+    const parts = params.length === 0 ? text.split(/;\s*/).filter((t) => t.trim() !== "") : [text];
+    const first = statements.length + 1;
+    const entries: Captured[] = parts.map((t, i) => ({
+      text: t,
+      values: params,
+      row: null,
+      rows: 0,
+      ...(i > 0 ? { sameRoundTripAs: first } : {}),
+    }));
+    statements.push(...entries);
+    const seen = (r: QueryResult | QueryResult[] | undefined) => {
+      const results = Array.isArray(r) ? r : [r];
+      entries.forEach((entry, i) => {
+        entry.row = firstRow(results[i]);
+        entry.rows = results[i]?.rows?.length ?? 0;
+      });
     };
     // pg-pool's `query` passes a callback; drizzle's transactions await the promise.
     const last = args.length - 1;
     const callback = args[last];
     if (typeof callback === "function")
-      args[last] = (err: unknown, r: QueryResult) => {
+      args[last] = (err: unknown, r: QueryResult | QueryResult[]) => {
         if (!err) seen(r);
         callback(err, r);
       };
     const out = original.apply(this, args);
     if (out instanceof Promise)
-      return out.then((r: QueryResult) => {
+      return out.then((r: QueryResult | QueryResult[]) => {
         seen(r);
         return r;
       });
@@ -86,7 +123,8 @@ const distinctive = (s: string) => s.length >= 8 || (/^\d+$/.test(s) && Number(s
 
 /**
  * The pgbench script replaying `statements`: each parameter becomes a variable. Values an earlier
- * one-row SELECT returned are taken from it (`\gset`), so the script acts on the rollout pgbench
+ * one-row SELECT returned are taken from it (`\aset`: the last row's, since pgbench's rollouts
+ * gather votes and a read joining them may return several), so the script acts on the rollout pgbench
  * picked; the audit row's seq is the chain head's plus one; values a transaction must not share
  * with another (the vote's voter, dispatch ids and dedupe keys naming the rollout, the new hash)
  * are random; a key naming the team is one of as many as there are teams; everything else is the
@@ -103,6 +141,7 @@ export function replayScript(statements: readonly Captured[], know: ReplayKnowle
   const summary: string[] = [];
   const rid = String(know.rolloutId);
   const namesRollout = new RegExp(`(^|\\D)${rid}(\\D|$)`);
+  const namesRolloutLiteral = new RegExp(`(^|[^\\w'"])${rid}([^\\w'"]|$)`, "g");
   const namesTeam = new RegExp(
     `(^|[^\\w-])${know.perTeam.value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}([^\\w-]|$)`,
   );
@@ -111,7 +150,10 @@ export function replayScript(statements: readonly Captured[], know: ReplayKnowle
   statements.forEach((st, i) => {
     const pre: string[] = [];
     const kinds = new Set<string>();
-    const text = st.text.replace(/\$(\d+)/g, (_, n: string) => {
+    // A statement sent without parameters names the rollout in its text (an integer literal).
+    const inlined = st.values.length === 0 ? st.text.replace(namesRolloutLiteral, "$1:rid$2") : st.text;
+    if (inlined !== st.text) kinds.add("rid");
+    const text = inlined.replace(/\$(\d+)/g, (_, n: string) => {
       const value = st.values[Number(n) - 1];
       if (value === null || value === undefined) {
         kinds.add("null");
@@ -164,9 +206,9 @@ export function replayScript(statements: readonly Captured[], know: ReplayKnowle
       kinds.add("constant");
       return `:${name}`;
     });
-    body[i] = [...pre, text];
+    body[i] = [...pre, st.row && st.rows === 1 ? aliasRepeatedColumns(text, st.row) : text];
     summary.push(
-      `${i + 1}. ${st.text.slice(0, 90)}${st.text.length > 90 ? "…" : ""} [${[...kinds].join(", ")}]`,
+      `${i + 1}. ${st.text.slice(0, 90)}${st.text.length > 90 ? "…" : ""} [${[...kinds].join(", ")}]${st.sameRoundTripAs ? ` (sent with ${st.sameRoundTripAs})` : ""}`,
     );
     // Its values may feed later parameters only if it is a SELECT that returns exactly one row.
     if (/^\s*select/i.test(st.text) && st.rows === 1 && st.row)
@@ -175,7 +217,7 @@ export function replayScript(statements: readonly Captured[], know: ReplayKnowle
   });
   body.forEach((part, i) => {
     const last = part.length - 1;
-    lines.push(...part.slice(0, last), `${part[last]}${gset.has(i) ? ` \\gset q${i}_` : ";"}`);
+    lines.push(...part.slice(0, last), `${part[last]}${gset.has(i) ? ` \\aset q${i}_` : ";"}`);
   });
   return {
     script: `${lines.join("\n")}\n`,

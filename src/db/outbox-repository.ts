@@ -116,27 +116,33 @@ export async function readIntent(db: Db, id: number): Promise<DueIntent | null> 
  * transaction. A second worker skips a locked row instead of repeating the effect. Every
  * delivery passes here, so it takes two round trips besides the effect's own: the transaction
  * opens with the lock, and the done-mark carries the commit.
+ *
+ * The locking read also asks how long until the intent is due by the database's clock (as
+ * `readIntent` does), so a delivery needs no read before it: an intent not yet due is let go
+ * again, with no effect and no attempt spent, and `{ dueInMs }` comes back.
  */
 export async function performIntent(
   db: Db,
   id: number,
   effect: (row: OutboxRow) => Promise<Record<string, unknown>>,
-): Promise<"done" | "skipped"> {
+): Promise<"done" | "skipped" | { dueInMs: number }> {
   if (!Number.isSafeInteger(id)) throw new Error(`outbox id ${id} is not an integer`);
   const client = await poolOf(db).connect();
   let open = false;
+  let broken: Error | undefined;
   try {
     // Simple-query protocol, so BEGIN and the locking read travel together: no parameters, and
     // the only value, the id, is an integer checked above.
     open = true;
     const [, locked] = (await client.query(
-      `BEGIN; SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE id = ${id} AND status = 'pending' FOR UPDATE SKIP LOCKED`,
-    )) as unknown as [unknown, { rows: RawOutboxRow[] }];
+      `BEGIN; SELECT ${OUTBOX_COLUMNS}, ${DUE_IN_MS} AS due_in_ms FROM outbox WHERE id = ${id} AND status = 'pending' FOR UPDATE SKIP LOCKED`,
+    )) as unknown as [unknown, { rows: Array<RawOutboxRow & { due_in_ms?: number }> }];
     const raw = locked.rows[0];
-    if (!raw) {
+    const dueInMs = Number(raw?.due_in_ms ?? 0);
+    if (!raw || dueInMs > 0) {
       await client.query("ROLLBACK");
       open = false;
-      return "skipped";
+      return raw ? { dueInMs } : "skipped";
     }
     const result = await effect(fromRaw(raw));
     await client.query(
@@ -145,12 +151,18 @@ export async function performIntent(
     open = false;
     return "done";
   } catch (e) {
-    if (open) await client.query("ROLLBACK").catch(() => undefined);
+    if (open)
+      await client.query("ROLLBACK").catch((r: Error) => {
+        broken = r;
+      });
     throw e;
   } finally {
-    client.release();
+    client.release(broken);
   }
 }
+
+// How long until an intent is due by the database's clock, in whole ms (0 when due).
+const DUE_IN_MS = "greatest(0, floor(extract(epoch FROM available_at - now()) * 1000))::float8";
 
 const OUTBOX_COLUMNS =
   "id, kind, dedupe_key, payload, status, attempts, available_at, created_at, done_at, last_error, result";

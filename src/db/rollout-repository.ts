@@ -1,6 +1,16 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
-import type { Db, Tx } from "./client.js";
-import { approvals, images, OPEN_ROLLOUT_STATES, rolloutStages, rollouts } from "./schema/index.js";
+import { drizzle } from "drizzle-orm/node-postgres";
+import type pg from "pg";
+import { type Db, poolOf, type Tx } from "./client.js";
+import * as schema from "./schema/index.js";
+import {
+  approvals,
+  images,
+  OPEN_ROLLOUT_STATES,
+  rolloutStages,
+  rollouts,
+  type runtimeFreezes,
+} from "./schema/index.js";
 
 export type { Tx };
 export type RolloutRow = typeof rollouts.$inferSelect;
@@ -11,35 +21,39 @@ export type LoadedRollout = { rollout: RolloutRow; stages: StageRow[]; approvals
 /**
  * A rollout with its stages and approvals. With `lock`, the rollout row is locked until the
  * transaction ends: every decision about one rollout takes this lock first, so concurrent clicks,
- * webhooks and dispatches are applied one after another and never on a stale read. The rollout is
- * read first and its stages and votes after it, so they are at least as new as its `version`.
+ * webhooks and dispatches are applied one after another and never on a stale read. The rollout,
+ * its stages and its votes are read in one statement, so from one snapshot: the stages and votes
+ * are exactly those of its `version` (with `lock`, read after the lock is taken).
  */
 export async function loadRollout(
   db: Db | Tx,
   id: number,
   opts: { lock?: boolean } = {},
 ): Promise<LoadedRollout | null> {
-  const base = db.select().from(rollouts).where(eq(rollouts.id, id));
-  const rollout = (opts.lock ? await base.for("update") : await base)[0];
+  if (opts.lock) {
+    const locked = await db
+      .select({ id: rollouts.id })
+      .from(rollouts)
+      .where(eq(rollouts.id, id))
+      .for("update");
+    if (locked.length === 0) return null;
+  }
+  const rows = await db
+    .select({ rollout: rollouts, stage: rolloutStages, approval: approvals })
+    .from(rollouts)
+    .leftJoin(rolloutStages, eq(rolloutStages.rolloutId, rollouts.id))
+    .leftJoin(approvals, eq(approvals.stageId, rolloutStages.id))
+    .where(eq(rollouts.id, id))
+    .orderBy(asc(rolloutStages.position), asc(approvals.id));
+  const rollout = rows[0]?.rollout;
   if (!rollout) return null;
-  const [stages, votes] = await Promise.all([
-    db
-      .select()
-      .from(rolloutStages)
-      .where(eq(rolloutStages.rolloutId, id))
-      .orderBy(asc(rolloutStages.position)),
-    db
-      .select()
-      .from(approvals)
-      .where(
-        inArray(
-          approvals.stageId,
-          db.select({ id: rolloutStages.id }).from(rolloutStages).where(eq(rolloutStages.rolloutId, id)),
-        ),
-      )
-      .orderBy(asc(approvals.id)),
-  ]);
-  return { rollout, stages, approvals: votes };
+  const stages = new Map<number, StageRow>();
+  const votes: ApprovalRow[] = [];
+  for (const r of rows) {
+    if (r.stage && !stages.has(r.stage.id)) stages.set(r.stage.id, r.stage);
+    if (r.approval) votes.push(r.approval);
+  }
+  return { rollout, stages: [...stages.values()], approvals: votes.sort((a, b) => a.id - b.id) };
 }
 
 /** The image a rollout deploys, as the audit trail and the policy name it. */
@@ -57,19 +71,148 @@ export async function lockRollout(
   tx: Tx,
   id: number,
   known?: LoadedRollout | null,
+  /** The locked row, when the transaction's opening round trip took the lock (`rolloutTransaction`). */
+  lockedRow?: LockedRolloutRow | null,
 ): Promise<{ loaded: LoadedRollout; image: RolloutImage | null } | null> {
-  const [row] = await tx
-    .select({ version: rollouts.version, repository: images.repository, configId: images.configId })
-    .from(rollouts)
-    .leftJoin(images, eq(images.id, rollouts.imageId))
-    .where(eq(rollouts.id, id))
-    .for("update", { of: rollouts });
+  const [row] =
+    lockedRow !== undefined
+      ? lockedRow
+        ? [lockedRow]
+        : []
+      : await tx
+          .select({ version: rollouts.version, repository: images.repository, configId: images.configId })
+          .from(rollouts)
+          .leftJoin(images, eq(images.id, rollouts.imageId))
+          .where(eq(rollouts.id, id))
+          .for("update", { of: rollouts });
   if (!row) return null;
   const image = row.repository === null ? null : { repository: row.repository, configId: row.configId };
   if (known && known.rollout.id === id && known.rollout.version === row.version)
     return { loaded: known, image };
   const loaded = await loadRollout(tx, id);
   return loaded ? { loaded, image } : null;
+}
+
+// The same drizzle API as `db.transaction` gives, on one pooled connection (no nested transactions
+// here). Made once per connection: drizzle reads the whole schema each time it is set up.
+const txs = new WeakMap<pg.PoolClient, Tx>();
+function txOn(client: pg.PoolClient): Tx {
+  let tx = txs.get(client);
+  if (!tx) {
+    tx = drizzle(client, { schema }) as unknown as Tx;
+    // A nested transaction would BEGIN on this connection and COMMIT the outer one early.
+    Object.assign(tx, {
+      transaction: () => {
+        throw new Error("a rollout transaction cannot open another transaction inside it");
+      },
+    });
+    txs.set(client, tx);
+  }
+  return tx;
+}
+
+/** What `lockRollout` reads under the lock: the rollout's version and its image. */
+export type LockedRolloutRow = { version: number; repository: string | null; configId: string | null };
+type RawLockedRow = { version: number; repository: string | null; config_id: string | null };
+export type RuntimeFreezeRow = typeof runtimeFreezes.$inferSelect;
+type RawFreezeRow = {
+  id: number;
+  environment: string;
+  reason: string;
+  started_by: string;
+  started_at: Date;
+  ended_by: string | null;
+  ended_at: Date | null;
+};
+
+/** What a rollout transaction's opening round trip read. */
+export type RolloutTxOpening = {
+  /** The locked rollout, when one was asked for (null when it does not exist). */
+  locked?: LockedRolloutRow | null;
+  /** The freezes set from Slack and not lifted yet, read after the lock. */
+  runtimeFreezes: RuntimeFreezeRow[];
+};
+
+/**
+ * Runs `fn` as one transaction on a pooled connection, like `db.transaction`, but its opening
+ * round trip also sets the transaction's lock timeout, locks the rollout `lock` as `lockRollout`
+ * does (given one), and reads the runtime freezes (a decision that dispatches needs them): one
+ * round trip where BEGIN, SET LOCAL, the locking read and the freezes took four. The statements
+ * go as one simple query, each with its own snapshot, so the freezes are read after the lock is
+ * held; there are no parameters: the only values are integers checked here. Commits when `fn`
+ * resolves, rolls back when it throws.
+ */
+export async function rolloutTransaction<T>(
+  db: Db,
+  opts: { lockTimeoutMs: number; lock?: number },
+  fn: (tx: Tx, opening: RolloutTxOpening) => Promise<T>,
+): Promise<T> {
+  const { lockTimeoutMs, lock } = opts;
+  if (!Number.isSafeInteger(lockTimeoutMs) || lockTimeoutMs < 0)
+    throw new Error(`lock timeout ${lockTimeoutMs} is not a whole number of ms`);
+  if (lock !== undefined && !Number.isSafeInteger(lock))
+    throw new Error(`rollout id ${lock} is not an integer`);
+  const client = await poolOf(db).connect();
+  let broken: Error | undefined;
+  try {
+    const statements = [`BEGIN`, `SET LOCAL lock_timeout = '${lockTimeoutMs}ms'`];
+    if (lock !== undefined)
+      statements.push(
+        `SELECT r.version, i.repository, i.config_id FROM rollouts r LEFT JOIN images i ON i.id = r.image_id WHERE r.id = ${lock} FOR UPDATE OF r`,
+      );
+    statements.push(
+      "SELECT id, environment, reason, started_by, started_at, ended_by, ended_at FROM runtime_freezes WHERE ended_at IS NULL",
+    );
+    let opening: RolloutTxOpening;
+    try {
+      const results = (await client.query(statements.join("; "))) as unknown as Array<{
+        rows: Array<Record<string, unknown>>;
+      }>;
+      const freezes = (results.at(-1)?.rows ?? []) as RawFreezeRow[];
+      opening = {
+        runtimeFreezes: freezes.map((f) => ({
+          id: f.id,
+          environment: f.environment,
+          reason: f.reason,
+          startedBy: f.started_by,
+          startedAt: f.started_at,
+          endedBy: f.ended_by,
+          endedAt: f.ended_at,
+        })),
+      };
+      if (lock !== undefined) {
+        const row = results[2]?.rows[0] as RawLockedRow | undefined;
+        opening.locked = row
+          ? { version: row.version, repository: row.repository, configId: row.config_id }
+          : null;
+      }
+    } catch (e) {
+      await client.query("ROLLBACK").catch((r: Error) => {
+        broken = r;
+      });
+      throw e;
+    }
+    const tx = txOn(client);
+    let value: T;
+    try {
+      value = await fn(tx, opening);
+    } catch (e) {
+      await client.query("ROLLBACK").catch((r: Error) => {
+        broken = r;
+      });
+      throw e;
+    }
+    await client.query("COMMIT").catch(async (e: Error) => {
+      // A failed COMMIT has ended the transaction; a lost connection has not answered at all.
+      await client.query("ROLLBACK").catch((r: Error) => {
+        broken = r;
+      });
+      throw e;
+    });
+    return value;
+  } finally {
+    client.release(broken);
+  }
 }
 
 /** The open rollout of an image (active, halted or rolling back), if any. */
@@ -101,24 +244,33 @@ export async function findStageByRun(
   return null;
 }
 
-export async function updateStage(tx: Tx, id: number, patch: Partial<StageRow>, now: Date): Promise<void> {
-  await tx
-    .update(rolloutStages)
-    .set({ ...patch, updatedAt: now, version: sql`${rolloutStages.version} + 1` })
-    .where(eq(rolloutStages.id, id));
-}
-
-/** Records the rollout's (derived) state and bumps its version: the card renders each version once. */
+/**
+ * Records the rollout's (derived) state and bumps its version (the card renders each version
+ * once), writing the patched stages in the same statement, each bumping its own version.
+ */
 export async function touchRollout(
   tx: Tx,
   id: number,
   patch: Partial<RolloutRow>,
   now: Date,
+  stagePatches: ReadonlyMap<number, Partial<StageRow>> = new Map(),
 ): Promise<number> {
-  const rows = await tx
+  const touch = tx
     .update(rollouts)
     .set({ ...patch, updatedAt: now, version: sql`${rollouts.version} + 1` })
     .where(eq(rollouts.id, id))
     .returning({ version: rollouts.version });
-  return rows[0]?.version ?? 0;
+  if (stagePatches.size === 0) return (await touch)[0]?.version ?? 0;
+  const stages = [...stagePatches].map(
+    ([stageId, stagePatch], i) =>
+      sql`${sql.identifier(`stage${i}`)} AS (${tx
+        .update(rolloutStages)
+        .set({ ...stagePatch, updatedAt: now, version: sql`${rolloutStages.version} + 1` })
+        .where(eq(rolloutStages.id, stageId))
+        .getSQL()})`,
+  );
+  const result = await tx.execute<{ version: number }>(
+    sql`WITH ${sql.join(stages, sql`, `)} ${touch.getSQL()}`,
+  );
+  return result.rows[0]?.version ?? 0;
 }

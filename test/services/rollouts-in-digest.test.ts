@@ -7,7 +7,6 @@ import { createDatabase, type Database } from "../../src/db/client.js";
 import { loadRollout } from "../../src/db/rollout-repository.js";
 import { renderRolloutProgress } from "../../src/render/render-rollout-progress.js";
 import { buildTeamDigest } from "../../src/services/build-team-digest.js";
-import type { GroupMembership } from "../../src/services/group-membership.js";
 import { createHomeView } from "../../src/services/home-view.js";
 import { ingestScan, parseReportOrThrow } from "../../src/services/ingest-scan.js";
 import { applyWorkflowRun } from "../../src/services/rollouts/apply-workflow-run.js";
@@ -19,6 +18,7 @@ import { imageStatusView, teamStatusView } from "../../src/services/status-views
 import { syncConfig } from "../../src/services/sync-config.js";
 import { createTestDatabase, type TestDatabase } from "../support/databases.js";
 import { digestOf, type SyntheticVuln, trivyReport } from "../support/report-builders.js";
+import { staticMembership } from "../support/rollout-services.js";
 
 const config = configFileSchema.parse({
   version: 1,
@@ -55,10 +55,7 @@ const GROUPS: Record<string, string[]> = {
   S0SEARCHAP: ["U0SEARCHER"],
   S0SECURITY: ["U0SEC"],
 };
-const membership: GroupMembership = {
-  members: async (g) => new Set(GROUPS[g] ?? []),
-  groupsOf: async (u, groups) => groups.filter((g) => GROUPS[g]?.includes(u)),
-};
+const membership = staticMembership(GROUPS);
 
 let database: TestDatabase;
 let app: Database;

@@ -32,7 +32,9 @@ const direct: Run = (work) => work();
 
 /**
  * One intent, delivered at most once: the work of both delivery jobs. `run` wraps each use of a
- * connection; `beforeEffect` runs between them holding none (taking a channel's slot).
+ * connection. Alone, the intent is locked, checked and performed in one transaction; with
+ * `beforeEffect` (a channel's turn), it is read first, from `read` or the database, and
+ * `beforeEffect` runs on it holding no connection before the transaction opens.
  */
 async function deliverIntent(
   deps: Deps,
@@ -46,27 +48,31 @@ async function deliverIntent(
   } = {},
 ): Promise<{ retryInMs: number } | null> {
   const run = opts.run ?? direct;
-  const row = opts.read !== undefined ? opts.read : await run(() => readIntent(deps.db, outboxId));
-  if (row?.status !== "pending") return null;
-  // An aggregation window still open: come back when it closes, no attempt spent.
-  if (row.dueInMs > 0) return { retryInMs: row.dueInMs };
-  const effect = deps.effects[row.kind];
-  if (!effect) {
-    const message = `no effect registered for outbox kind "${row.kind}"`;
-    await run(() => recordIntentFailure(deps.db, outboxId, message, true));
-    throw new UnrecoverableError(message);
-  }
+  const effect = (row: OutboxRow) => {
+    const perform = deps.effects[row.kind];
+    if (!perform) throw new UnrecoverableError(`no effect registered for outbox kind "${row.kind}"`);
+    return perform(row);
+  };
   try {
-    const afterEffect = await opts.beforeEffect?.(row);
+    let afterEffect: (() => Promise<void>) | undefined;
+    if (opts.beforeEffect) {
+      const row = opts.read !== undefined ? opts.read : await run(() => readIntent(deps.db, outboxId));
+      if (row?.status !== "pending") return null;
+      if (row.dueInMs > 0) return { retryInMs: row.dueInMs };
+      afterEffect = await opts.beforeEffect(row);
+    }
+    let outcome: Awaited<ReturnType<typeof performIntent>>;
     try {
-      await run(() => performIntent(deps.db, outboxId, effect));
+      outcome = await run(() => performIntent(deps.db, outboxId, effect));
     } finally {
       await afterEffect?.();
     }
-    return null;
+    // An aggregation window still open: come back when it closes, no attempt spent.
+    return typeof outcome === "object" ? { retryInMs: outcome.dueInMs } : null;
   } catch (e) {
     if (e instanceof NotYet) return { retryInMs: e.retryInMs };
-    // Our own refusals (a message over Block Kit limits, an orphaned reply) will not get better.
+    // Our own refusals (no effect for the kind, a message over Block Kit limits, an orphaned
+    // reply) will not get better.
     if (e instanceof UnrecoverableError || e instanceof BlockKitLimitError) {
       await run(() => recordIntentFailure(deps.db, outboxId, errorText(e), true));
       throw e instanceof UnrecoverableError ? e : new UnrecoverableError(errorText(e));

@@ -18,8 +18,15 @@ function configInstant(value: string, end: boolean): Date {
   return new Date(end && !/T/.test(value) ? t + DAY_MS : t);
 }
 
-/** The config file's freezes and the ones set with `/patch freeze`, in one list. */
-export async function listFreezes(db: Db | Tx, config: PatchpilotConfig): Promise<Freeze[]> {
+/**
+ * The config file's freezes and the ones set with `/patch freeze`, in one list; `read` is the
+ * latter when the caller has read them already (a rollout transaction reads them as it opens).
+ */
+export async function listFreezes(
+  db: Db | Tx,
+  config: PatchpilotConfig,
+  read?: ReadonlyArray<typeof runtimeFreezes.$inferSelect>,
+): Promise<Freeze[]> {
   const fromConfig: Freeze[] = config.freezes.map((f) => ({
     id: f.id,
     from: configInstant(f.from, false),
@@ -27,7 +34,7 @@ export async function listFreezes(db: Db | Tx, config: PatchpilotConfig): Promis
     environments: f.environments,
     reason: f.reason,
   }));
-  const runtime = await db.select().from(runtimeFreezes).where(isNull(runtimeFreezes.endedAt));
+  const runtime = read ?? (await db.select().from(runtimeFreezes).where(isNull(runtimeFreezes.endedAt)));
   return [
     ...fromConfig,
     ...runtime.map((r) => ({

@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { and, desc, eq, inArray } from "drizzle-orm";
 import {
   type CandidateDelta,
   candidateDelta,
@@ -7,26 +7,47 @@ import {
 import type { Severity } from "../../core/scan/normalized-report.js";
 import type { Db } from "../../db/client.js";
 import type { Tx } from "../../db/rollout-repository.js";
-import { latestScanOfDigest } from "../../db/scan-repository.js";
-import { findings } from "../../db/schema/index.js";
+import { findings, scans } from "../../db/schema/index.js";
 
-async function findingsOfDigest(
+/**
+ * The findings of the newest scan of each digest, by digest; a digest never scanned is absent.
+ * One statement for both digests of a rollout (it runs inside every approval's transaction).
+ */
+async function findingsOfDigests(
   db: Db | Tx,
   imageId: string,
-  digest: string,
-): Promise<DeltaFinding[] | null> {
-  const scan = await latestScanOfDigest(db, imageId, digest);
-  if (!scan) return null;
+  digests: string[],
+): Promise<Map<string, DeltaFinding[]>> {
+  const latest = db
+    .selectDistinctOn([scans.digest], { id: scans.id, digest: scans.digest })
+    .from(scans)
+    .where(and(eq(scans.imageId, imageId), inArray(scans.digest, digests)))
+    .orderBy(scans.digest, desc(scans.receivedAt))
+    .as("latest");
   const rows = await db
     .select({
+      digest: latest.digest,
       vulnerabilityId: findings.vulnerabilityId,
       packageName: findings.packageName,
       severity: findings.severity,
       knownExploited: findings.knownExploited,
     })
-    .from(findings)
-    .where(eq(findings.scanId, scan.id));
-  return rows.map((r) => ({ ...r, severity: r.severity as Severity }));
+    .from(latest)
+    .leftJoin(findings, eq(findings.scanId, latest.id));
+  const byDigest = new Map<string, DeltaFinding[]>();
+  for (const r of rows) {
+    const list = byDigest.get(r.digest) ?? [];
+    byDigest.set(r.digest, list);
+    // A scan without findings comes back as one row with no finding.
+    if (r.vulnerabilityId === null || r.packageName === null || r.severity === null) continue;
+    list.push({
+      vulnerabilityId: r.vulnerabilityId,
+      packageName: r.packageName,
+      severity: r.severity as Severity,
+      knownExploited: r.knownExploited ?? false,
+    });
+  }
+  return byDigest;
 }
 
 export type CandidateScanState = {
@@ -43,9 +64,11 @@ export async function loadCandidateDelta(
   running: string | null,
   candidate: string | null,
 ): Promise<CandidateScanState> {
-  const after = candidate ? await findingsOfDigest(db, imageId, candidate) : null;
-  if (after === null) return { candidateScanned: false, delta: null };
+  if (!candidate) return { candidateScanned: false, delta: null };
+  const scanned = await findingsOfDigests(db, imageId, running ? [candidate, running] : [candidate]);
+  const after = scanned.get(candidate);
+  if (after === undefined) return { candidateScanned: false, delta: null };
   // An image never scanned before: everything the candidate has counts as introduced.
-  const before = running ? ((await findingsOfDigest(db, imageId, running)) ?? []) : [];
+  const before = running ? (scanned.get(running) ?? []) : [];
   return { candidateScanned: true, delta: candidateDelta(before, after) };
 }

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { sql } from "drizzle-orm";
 import type { PatchpilotConfig } from "../../config/file-schema.js";
 import type { AuditEventInput } from "../../core/audit/audit-event.js";
 import { rolloutState } from "../../core/rollout/rollout-state.js";
@@ -10,10 +9,11 @@ import { insertIntents, type OutboxIntent } from "../../db/outbox-repository.js"
 import {
   type LoadedRollout,
   lockRollout,
+  type RuntimeFreezeRow,
+  rolloutTransaction,
   type StageRow,
   type Tx,
   touchRollout,
-  updateStage,
 } from "../../db/rollout-repository.js";
 import { promoteCandidateScan } from "../../db/scan-repository.js";
 import { homeRefreshIntent } from "../home-refresh-intent.js";
@@ -26,6 +26,8 @@ type ConfigTeam = PatchpilotConfig["teams"][number];
 /** One decision about one rollout, inside its transaction with the rollout row locked. */
 export type RolloutStep = {
   tx: Tx;
+  /** The freezes set from Slack, read as the transaction opened (see `listFreezes`). */
+  runtimeFreezes: RuntimeFreezeRow[];
   now: Date;
   deps: RolloutDeps;
   loaded: LoadedRollout;
@@ -49,6 +51,9 @@ export type RolloutStep = {
 
 export class RolloutNotFound extends Error {}
 
+/** How long a decision waits for a lock (its rollout's, the audit chain's) before giving up. */
+const LOCK_TIMEOUT_MS = 2_000;
+
 /**
  * Runs `fn` as one transaction on a locked rollout: stage changes, outbox intents, then the
  * rollout's derived state, a card refresh and the audit events, appended last (they take the
@@ -63,14 +68,15 @@ export async function inRolloutTx<T>(
   known?: LoadedRollout | null,
 ): Promise<T> {
   const outboxIds: number[] = [];
-  const result = await deps.db.transaction(async (tx) => {
+  // A click must be answered quickly even when something holds a lock for long (scenario 8). A
+  // known rollout is locked in the transaction's opening round trip.
+  const opening = { lockTimeoutMs: LOCK_TIMEOUT_MS, ...(typeof which === "number" ? { lock: which } : {}) };
+  const result = await rolloutTransaction(deps.db, opening, async (tx, opened) => {
     const intents: OutboxIntent[] = [];
-    // A click must be answered quickly even when something holds a lock for long (scenario 8).
-    await tx.execute(sql`SET LOCAL lock_timeout = '2s'`);
     const created = typeof which === "number" ? which : await which(tx);
     if (typeof created !== "number") return created;
     const rolloutId = created;
-    const locked = await lockRollout(tx, rolloutId, known);
+    const locked = await lockRollout(tx, rolloutId, known, opened.locked);
     if (!locked) throw new RolloutNotFound(`rollout #${rolloutId} does not exist`);
     const { loaded, image: imageRow } = locked;
     const image = deps.config.images.find((i) => i.id === imageRow?.configId) ?? null;
@@ -83,6 +89,7 @@ export async function inRolloutTx<T>(
     const repository = imageRow?.repository ?? "unknown";
     const step: RolloutStep = {
       tx,
+      runtimeFreezes: opened.runtimeFreezes,
       now,
       deps,
       loaded,
@@ -128,7 +135,7 @@ export async function inRolloutTx<T>(
       },
     };
     const value = await fn(step);
-    for (const [id, patch] of stagePatches) await updateStage(tx, id, patch, now);
+    // A stage's patch is written with the rollout's state (a change to a stage sets `changed`).
     if (changed) {
       const state = rolloutState(
         loaded.stages.map((s) => ({ ...s, kind: s.kind as StageKind, state: s.state as StageState })),
@@ -155,7 +162,7 @@ export async function inRolloutTx<T>(
           },
         });
       }
-      const version = await touchRollout(tx, rolloutId, { ...rolloutPatch, state }, now);
+      const version = await touchRollout(tx, rolloutId, { ...rolloutPatch, state }, now, stagePatches);
       loaded.rollout.state = state;
       intents.push({
         kind: "rollout.card",

@@ -18,7 +18,7 @@ export async function dispatchTiming(
   const window = policy.window ? step.deps.config.windows[policy.window] : undefined;
   return decideDispatchTiming({
     window,
-    freezes: await listFreezes(step.tx, step.deps.config),
+    freezes: await listFreezes(step.tx, step.deps.config, step.runtimeFreezes),
     environment: policy.environment,
     now: step.now,
     emergency: stage.emergency,

@@ -3,10 +3,8 @@ import { createPrometheusClient } from "../../../src/adapters/prometheus/prometh
 import { NotYet } from "../../../src/adapters/slack-errors.js";
 import { configFileSchema } from "../../../src/config/file-schema.js";
 import type { StageHealth } from "../../../src/core/rollout/stage-health.js";
-import { normalizeImageRef } from "../../../src/core/scan/normalize-image-ref.js";
-import { createDatabase, type Database } from "../../../src/db/client.js";
+import type { Database } from "../../../src/db/client.js";
 import { type LoadedRollout, loadRollout } from "../../../src/db/rollout-repository.js";
-import type { GroupMembership } from "../../../src/services/group-membership.js";
 import { ingestScan, parseReportOrThrow } from "../../../src/services/ingest-scan.js";
 import { applyWorkflowRun } from "../../../src/services/rollouts/apply-workflow-run.js";
 import { approveStage } from "../../../src/services/rollouts/approve-stage.js";
@@ -17,22 +15,16 @@ import { recordCandidate } from "../../../src/services/rollouts/record-candidate
 import type { RolloutDeps } from "../../../src/services/rollouts/rollout-deps.js";
 import { inRolloutTx } from "../../../src/services/rollouts/rollout-tx.js";
 import { startRollout } from "../../../src/services/rollouts/start-rollout.js";
-import { syncConfig } from "../../../src/services/sync-config.js";
-import { createTestDatabase, type TestDatabase } from "../../support/databases.js";
 import { type RunningPrometheus, startPrometheus } from "../../support/prometheus.js";
 import { digestOf, trivyReport } from "../../support/report-builders.js";
+import { openRolloutServices, paymentsImage, staticMembership } from "../../support/rollout-services.js";
 
 /**
  * Decisions around a stage's health gate, through the services on a real Postgres and a real
  * Prometheus: four-eyes when promoting past an inconclusive gate, and the gate's "Prometheus
  * unreachable" count written so that no later decision acts on a read from before it.
  */
-const image = (id: string) => ({
-  id,
-  repository: `ghcr.io/acme/${id}`,
-  team: "payments",
-  github: { repo: `acme/${id}`, workflows: { build: "build.yml", deploy: "deploy.yml", rollback: "rb.yml" } },
-});
+const image = paymentsImage;
 const config = configFileSchema.parse({
   version: 1,
   teams: [{ id: "payments", channel: "C0PAYMENTS", approvers: { groups: ["S0PAYAPPR"], users: [] } }],
@@ -57,30 +49,24 @@ const LEE = { id: "U0LEE", name: "lee" };
 const MARIA = { id: "U0MARIA", name: "maria" };
 const OMAR = { id: "U0OMAR", name: "omar" };
 const GROUPS: Record<string, string[]> = { S0PAYAPPR: [LEE.id, MARIA.id, OMAR.id] };
-const membership: GroupMembership = {
-  members: async (g) => new Set(GROUPS[g] ?? []),
-  groupsOf: async (u, groups) => groups.filter((g) => GROUPS[g]?.includes(u)),
-};
+const membership = staticMembership(GROUPS);
 const ORIGIN = { source: "test" };
 
-let database: TestDatabase;
+let services: Awaited<ReturnType<typeof openRolloutServices>> | undefined;
 let app: Database;
 let prom: RunningPrometheus;
 let clock = new Date("2026-11-20T09:00:00Z");
 let deps: RolloutDeps;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  app = createDatabase(database.url, { max: 4 });
-  await syncConfig(app.db, config, (r) => normalizeImageRef(r).repository);
-  deps = { db: app.db, config, now: () => clock, membership, afterCommit: async () => {} };
+  services = await openRolloutServices(config, { now: () => clock, membership });
+  ({ app, deps } = services);
   // Nothing to scrape: every query answers with no data, which the gate calls inconclusive.
   prom = await startPrometheus({ targets: [] });
 }, 30_000);
 afterAll(async () => {
   await prom?.stop();
-  await app?.close();
-  await database?.drop();
+  await services?.close();
 });
 
 const later = (ms: number) => {
