@@ -34,6 +34,8 @@ export const SLACK_CHANNEL_INTERVAL_MS = 1_005;
 // A send granted but never reported sent (its process died) holds the channel this long: the
 // Web API client's timeout with its retries.
 const IN_FLIGHT_TTL_MS = 35_000;
+// A grant taken ahead is used by its send only this long; well within IN_FLIGHT_TTL_MS.
+const AHEAD_VALID_MS = 20_000;
 // While a send is in flight, a message whose slot has come asks again this much later.
 const IN_FLIGHT_POLL_MS = 20;
 
@@ -86,15 +88,18 @@ redis.call('SET', KEYS[1], now, 'PX', tonumber(ARGV[1]) + 120000)
 redis.call('DEL', KEYS[2])
 return 0`;
 
-// KEYS: [next free slot, reservations]; ARGV: Retry-After ms, interval ms, the refused ticket.
-// Only ever moves the next slot later: an older, shorter Retry-After cannot shorten a longer one.
-// The refused message keeps its place: it gets the first slot once Retry-After has passed.
+// KEYS: [next free slot, reservations, blocked until]; ARGV: Retry-After ms, interval ms, the
+// refused ticket. Only ever moves the block later: an older, shorter Retry-After cannot shorten a
+// longer one. The refused message keeps its place: it gets the first slot once Retry-After has
+// passed, and the messages that were waiting queue up again behind it.
 const BLOCK = `${NOW}
-local untilMs = math.max(now + tonumber(ARGV[1]), tonumber(redis.call('GET', KEYS[1]) or '0'))
+local untilMs = math.max(now + tonumber(ARGV[1]), tonumber(redis.call('GET', KEYS[3]) or '0'))
+local keep = untilMs - now + 120000
+redis.call('SET', KEYS[3], untilMs, 'PX', keep)
 redis.call('DEL', KEYS[2])
 redis.call('ZADD', KEYS[2], untilMs, ARGV[3])
-redis.call('PEXPIRE', KEYS[2], untilMs - now + 120000)
-redis.call('SET', KEYS[1], untilMs + tonumber(ARGV[2]), 'PX', untilMs - now + 120000)
+redis.call('PEXPIRE', KEYS[2], keep)
+redis.call('SET', KEYS[1], untilMs + tonumber(ARGV[2]), 'PX', keep)
 return untilMs - now`;
 
 type GateCommands = {
@@ -109,12 +114,18 @@ export function createChannelGate(opts: { redis: Redis; prefix: string; interval
   if (!("ppGateAcquire" in opts.redis)) {
     opts.redis.defineCommand("ppGateAcquire", { numberOfKeys: 4, lua: ACQUIRE });
     opts.redis.defineCommand("ppGateSent", { numberOfKeys: 2, lua: SENT });
-    opts.redis.defineCommand("ppGateBlock", { numberOfKeys: 2, lua: BLOCK });
+    opts.redis.defineCommand("ppGateBlock", { numberOfKeys: 3, lua: BLOCK });
   }
   const redis = opts.redis as Redis & GateCommands;
   const keys = (channel: string) => {
     const base = `${opts.prefix}:slack-gate:${channel}`;
-    return { next: base, reserved: `${base}:reserved`, last: `${base}:last`, busy: `${base}:busy` };
+    return {
+      next: base,
+      reserved: `${base}:reserved`,
+      last: `${base}:last`,
+      busy: `${base}:busy`,
+      blocked: `${base}:blocked`,
+    };
   };
   const acquire = async (channel: string, ticket: string) => {
     const k = keys(channel);
@@ -135,14 +146,21 @@ export function createChannelGate(opts: { redis: Redis; prefix: string; interval
     const k = keys(channel);
     await redis.ppGateSent(k.last, k.busy, String(interval));
   };
-  const ahead = new Set<string>();
+  // Grants taken ahead, by when: one older than AHEAD_VALID_MS is not used (the in-flight mark
+  // that kept the channel for it may have expired meanwhile); the send asks Redis again.
+  const ahead = new Map<string, number>();
   const aheadKey = (channel: string, ticket: string) => `${channel}\u0000${ticket}`;
+  const takeGranted = (key: string) => {
+    const at = ahead.get(key);
+    ahead.delete(key);
+    return at !== undefined && Date.now() - at < AHEAD_VALID_MS;
+  };
   return {
     acquire: async (channel, ticket) =>
-      ahead.delete(aheadKey(channel, ticket)) ? 0 : acquire(channel, ticket),
+      takeGranted(aheadKey(channel, ticket)) ? 0 : acquire(channel, ticket),
     async takeAhead(channel, ticket) {
       const wait = await acquire(channel, ticket);
-      if (wait === 0) ahead.add(aheadKey(channel, ticket));
+      if (wait === 0) ahead.set(aheadKey(channel, ticket), Date.now());
       return wait;
     },
     async release(channel, ticket) {
@@ -152,7 +170,14 @@ export function createChannelGate(opts: { redis: Redis; prefix: string; interval
     async block(channel, retryAfterMs, ticket) {
       const k = keys(channel);
       return Number(
-        await redis.ppGateBlock(k.next, k.reserved, String(retryAfterMs), String(interval), ticket),
+        await redis.ppGateBlock(
+          k.next,
+          k.reserved,
+          k.blocked,
+          String(retryAfterMs),
+          String(interval),
+          ticket,
+        ),
       );
     },
   };

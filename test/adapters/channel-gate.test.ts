@@ -63,6 +63,19 @@ describe("the per-channel gate", () => {
     expect(await gate.acquire("C1", "refused")).toBe(0);
   });
 
+  it("makes a refused message wait for Retry-After only, not for the messages that were queued", async () => {
+    const gate = gateFor();
+    expect(await gate.acquire("C1", "refused")).toBe(0);
+    // Four more messages wait their turns, up to 1.2 s ahead.
+    for (const t of ["q1", "q2", "q3", "q4"]) expect(await gate.acquire("C1", t)).toBeGreaterThan(0);
+    const retry = await gate.block("C1", 500, "refused");
+    await gate.sent("C1");
+    expect(retry).toBeGreaterThan(450);
+    expect(retry).toBeLessThan(700);
+    // A shorter Retry-After afterwards does not shorten the one in force.
+    expect(await gate.block("C1", 100, "refused")).toBeGreaterThan(350);
+  });
+
   it("keeps channels apart", async () => {
     const gate = gateFor();
     expect(await gate.acquire("C1", "a")).toBe(0);

@@ -53,12 +53,16 @@ async function deliverIntent(
     if (!perform) throw new UnrecoverableError(`no effect registered for outbox kind "${row.kind}"`);
     return perform(row);
   };
+  // Tries so far: the job's, or with a read row the intent's own (a channel job's attempts are
+  // shared by all of its messages, so one message's retries must not use up the next one's).
+  let tried = ctx.attemptsMade;
   try {
     let afterEffect: (() => Promise<void>) | undefined;
     if (opts.beforeEffect) {
       const row = opts.read !== undefined ? opts.read : await run(() => readIntent(deps.db, outboxId));
       if (row?.status !== "pending") return null;
       if (row.dueInMs > 0) return { retryInMs: row.dueInMs };
+      tried = row.attempts;
       afterEffect = await opts.beforeEffect(row);
     }
     let outcome: Awaited<ReturnType<typeof performIntent>>;
@@ -78,7 +82,7 @@ async function deliverIntent(
       throw e instanceof UnrecoverableError ? e : new UnrecoverableError(errorText(e));
     }
     const failure = classifySlackError(e);
-    const final = failure.kind === "permanent" || ctx.attemptsMade + 1 >= ctx.maxAttempts;
+    const final = failure.kind === "permanent" || tried + 1 >= ctx.maxAttempts;
     const text = failure.kind === "permanent" ? `slack: ${failure.reason}` : errorText(e);
     await run(() => recordIntentFailure(deps.db, outboxId, text, final));
     if (failure.kind === "permanent") throw new UnrecoverableError(`slack answered ${failure.reason}`);

@@ -33,11 +33,17 @@ export function reconcileOutbox(deps: {
       else byChannel.set(channel, [...(byChannel.get(channel) ?? []), id]);
     }
     // A channel's messages go out in order even if the job first queued for them is still at
-    // work: both take the same messages' slots in the same order, and each is posted once.
-    for (const ids of byChannel.values()) {
+    // work: both take the same messages' slots in the same order, and each is posted once. One
+    // job id per channel: while the reconciler's job for a channel is still queued or at work,
+    // later passes add no other (a long digest takes longer than a pass).
+    for (const [channel, ids] of byChannel) {
       for (let i = 0; i < ids.length; i += CHANNEL_BATCH) {
         const batch = ids.slice(i, i + CHANNEL_BATCH);
-        await deps.queues.requeue("deliver-channel", { outboxIds: batch }, channelJobId(batch));
+        await deps.queues.requeue(
+          "deliver-channel",
+          { outboxIds: batch },
+          `outbox-channel-reconciled-${channel}-${i / CHANNEL_BATCH}`,
+        );
       }
     }
   };
