@@ -36,8 +36,11 @@ export const SLACK_CHANNEL_INTERVAL_MS = 1_005;
 const IN_FLIGHT_TTL_MS = 35_000;
 // A grant taken ahead is used by its send only this long; well within IN_FLIGHT_TTL_MS.
 const AHEAD_VALID_MS = 20_000;
-// While a send is in flight, a message whose slot has come asks again this much later.
-const IN_FLIGHT_POLL_MS = 20;
+// While a send is in flight, a message whose slot has come asks again this much later: longer
+// than a send waits in place, so a delivery waiting on another's send is put back instead of
+// holding its transaction and worker slot (a sender that died keeps the channel until the
+// in-flight mark expires, and must not take every effect slot with it).
+const IN_FLIGHT_POLL_MS = 250;
 
 const NOW = `
 local t = redis.call('TIME')

@@ -56,8 +56,8 @@ export async function insertIntents(db: Executor, intents: readonly OutboxIntent
 }
 
 /**
- * Pending intents due by the database's clock, and due or recorded at least `settledMs` ago, in
- * order; with the Slack channel of those of `channelKinds` (paced per channel).
+ * Pending intents due by the database's clock, in order; with the Slack channel of those of
+ * `channelKinds` (paced per channel), which are listed once due or recorded `settledMs` ago.
  */
 export async function listPendingIntents(
   db: Db,
@@ -80,7 +80,11 @@ export async function listPendingIntents(
       and(
         eq(outbox.status, "pending"),
         lte(outbox.availableAt, sql`now()`),
-        sql`greatest(${outbox.createdAt}, ${outbox.availableAt}) <= now() - make_interval(secs => ${(opts.settledMs ?? 0) / 1000})`,
+        // Only a channel's messages wait to settle: their first job has another id than the
+        // one re-queued here, so the two could race; every other kind is re-queued under its own id.
+        kinds.length
+          ? sql`(NOT ${inArray(outbox.kind, [...kinds])} OR greatest(${outbox.createdAt}, ${outbox.availableAt}) <= now() - make_interval(secs => ${(opts.settledMs ?? 0) / 1000}))`
+          : undefined,
       ),
     )
     .orderBy(asc(outbox.id))

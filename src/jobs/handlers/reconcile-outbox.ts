@@ -4,16 +4,16 @@ import type { JobHandler } from "../job-catalogue.js";
 import type { JobQueues } from "../job-queues.js";
 
 const BATCH = 500;
-// Intents recorded this recently were queued with their commit (a digest's channel job may be
-// waiting for their slots): a pass leaves them to that job, and takes them if still pending later.
+// A channel's messages recorded this recently were queued with their commit (a digest's channel
+// job may be waiting for their slots): a pass leaves them to that job, and takes them if still
+// pending later. Other intents are re-queued at once under their own job id, as ever.
 const SETTLED_MS = 10_000;
 
 /**
  * Postgres is the source of truth: every pending intent gets a delivery job. The job id is the
  * intent id, so a job still queued is not added twice, and after Redis loses everything the
- * next run puts all of them back: those pending for SETTLED_MS, so work lost with Redis or a
- * crash is redelivered within SETTLED_MS plus one period. Messages to a Slack channel are
- * re-queued as that channel's job, in the order they were recorded.
+ * next run puts all of them back. Messages to a Slack channel are re-queued as that channel's
+ * job, in the order they were recorded, once pending for SETTLED_MS.
  */
 export function reconcileOutbox(deps: {
   db: Db;
