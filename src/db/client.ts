@@ -13,6 +13,25 @@ export function poolOf(db: Db): pg.Pool {
   return pool;
 }
 
+// The same drizzle API as `db.transaction` gives, on one pooled connection whose transaction
+// the caller opened and will end itself. Made once per connection: drizzle reads the whole schema
+// each time it is set up.
+const txs = new WeakMap<pg.PoolClient, Tx>();
+export function txOnClient(client: pg.PoolClient): Tx {
+  let tx = txs.get(client);
+  if (!tx) {
+    tx = drizzle(client, { schema }) as unknown as Tx;
+    // A nested transaction would BEGIN on this connection and COMMIT the outer one early.
+    Object.assign(tx, {
+      transaction: () => {
+        throw new Error("this transaction cannot open another transaction inside it");
+      },
+    });
+    txs.set(client, tx);
+  }
+  return tx;
+}
+
 /** Enough for every job a worker runs at once (two connections each) plus HTTP requests. */
 export const DB_POOL_SIZE = 30;
 export type Database = { pool: pg.Pool; db: Db; close(): Promise<void> };

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
-import { type Db, poolOf } from "./client.js";
+import { type Db, poolOf, type Tx, txOnClient } from "./client.js";
 import { outbox } from "./schema/index.js";
 
 export type OutboxIntent = {
@@ -10,7 +10,6 @@ export type OutboxIntent = {
   availableAt?: Date;
 };
 export type OutboxRow = typeof outbox.$inferSelect;
-type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 type Executor = Db | Tx;
 
 /** Records a side-effect intent; the same dedupe key twice is one intent. Returns its id. */
@@ -116,10 +115,23 @@ export async function readIntent(db: Db, id: number): Promise<DueIntent | null> 
 }
 
 /**
+ * What an effect is given besides its intent: the transaction that holds the intent's lock, so
+ * what it records (the Slack message's ts, say) commits with the done-mark or not at all.
+ */
+export type IntentTx = {
+  tx: Tx;
+  /** The rows of `performIntent`'s `alsoRead`, read in the transaction's opening round trip. */
+  alsoRead?: Array<Record<string, unknown>> | undefined;
+  /** A statement (no parameters) to send with the done-mark: one round trip for both. */
+  withDoneMark(statement: string): void;
+};
+
+/**
  * Runs `effect` for a pending intent while holding its row lock, then marks it done in the same
  * transaction. A second worker skips a locked row instead of repeating the effect. Every
  * delivery passes here, so it takes two round trips besides the effect's own: the transaction
- * opens with the lock, and the done-mark carries the commit.
+ * opens with the lock (and `alsoRead`, a read the effect needs, after it), and the done-mark
+ * carries the effect's own writes and the commit.
  *
  * The locking read also asks how long until the intent is due by the database's clock (as
  * `readIntent` does), so a delivery needs no read before it: an intent not yet due is let go
@@ -128,7 +140,8 @@ export async function readIntent(db: Db, id: number): Promise<DueIntent | null> 
 export async function performIntent(
   db: Db,
   id: number,
-  effect: (row: OutboxRow) => Promise<Record<string, unknown>>,
+  effect: (row: OutboxRow, intent: IntentTx) => Promise<Record<string, unknown>>,
+  opts: { alsoRead?: string | undefined } = {},
 ): Promise<"done" | "skipped" | { dueInMs: number }> {
   if (!Number.isSafeInteger(id)) throw new Error(`outbox id ${id} is not an integer`);
   const client = await poolOf(db).connect();
@@ -138,19 +151,31 @@ export async function performIntent(
     // Simple-query protocol, so BEGIN and the locking read travel together: no parameters, and
     // the only value, the id, is an integer checked above.
     open = true;
-    const [, locked] = (await client.query(
-      `BEGIN; SELECT ${OUTBOX_COLUMNS}, ${DUE_IN_MS} AS due_in_ms FROM outbox WHERE id = ${id} AND status = 'pending' FOR UPDATE SKIP LOCKED`,
-    )) as unknown as [unknown, { rows: Array<RawOutboxRow & { due_in_ms?: number }> }];
-    const raw = locked.rows[0];
+    const results = (await client.query(
+      [
+        `BEGIN; SELECT ${OUTBOX_COLUMNS}, ${DUE_IN_MS} AS due_in_ms FROM outbox WHERE id = ${id} AND status = 'pending' FOR UPDATE SKIP LOCKED`,
+        ...(opts.alsoRead ? [opts.alsoRead] : []),
+      ].join("; "),
+    )) as unknown as Array<{ rows: Array<Record<string, unknown>> }>;
+    const raw = results[1]?.rows[0] as (RawOutboxRow & { due_in_ms?: number }) | undefined;
     const dueInMs = Number(raw?.due_in_ms ?? 0);
     if (!raw || dueInMs > 0) {
       await client.query("ROLLBACK");
       open = false;
       return raw ? { dueInMs } : "skipped";
     }
-    const result = await effect(fromRaw(raw));
+    const withDoneMark: string[] = [];
+    const result = await effect(fromRaw(raw), {
+      tx: txOnClient(client),
+      alsoRead: opts.alsoRead ? results[2]?.rows : undefined,
+      withDoneMark: (statement) => withDoneMark.push(statement),
+    });
     await client.query(
-      `UPDATE outbox SET status = 'done', done_at = now(), attempts = attempts + 1, last_error = NULL, result = ${client.escapeLiteral(JSON.stringify(result))}::jsonb WHERE id = ${id}; COMMIT`,
+      [
+        ...withDoneMark,
+        `UPDATE outbox SET status = 'done', done_at = now(), attempts = attempts + 1, last_error = NULL, result = ${client.escapeLiteral(JSON.stringify(result))}::jsonb WHERE id = ${id}`,
+        "COMMIT",
+      ].join("; "),
     );
     open = false;
     return "done";

@@ -1,8 +1,5 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/node-postgres";
-import type pg from "pg";
-import { type Db, poolOf, type Tx } from "./client.js";
-import * as schema from "./schema/index.js";
+import { type Db, poolOf, type Tx, txOnClient } from "./client.js";
 import {
   approvals,
   images,
@@ -93,24 +90,6 @@ export async function lockRollout(
   return loaded ? { loaded, image } : null;
 }
 
-// The same drizzle API as `db.transaction` gives, on one pooled connection (no nested transactions
-// here). Made once per connection: drizzle reads the whole schema each time it is set up.
-const txs = new WeakMap<pg.PoolClient, Tx>();
-function txOn(client: pg.PoolClient): Tx {
-  let tx = txs.get(client);
-  if (!tx) {
-    tx = drizzle(client, { schema }) as unknown as Tx;
-    // A nested transaction would BEGIN on this connection and COMMIT the outer one early.
-    Object.assign(tx, {
-      transaction: () => {
-        throw new Error("a rollout transaction cannot open another transaction inside it");
-      },
-    });
-    txs.set(client, tx);
-  }
-  return tx;
-}
-
 /** What `lockRollout` reads under the lock: the rollout's version and its image. */
 export type LockedRolloutRow = { version: number; repository: string | null; configId: string | null };
 type RawLockedRow = { version: number; repository: string | null; config_id: string | null };
@@ -192,7 +171,7 @@ export async function rolloutTransaction<T>(
       });
       throw e;
     }
-    const tx = txOn(client);
+    const tx = txOnClient(client);
     let value: T;
     try {
       value = await fn(tx, opening);

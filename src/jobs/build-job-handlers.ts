@@ -39,7 +39,7 @@ import {
 } from "../services/rollouts/rollout-card.js";
 import type { RolloutDeps } from "../services/rollouts/rollout-deps.js";
 import { createTeamsOfUser } from "../services/teams-of-user.js";
-import { slackPostPayload, upsertSlackMessage } from "../services/upsert-slack-message.js";
+import { knownMessagesRead, slackPostPayload, upsertSlackMessage } from "../services/upsert-slack-message.js";
 import {
   deliverChannel,
   deliverOutbox,
@@ -106,8 +106,14 @@ export function buildJobHandlers(deps: {
     return { ts: r.ts };
   };
   const effects: OutboxEffects = {
-    "slack.post": async (row) => {
-      const r = await upsertSlackMessage(deps.db, deps.slack, slackPostPayload.parse(row.payload), deps.gate);
+    "slack.post": async (row, intent) => {
+      const r = await upsertSlackMessage(
+        intent.tx,
+        deps.slack,
+        slackPostPayload.parse(row.payload),
+        deps.gate,
+        intent,
+      );
       return { ts: r.ts, updated: r.updated };
     },
     "slack.digest-chart": async (row) =>
@@ -177,7 +183,7 @@ export function buildJobHandlers(deps: {
   const pacing: OutboxPacing = {
     "slack.post": (row) => {
       const post = slackPostPayload.parse(row.payload);
-      return { channel: post.channel, ticket: post.key };
+      return { channel: post.channel, ticket: post.key, alsoRead: knownMessagesRead(row.id) };
     },
     "slack.digest-chart": (row) => {
       const chart = digestChartPayload.parse(row.payload);

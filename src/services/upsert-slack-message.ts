@@ -2,10 +2,12 @@ import type { Block, KnownBlock } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
 import { UnrecoverableError } from "bullmq";
 import { eq, inArray } from "drizzle-orm";
+import pg from "pg";
 import { z } from "zod";
 import type { ChannelGate } from "../adapters/channel-gate.js";
 import { classifySlackError, NotYet } from "../adapters/slack-errors.js";
 import type { Db, Tx } from "../db/client.js";
+import type { IntentTx } from "../db/outbox-repository.js";
 import { outbox, slackMessages } from "../db/schema/index.js";
 import { assertWithinBlockKitLimits } from "../render/block-kit-limits.js";
 
@@ -60,29 +62,46 @@ export async function paced<T>(
 const SLEEP_WAIT_MS = 60;
 
 /**
+ * The `alsoRead` of a `slack.post` delivery: the message itself and its thread's parent, read
+ * with the intent's lock (the only value is the id, an integer).
+ */
+export function knownMessagesRead(outboxId: number): string {
+  if (!Number.isSafeInteger(outboxId)) throw new Error(`outbox id ${outboxId} is not an integer`);
+  const payload = (field: string) => `SELECT payload->>'${field}' FROM outbox WHERE id = ${outboxId}`;
+  return `SELECT key, channel, ts FROM slack_messages WHERE key IN (${payload("key")} UNION ALL ${payload("threadKey")})`;
+}
+type KnownMessage = { key: string; channel: string; ts: string };
+
+/**
  * Posts a message, or updates it in place when one with the same key was posted before, and
  * remembers channel + ts so later changes edit rather than repeat. With a gate, sends are paced
- * per channel (see `paced`).
+ * per channel (see `paced`). Within an outbox delivery (`intent`), the message is looked up from
+ * what the delivery read with its lock (when it did) and recorded with the done-mark.
  */
 export async function upsertSlackMessage(
   db: Db | Tx,
   slack: WebClient,
   post: SlackPost,
   gate?: ChannelGate,
+  intent?: Pick<IntentTx, "alsoRead" | "withDoneMark">,
 ): Promise<{ ts: string; updated: boolean }> {
   const blocks = post.blocks ?? [];
   assertWithinBlockKitLimits({ text: post.text, blocks }, "message");
   // The message itself and its thread's parent, in one read.
-  const known = await db
-    .select()
-    .from(slackMessages)
-    .where(inArray(slackMessages.key, post.threadKey ? [post.key, post.threadKey] : [post.key]));
+  const known: KnownMessage[] =
+    (intent?.alsoRead as KnownMessage[] | undefined) ??
+    (await db
+      .select({ key: slackMessages.key, channel: slackMessages.channel, ts: slackMessages.ts })
+      .from(slackMessages)
+      .where(inArray(slackMessages.key, post.threadKey ? [post.key, post.threadKey] : [post.key])));
   const existing = known.find((m) => m.key === post.key);
   if (existing) {
     await paced(gate, existing.channel, post.key, () =>
       slack.chat.update({ channel: existing.channel, ts: existing.ts, text: post.text, blocks }),
     );
-    await db.update(slackMessages).set({ updatedAt: new Date() }).where(eq(slackMessages.key, post.key));
+    if (intent)
+      intent.withDoneMark(`UPDATE slack_messages SET updated_at = now() WHERE key = ${lit(post.key)}`);
+    else await db.update(slackMessages).set({ updatedAt: new Date() }).where(eq(slackMessages.key, post.key));
     return { ts: existing.ts, updated: true };
   }
   let threadTs: string | undefined;
@@ -109,9 +128,16 @@ export async function upsertSlackMessage(
       }),
     ),
   );
-  await db
-    .insert(slackMessages)
-    .values({ key: post.key, channel: answer.channel, ts: answer.ts, threadTs: threadTs ?? null })
-    .onConflictDoNothing();
+  if (intent)
+    intent.withDoneMark(
+      `INSERT INTO slack_messages (key, channel, ts, thread_ts) VALUES (${lit(post.key)}, ${lit(answer.channel)}, ${lit(answer.ts)}, ${threadTs === undefined ? "NULL" : lit(threadTs)}) ON CONFLICT DO NOTHING`,
+    );
+  else
+    await db
+      .insert(slackMessages)
+      .values({ key: post.key, channel: answer.channel, ts: answer.ts, threadTs: threadTs ?? null })
+      .onConflictDoNothing();
   return { ts: answer.ts, updated: false };
 }
+
+const lit = (value: string) => pg.escapeLiteral(value);

@@ -30,6 +30,21 @@ describe("the per-channel gate", () => {
     expect((await untilGranted(gate, "C1", "b")) - sentAt).toBeGreaterThanOrEqual(290);
   });
 
+  it("tells the process that sent on a channel when the next slot opens, and that slot is then granted at once", async () => {
+    const gate = gateFor();
+    expect(gate.readyIn("C1")).toBe(0);
+    expect(await gate.acquire("C1", "a")).toBe(0);
+    await gate.sent("C1");
+    const ready = gate.readyIn("C1");
+    expect(ready).toBeGreaterThan(250);
+    expect(ready).toBeLessThanOrEqual(300);
+    expect(gate.readyIn("C2")).toBe(0);
+    await sleep(ready);
+    // No reservation was needed: the slot is free when the process's own clock says it is.
+    expect(await gate.acquire("C1", "b")).toBe(0);
+    expect(gate.readyIn("C1")).toBe(0);
+  });
+
   it("hands a slot taken ahead to that send's own acquire, once, and frees it if the send never came", async () => {
     const gate = gateFor();
     expect(await gate.takeAhead("C1", "a")).toBe(0);

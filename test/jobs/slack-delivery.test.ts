@@ -193,6 +193,38 @@ describe("a channel's messages delivered by one job (a digest and its thread)", 
     );
   });
 
+  it("edits a message posted before under the same key in place, and records each message with its done-mark", async () => {
+    t.slack.reset();
+    const key = "lane-edit:C0LANEU:card";
+    const ids = await app.db.transaction((tx) =>
+      insertIntents(
+        tx,
+        ["first", "second"].map((n) => ({
+          kind: "slack.post",
+          dedupeKey: `${key}:${n}`,
+          payload: { key, channel: "C0LANEU", text: `card, ${n} version` },
+        })),
+      ),
+    );
+    await queueIntents({ queues }, ids, { oneChannel: true });
+    const settled = async () =>
+      (
+        await t.owner.db.execute(
+          sql`SELECT o.status, m.ts FROM outbox o LEFT JOIN slack_messages m ON m.key = o.payload->>'key'
+              WHERE o.dedupe_key LIKE 'lane-edit:%' ORDER BY o.id`,
+        )
+      ).rows as Array<{ status: string; ts: string | null }>;
+    await waitFor(async () => (await settled()).every((r) => r.status === "done"), 20_000, "both delivered");
+    const posted = t.slack.callsTo("chat.postMessage").filter((c) => c.args.channel === "C0LANEU");
+    const updated = t.slack.callsTo("chat.update").filter((c) => c.args.channel === "C0LANEU");
+    expect(posted.length).toBe(1);
+    expect(updated.map((c) => c.args.text)).toEqual(["card, second version"]);
+    const messages = t.slack.messages("C0LANEU");
+    expect(messages.map((m) => m.text)).toEqual(["card, second version"]);
+    // The ts Slack answered is what the database remembers for the key.
+    expect((await settled()).map((r) => r.ts)).toEqual([messages[0]?.ts, messages[0]?.ts]);
+  });
+
   it("fails one message that can never be posted and still delivers the rest", async () => {
     t.slack.reset();
     await record("C0LANED", "lane-broken", [{ n: "main" }, { n: "big", big: true }, { n: "tail" }]);

@@ -57,6 +57,8 @@ export type FakeSlack = {
   callsTo(method: string): RecordedCall[];
   /** Posted messages as they stand now, updates applied. */
   messages(channel?: string): FakeMessage[];
+  /** How many messages have been posted, without copying them (for polling). */
+  messageCount(): number;
   views(): FakeView[];
   files(): FakeFile[];
   failNext(method: string, how: FakeFailure, times?: number): void;
@@ -564,6 +566,7 @@ export async function startFakeSlack(
     callsTo: (method) => calls.filter((c) => c.method === method),
     messages: (channel) =>
       messages.filter((m) => channel === undefined || m.channel === channel).map((m) => structuredClone(m)),
+    messageCount: () => messages.length,
     views: () => [...views.values()].map((v) => structuredClone(v)),
     files: () => [...files.values()].map((f) => ({ ...f })),
     failNext: (method, how, times = 1) => {

@@ -5,6 +5,7 @@ import { classifySlackError, NotYet } from "../../adapters/slack-errors.js";
 import type { Db } from "../../db/client.js";
 import {
   type DueIntent,
+  type IntentTx,
   type OutboxRow,
   performIntent,
   readIntent,
@@ -18,12 +19,19 @@ import type { JobContext, JobHandler } from "../job-catalogue.js";
  * What each kind of intent does. An effect that cannot act yet (a paced or rate-limited Slack
  * channel, a thread parent not posted) throws NotYet: the job returns later, no attempt counted.
  */
-export type OutboxEffects = Record<string, (row: OutboxRow) => Promise<Record<string, unknown>>>;
+export type OutboxEffects = Record<
+  string,
+  (row: OutboxRow, intent: IntentTx) => Promise<Record<string, unknown>>
+>;
 /**
  * For the kinds paced per Slack channel: the channel and ticket their effect asks the gate for,
- * so a channel's delivery can wait for the slot before it opens a transaction.
+ * so a channel's delivery can wait for the slot before it opens a transaction, and what the
+ * effect reads (`performIntent`'s `alsoRead`), so it is read with the lock.
  */
-export type OutboxPacing = Record<string, (row: OutboxRow) => { channel: string; ticket: string }>;
+export type OutboxPacing = Record<
+  string,
+  (row: OutboxRow) => { channel: string; ticket: string; alsoRead?: string }
+>;
 
 type Deps = { db: Db; effects: OutboxEffects; now: () => number };
 
@@ -42,34 +50,37 @@ async function deliverIntent(
   ctx: Pick<JobContext, "attemptsMade" | "maxAttempts">,
   opts: {
     run?: Run;
-    /** Runs before the effect holding no connection; what it returns runs after the effect. */
-    beforeEffect?: (row: OutboxRow) => Promise<() => Promise<void>>;
+    /**
+     * Runs before the effect holding no connection; it returns what runs after the effect, and
+     * the read the effect needs in its transaction (`performIntent`'s `alsoRead`).
+     */
+    beforeEffect?: (row: OutboxRow) => Promise<{ after: () => Promise<void>; alsoRead?: string | undefined }>;
     read?: DueIntent | null;
   } = {},
 ): Promise<{ retryInMs: number } | null> {
   const run = opts.run ?? direct;
-  const effect = (row: OutboxRow) => {
+  const effect = (row: OutboxRow, intent: IntentTx) => {
     const perform = deps.effects[row.kind];
     if (!perform) throw new UnrecoverableError(`no effect registered for outbox kind "${row.kind}"`);
-    return perform(row);
+    return perform(row, intent);
   };
   // Tries so far: the job's, or with a read row the intent's own (a channel job's attempts are
   // shared by all of its messages, so one message's retries must not use up the next one's).
   let tried = ctx.attemptsMade;
   try {
-    let afterEffect: (() => Promise<void>) | undefined;
+    let prepared: Awaited<ReturnType<NonNullable<typeof opts.beforeEffect>>> | undefined;
     if (opts.beforeEffect) {
       const row = opts.read !== undefined ? opts.read : await run(() => readIntent(deps.db, outboxId));
       if (row?.status !== "pending") return null;
       if (row.dueInMs > 0) return { retryInMs: row.dueInMs };
       tried = row.attempts;
-      afterEffect = await opts.beforeEffect(row);
+      prepared = await opts.beforeEffect(row);
     }
     let outcome: Awaited<ReturnType<typeof performIntent>>;
     try {
-      outcome = await run(() => performIntent(deps.db, outboxId, effect));
+      outcome = await run(() => performIntent(deps.db, outboxId, effect, { alsoRead: prepared?.alsoRead }));
     } finally {
-      await afterEffect?.();
+      await prepared?.after();
     }
     // An aggregation window still open: come back when it closes, no attempt spent.
     return typeof outcome === "object" ? { retryInMs: outcome.dueInMs } : null;
@@ -118,10 +129,14 @@ export function deliverChannel(
   // send inside the effect then uses it.
   const beforeEffect = async (row: OutboxRow) => {
     const pace = deps.pacing[row.kind]?.(row);
-    if (!pace) return async () => {};
+    if (!pace) return { after: async () => {} };
+    // Right after this process's previous send on the channel: its slot's time is known here.
+    const ready = deps.gate.readyIn(pace.channel);
+    if (ready > 0) await sleep(ready);
     for (;;) {
       const wait = await deps.gate.takeAhead(pace.channel, pace.ticket);
-      if (wait === 0) return () => deps.gate.release(pace.channel, pace.ticket);
+      if (wait === 0)
+        return { after: () => deps.gate.release(pace.channel, pace.ticket), alsoRead: pace.alsoRead };
       if (wait > WAIT_IN_PLACE_MS) throw new NotYet(`channel ${pace.channel} paced`, wait);
       await sleep(wait);
     }
