@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { loadavg } from "node:os";
 import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { SLACK_CHANNEL_INTERVAL_MS } from "../src/adapters/channel-gate.js";
@@ -65,6 +66,10 @@ type Phase = {
   judged: boolean;
   delivery: Delivery;
   recordMs: number;
+  /** This process's event-loop delay (it records and runs the fake Slack): p99 and max, ms. */
+  benchLoopDelayMs: [number, number];
+  /** Per channel, from its digest being queued to its first post, ms. */
+  firstPostLagMs: number[];
   outbox: Record<string, number>;
   /** Postgres commits and rollbacks in the bench database during the phase. */
   xacts: { commit: number; rollback: number; sessions: number };
@@ -100,9 +105,11 @@ async function runPhase(
   const posts: ExpectedPost[] = channels.flatMap((c) => digestPosts(c, name));
   const texts = new Set(posts.map((p) => p.text));
   const countBefore = ctx.fake.messageCount();
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   const startedAt = Date.now();
   const injections = inject(startedAt);
-  await recordDigests({ db: ctx.database.db, queues: ctx.queues }, posts);
+  const queuedAt = await recordDigests({ db: ctx.database.db, queues: ctx.queues }, posts);
   const recordMs = Date.now() - startedAt;
   // Polled by count (copying every message the fake holds 50 times a second took the bench's
   // CPU from everything else on the machine); the messages themselves are read once it adds up.
@@ -112,6 +119,7 @@ async function runPhase(
       : ctx.fake.messages().filter((m) => texts.has(m.text ?? "")).length;
   while (inPhase() < posts.length && Date.now() - startedAt < TIMEOUT_MS) await sleep(20);
   const cpu = cpuDelta(cpuBefore, cpuSeconds(ctx.servicePids));
+  loopDelay.disable();
   await sleep(SETTLE_MS);
   const outbox: Record<string, number> = {};
   const rows = await ctx.database.pool.query<{ status: string; retried: boolean; n: string }>(
@@ -121,11 +129,16 @@ async function runPhase(
   );
   for (const r of rows.rows) outbox[`${r.status}${r.retried ? " (with an error)" : ""}`] = Number(r.n);
   const after = await xactCounts(ctx.database);
+  const delivery = checkDelivery(ctx.fake, posts, startedAt, injections);
   return {
     name,
     judged,
-    delivery: checkDelivery(ctx.fake, posts, startedAt, injections),
+    delivery,
     recordMs,
+    benchLoopDelayMs: [loopDelay.percentile(99) / 1e6, loopDelay.max / 1e6],
+    firstPostLagMs: [...queuedAt]
+      .map(([channel, at]) => (delivery.firstPostAt.get(channel) ?? Number.NaN) - at)
+      .sort((a, b) => a - b),
     outbox,
     xacts: {
       commit: after.commit - before.commit,
@@ -170,8 +183,23 @@ function printPhase(p: Phase): boolean {
       null,
     ],
     [
+      "a channel's digest queued → its first post: p50 / p90 / max",
+      [0.5, 0.9, 1]
+        .map((q) => {
+          const lags = p.firstPostLagMs;
+          return `${(lags[Math.min(lags.length - 1, Math.floor(q * lags.length))] ?? Number.NaN).toFixed(0)} ms`;
+        })
+        .join(" / "),
+      null,
+    ],
+    [
       `mean gap between a channel's posts (gate: ${SLACK_CHANNEL_INTERVAL_MS} ms after the previous answer)`,
       `${d.meanGapMs.toFixed(0)} ms`,
+      null,
+    ],
+    [
+      "the bench's own event-loop delay (recording + fake Slack): p99 / max",
+      p.benchLoopDelayMs.map((ms) => `${ms.toFixed(0)} ms`).join(" / "),
       null,
     ],
     ["outbox rows", JSON.stringify(p.outbox), null],

@@ -29,6 +29,8 @@ export type Delivery = {
   latestNthPostMs: number[];
   /** Mean gap between a channel's successive posts, ms. */
   meanGapMs: number;
+  /** Each channel's first post, ms since the epoch. */
+  firstPostAt: Map<string, number>;
 };
 
 /** Compares what the fake Slack holds and answered with what the bench recorded. */
@@ -85,11 +87,13 @@ export function checkDelivery(
   let minGapMs = Number.POSITIVE_INFINITY;
   const nth: number[][] = [];
   const gaps: number[] = [];
+  const firstPostAt = new Map<string, number>();
   for (const [channel, n] of perChannel) {
     const extra = retryAfterMs.get(channel) ?? 0;
     minimumMs = Math.max(minimumMs, n * 1000 + extra);
     strictMinimumMs = Math.max(strictMinimumMs, (n - 1) * 1000 + extra);
     const times = [...(postTimes.get(channel) ?? [])].sort((a, b) => a - b);
+    if (times[0] !== undefined) firstPostAt.set(channel, times[0]);
     const last = Math.max(startedAt, ...times);
     lastAt = Math.max(lastAt, last);
     worstChannelRatio = Math.max(worstChannelRatio, (last - startedAt) / (n * 1000 + extra));
@@ -117,5 +121,6 @@ export function checkDelivery(
     meanNthPostMs: nth.map(mean),
     latestNthPostMs: nth.map((xs) => Math.max(...xs)),
     meanGapMs: mean(gaps),
+    firstPostAt,
   };
 }

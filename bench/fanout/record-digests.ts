@@ -24,7 +24,8 @@ export function digestPosts(channel: string, run: string): ExpectedPost[] {
 }
 
 /**
- * As `postDigest` does: every channel's intents in one transaction, queued after commit. The
+ * As `postDigest` does: every channel's intents in one statement (a scheduled digest's also
+ * records its period's run in it), queued once it has committed. The
  * channels are written concurrently, as the digest jobs of many subscriptions would be, as many at
  * once as the bench has connections (20): 200 at once waited for a connection and failed with
  * "timeout exceeded when trying to connect" under load.
@@ -32,30 +33,32 @@ export function digestPosts(channel: string, run: string): ExpectedPost[] {
 export async function recordDigests(
   deps: { db: Db; queues: JobQueues },
   posts: readonly ExpectedPost[],
-): Promise<void> {
+): Promise<Map<string, number>> {
+  // When each channel's digest was queued, ms since the epoch.
+  const queuedAt = new Map<string, number>();
   const byChannel = new Map<string, ExpectedPost[]>();
   for (const p of posts) byChannel.set(p.channel, [...(byChannel.get(p.channel) ?? []), p]);
   const limit = pLimit(RECORDING_CONCURRENCY);
   await Promise.all(
     [...byChannel.values()].map((channelPosts) =>
       limit(async () => {
-        const ids = await deps.db.transaction((tx) =>
-          insertIntents(
-            tx,
-            channelPosts.map((p) => ({
-              kind: "slack.post",
-              dedupeKey: p.key,
-              payload: {
-                key: p.key,
-                channel: p.channel,
-                text: p.text,
-                ...(p.threadKey !== undefined && { threadKey: p.threadKey }),
-              },
-            })),
-          ),
+        const ids = await insertIntents(
+          deps.db,
+          channelPosts.map((p) => ({
+            kind: "slack.post",
+            dedupeKey: p.key,
+            payload: {
+              key: p.key,
+              channel: p.channel,
+              text: p.text,
+              ...(p.threadKey !== undefined && { threadKey: p.threadKey }),
+            },
+          })),
         );
         await queueIntents({ queues: deps.queues }, ids, { oneChannel: true });
+        queuedAt.set(channelPosts[0]?.channel ?? "", Date.now());
       }),
     ),
   );
+  return queuedAt;
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, lte, type SQL, sql } from "drizzle-orm";
 import { type Db, poolOf, type Tx, txOnClient } from "./client.js";
 import { outbox } from "./schema/index.js";
 
@@ -51,6 +51,43 @@ export async function insertIntents(db: Executor, intents: readonly OutboxIntent
     const id = ids.get(i.dedupeKey);
     if (id === undefined) throw new Error(`outbox intent ${i.dedupeKey} vanished`);
     return id;
+  });
+}
+
+/**
+ * Records intents only if `guard` — an `INSERT … ON CONFLICT DO NOTHING RETURNING` — inserts its
+ * row, in one statement (a digest period's run and its messages: a period already posted records
+ * nothing). Returns the ids of the intents it inserted, in the order given; none when the guard's
+ * row was there already.
+ */
+export async function insertIntentsIfNew(
+  db: Executor,
+  guard: SQL,
+  intents: readonly OutboxIntent[],
+): Promise<number[]> {
+  if (intents.length === 0) return [];
+  const values = sql.join(
+    intents.map(
+      (i, n) =>
+        sql`(${n}::int, ${i.kind}, ${i.dedupeKey}, ${JSON.stringify(i.payload)}::jsonb, ${i.availableAt ?? null}::timestamptz)`,
+    ),
+    sql`, `,
+  );
+  const inserted = await db.execute<{ id: string | number; dedupe_key: string }>(sql`
+    WITH guard AS (${guard})
+    INSERT INTO outbox (kind, dedupe_key, payload, available_at)
+    SELECT v.kind, v.dedupe_key, v.payload, coalesce(v.available_at, now())
+      FROM (VALUES ${values}) AS v(n, kind, dedupe_key, payload, available_at)
+     WHERE EXISTS (SELECT 1 FROM guard)
+     ORDER BY v.n
+    ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING id, dedupe_key`);
+  const ids = new Map(inserted.rows.map((r) => [r.dedupe_key, Number(r.id)]));
+  return intents.flatMap((i) => {
+    const id = ids.get(i.dedupeKey);
+    if (id === undefined) return [];
+    ids.delete(i.dedupeKey);
+    return [id];
   });
 }
 

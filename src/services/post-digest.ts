@@ -5,7 +5,7 @@ import { isQuietDigest } from "../core/digest/is-quiet-digest.js";
 import { severityCounts } from "../core/digest/severity-counts.js";
 import type { SlaPolicy } from "../core/sla/sla-policy.js";
 import type { Db } from "../db/client.js";
-import { insertIntents, type OutboxIntent } from "../db/outbox-repository.js";
+import { insertIntents, insertIntentsIfNew, type OutboxIntent } from "../db/outbox-repository.js";
 import { renderDigest } from "../render/render-digest.js";
 import { buildTeamDigests } from "./build-team-digest.js";
 import { findSubscription } from "./digest-subscriptions.js";
@@ -99,55 +99,55 @@ async function postTeamDigests(
     if (!vm) continue;
     const rendered = renderDigest(vm);
     const mainKey = `${target.keyPrefix}:${teamId}`;
-    const ids = await deps.db.transaction(async (tx) => {
-      if (target.run) {
-        const run = await tx.execute(sql`
-          INSERT INTO digest_runs (subscription_id, period_key, team_id, open)
-          VALUES (${target.run.subscriptionId}::uuid, ${target.run.periodKey}, ${teamId}, ${JSON.stringify(severityCounts(vm.open))}::jsonb)
-          ON CONFLICT (subscription_id, period_key, team_id) DO NOTHING RETURNING id`);
-        if (run.rows.length === 0) return [];
-      }
-      const intents: OutboxIntent[] = [
-        {
-          kind: "slack.post",
-          dedupeKey: mainKey,
-          payload: {
-            key: mainKey,
-            channel: target.channel,
-            text: rendered.main.text,
-            blocks: rendered.main.blocks,
-          },
+    const intents: OutboxIntent[] = [
+      {
+        kind: "slack.post",
+        dedupeKey: mainKey,
+        payload: {
+          key: mainKey,
+          channel: target.channel,
+          text: rendered.main.text,
+          blocks: rendered.main.blocks,
         },
-        ...rendered.thread.map((reply, i) => {
-          const key = `${mainKey}:thread:${i}`;
-          return {
-            kind: "slack.post",
-            dedupeKey: key,
-            payload: {
-              key,
-              channel: target.channel,
-              text: reply.text,
-              blocks: reply.blocks,
-              threadKey: mainKey,
-            },
-          };
-        }),
-      ];
-      if (deps.charts && target.run && !isQuietDigest(vm)) {
-        intents.push({
-          kind: "slack.digest-chart",
-          dedupeKey: `${mainKey}:chart`,
+      },
+      ...rendered.thread.map((reply, i) => {
+        const key = `${mainKey}:thread:${i}`;
+        return {
+          kind: "slack.post",
+          dedupeKey: key,
           payload: {
-            key: `${mainKey}:chart`,
+            key,
             channel: target.channel,
+            text: reply.text,
+            blocks: reply.blocks,
             threadKey: mainKey,
-            subscriptionId: target.run.subscriptionId,
-            teamId,
           },
-        });
-      }
-      return insertIntents(tx, intents);
-    });
+        };
+      }),
+    ];
+    if (deps.charts && target.run && !isQuietDigest(vm)) {
+      intents.push({
+        kind: "slack.digest-chart",
+        dedupeKey: `${mainKey}:chart`,
+        payload: {
+          key: `${mainKey}:chart`,
+          channel: target.channel,
+          threadKey: mainKey,
+          subscriptionId: target.run.subscriptionId,
+          teamId,
+        },
+      });
+    }
+    // One statement: the period's run row and its messages, or nothing if the period was posted.
+    const ids = target.run
+      ? await insertIntentsIfNew(
+          deps.db,
+          sql`INSERT INTO digest_runs (subscription_id, period_key, team_id, open)
+              VALUES (${target.run.subscriptionId}::uuid, ${target.run.periodKey}, ${teamId}, ${JSON.stringify(severityCounts(vm.open))}::jsonb)
+              ON CONFLICT (subscription_id, period_key, team_id) DO NOTHING RETURNING id`,
+          intents,
+        )
+      : await insertIntents(deps.db, intents);
     if (ids.length > 0) {
       posted.push(teamId);
       await deps.afterCommit(ids);

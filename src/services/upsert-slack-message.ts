@@ -52,9 +52,11 @@ export async function paced<T>(
     const wait = await gate.block(channel, failure.retryAfterMs, ticket);
     throw new NotYet(`Slack rate-limited channel ${channel}`, wait);
   } finally {
-    // The next send is spaced from now. Should Redis fail here, the channel stays closed until
-    // the in-flight mark expires, which only delays messages.
-    await gate.sent(channel).catch(() => undefined);
+    // The next send is spaced from now. Not awaited: the delivery's commit need not wait for
+    // Redis, and this process's next call on the gate's connection goes after this one. Should
+    // Redis fail here, the channel stays closed until the in-flight mark expires, which only
+    // delays messages.
+    gate.sent(channel).catch(() => undefined);
   }
 }
 

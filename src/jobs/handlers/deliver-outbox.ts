@@ -125,6 +125,7 @@ export function deliverChannel(
   // Many channels wait at once; only a few hold a database connection.
   const limit = pLimit(deps.dbSlots);
   const withConnection: Run = (work) => limit(work);
+  const readTogether = coalesced<number, DueIntent>((ids) => withConnection(() => readIntents(deps.db, ids)));
   // The slot is taken before the transaction opens, holding no connection while it waits; the
   // send inside the effect then uses it.
   const beforeEffect = async (row: OutboxRow) => {
@@ -143,8 +144,9 @@ export function deliverChannel(
   };
   return async ({ outboxIds }, ctx) => {
     let failed: unknown = null;
-    // All of the channel's intents in one read; one coming round again is read afresh.
-    const read = await withConnection(() => readIntents(deps.db, outboxIds));
+    // All of the channel's intents in one read (shared with the jobs starting meanwhile); one
+    // coming round again is read afresh.
+    const read = await readTogether(outboxIds);
     for (const id of outboxIds) {
       for (let first = true; ; first = false) {
         let wait: { retryInMs: number } | null;
@@ -166,6 +168,38 @@ export function deliverChannel(
     }
     if (failed) throw failed;
   };
+}
+
+/**
+ * Reads asked for while one is waiting for a connection or running go out together as the next
+ * one: a burst of channel jobs starting at once (a digest morning's 200 channels) costs a few
+ * reads, not one each, and leaves the connections to the deliveries.
+ */
+function coalesced<K, V>(
+  read: (keys: K[]) => Promise<Map<K, V>>,
+): (keys: readonly K[]) => Promise<Map<K, V>> {
+  type Waiter = { keys: readonly K[]; resolve: (rows: Map<K, V>) => void; reject: (e: unknown) => void };
+  let waiting: Waiter[] = [];
+  let reading = false;
+  const drain = async () => {
+    reading = true;
+    while (waiting.length > 0) {
+      const batch = waiting;
+      waiting = [];
+      try {
+        const rows = await read([...new Set(batch.flatMap((w) => w.keys))]);
+        for (const w of batch) w.resolve(rows);
+      } catch (e) {
+        for (const w of batch) w.reject(e);
+      }
+    }
+    reading = false;
+  };
+  return (keys) =>
+    new Promise((resolve, reject) => {
+      waiting.push({ keys, resolve, reject });
+      if (!reading) void drain();
+    });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
