@@ -240,7 +240,13 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
     const handlers = buildJobHandlers({
       db: database.db,
       queues,
-      slack: slackWeb,
+      // No quick retries of its own: a delivery looks for a post whose answer was lost first.
+      slack: createSlackWebClient({
+        token: env.SLACK_BOT_TOKEN,
+        apiUrl: env.SLACK_API_URL,
+        logger,
+        retries: 0,
+      }),
       gate,
       sla: slaPolicyFromConfig(config.sla),
       charts: config.digestCharts,

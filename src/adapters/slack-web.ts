@@ -39,14 +39,28 @@ export function pooledFetch(dispatcher: Dispatcher = new Agent({ keepAliveTimeou
 /**
  * The Slack Web API client everything the bot sends goes through. A 429 is not waited out here:
  * it is thrown, so the delivery job can close the channel's gate until Retry-After and release
- * its worker. Network errors and 5xx get two quick retries; longer backoff is the job queue's.
+ * its worker. Network errors and 5xx get two quick retries, except for outbox deliveries: a post
+ * whose answer was lost may have landed, and only the delivery can look for it before it posts
+ * again (`upsertSlackMessage`); longer backoff is the job queue's.
  */
-export function createSlackWebClient(opts: { token: string; apiUrl: string; logger: Logger }): WebClient {
+export function createSlackWebClient(opts: {
+  token: string;
+  apiUrl: string;
+  logger: Logger;
+  /** Quick retries of a 5xx or network error (default 2); 0 for deliveries, which retry themselves. */
+  retries?: number;
+}): WebClient {
   const log = opts.logger.child({ component: "slack-web" });
   return new WebClient(opts.token, {
     slackApiUrl: opts.apiUrl,
     fetch: pooledFetch(),
-    retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2_000, randomize: true },
+    retryConfig: {
+      retries: opts.retries ?? 2,
+      factor: 2,
+      minTimeout: 250,
+      maxTimeout: 2_000,
+      randomize: true,
+    },
     rejectRateLimitedCalls: true,
     timeout: 10_000,
     logger: {

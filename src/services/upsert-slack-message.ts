@@ -85,7 +85,10 @@ export async function upsertSlackMessage(
   slack: WebClient,
   post: SlackPost,
   gate?: ChannelGate,
-  intent?: Pick<IntentTx, "alsoRead" | "withDoneMark">,
+  intent?: Pick<IntentTx, "alsoRead" | "withDoneMark"> & {
+    /** An earlier attempt failed (after it was recorded at this time): it may have landed. */
+    retryOf?: Date | undefined;
+  },
 ): Promise<{ ts: string; updated: boolean }> {
   const blocks = post.blocks ?? [];
   assertWithinBlockKitLimits({ text: post.text, blocks }, "message");
@@ -120,16 +123,22 @@ export async function upsertSlackMessage(
       throw new NotYet(`thread parent ${post.threadKey} not posted yet`, 1_000);
     }
   }
-  const answer = postAnswer.parse(
-    await paced(gate, post.channel, post.key, () =>
-      slack.chat.postMessage({
-        channel: post.channel,
-        text: post.text,
-        blocks,
-        ...(threadTs ? { thread_ts: threadTs } : {}),
-      }),
-    ),
-  );
+  // A post whose answer was lost (a timeout, a 5xx) may be in the channel already: found by the
+  // key it carries, it is recorded instead of posted twice.
+  const landed = intent?.retryOf ? await findPosted(slack, post, threadTs, intent.retryOf) : undefined;
+  const answer =
+    landed ??
+    postAnswer.parse(
+      await paced(gate, post.channel, post.key, () =>
+        slack.chat.postMessage({
+          channel: post.channel,
+          text: post.text,
+          blocks,
+          ...(threadTs ? { thread_ts: threadTs } : {}),
+          metadata: { event_type: MESSAGE_KEY_EVENT, event_payload: { key: post.key } },
+        }),
+      ),
+    );
   if (intent)
     intent.withDoneMark(
       `INSERT INTO slack_messages (key, channel, ts, thread_ts) VALUES (${lit(post.key)}, ${lit(answer.channel)}, ${lit(answer.ts)}, ${threadTs === undefined ? "NULL" : lit(threadTs)}) ON CONFLICT DO NOTHING`,
@@ -143,3 +152,56 @@ export async function upsertSlackMessage(
 }
 
 const lit = (value: string) => pg.escapeLiteral(value);
+
+/** The metadata event every message the bot posts carries, with its key. */
+export const MESSAGE_KEY_EVENT = "patchpilot_message";
+const keyedMessages = z.object({
+  messages: z
+    .array(
+      z.object({
+        ts: z.string(),
+        metadata: z.object({ event_type: z.string(), event_payload: z.looseObject({}) }).optional(),
+      }),
+    )
+    .default([]),
+});
+
+/**
+ * The message posted under `post.key` since `since`, if one is there: looked up in the thread
+ * for a reply, else in the channel's recent history. A lookup Slack refuses for good (the app
+ * lacks the history scopes) finds nothing and the message is posted, as without the lookup; a
+ * transient failure is thrown, so the delivery tries again later rather than risk a double.
+ */
+async function findPosted(
+  slack: WebClient,
+  post: SlackPost,
+  threadTs: string | undefined,
+  since: Date,
+): Promise<{ ts: string; channel: string } | undefined> {
+  let answer: unknown;
+  try {
+    answer = threadTs
+      ? await slack.conversations.replies({
+          channel: post.channel,
+          ts: threadTs,
+          include_all_metadata: true,
+          limit: 200,
+        })
+      : await slack.conversations.history({
+          channel: post.channel,
+          // A minute before the intent was recorded covers the two clocks' difference.
+          oldest: ((since.getTime() - 60_000) / 1000).toFixed(6),
+          include_all_metadata: true,
+          limit: 200,
+        });
+  } catch (e) {
+    if (classifySlackError(e).kind === "permanent") return undefined;
+    throw e;
+  }
+  const found = keyedMessages
+    .parse(answer)
+    .messages.find(
+      (m) => m.metadata?.event_type === MESSAGE_KEY_EVENT && m.metadata.event_payload.key === post.key,
+    );
+  return found ? { ts: found.ts, channel: post.channel } : undefined;
+}

@@ -225,6 +225,57 @@ describe("a channel's messages delivered by one job (a digest and its thread)", 
     expect((await settled()).map((r) => r.ts)).toEqual([messages[0]?.ts, messages[0]?.ts]);
   });
 
+  it("finds a post whose answer was lost (it landed, Slack answered 503) instead of posting it twice", async () => {
+    t.slack.reset();
+    // The digest's main message lands, but its answer is a 503, as when a reply is lost.
+    t.slack.failNext("chat.postMessage", { status: 503, landed: true });
+    await record("C0LANEL", "lane-lost", [{ n: "main" }, { n: "r0", reply: true }, { n: "tail" }]);
+    const statuses = async () =>
+      (
+        await t.owner.db.execute(
+          sql`SELECT o.status, m.ts FROM outbox o LEFT JOIN slack_messages m ON m.key = o.dedupe_key
+              WHERE o.dedupe_key LIKE 'lane-lost:%' ORDER BY o.id`,
+        )
+      ).rows as Array<{ status: string; ts: string | null }>;
+    await waitFor(async () => (await statuses()).every((r) => r.status === "done"), 20_000, "all delivered");
+    const [main, ...rest] = t.slack.messages("C0LANEL");
+    // Posted once each, in order, the reply in the thread of the message that landed first time.
+    expect([main, ...rest].map((m) => m?.text)).toEqual(["C0LANEL main", "C0LANEL r0", "C0LANEL tail"]);
+    expect(rest[0]?.thread_ts).toBe(main?.ts);
+    expect(t.slack.callsTo("conversations.history").length).toBe(1);
+    expect((await statuses()).map((r) => r.ts)).toEqual([main?.ts, rest[0]?.ts, rest[1]?.ts]);
+  });
+
+  it("finds a lost thread reply in its thread, and posts a message that never landed", async () => {
+    t.slack.reset();
+    await record("C0LANEM", "lane-lost-reply", [{ n: "main" }, { n: "r0", reply: true }]);
+    await waitFor(() => t.slack.messages("C0LANEM").length >= 1, 10_000, "the main message");
+    t.slack.failNext("chat.postMessage", { status: 502, landed: true });
+    await waitFor(
+      async () =>
+        (
+          await t.owner.db.execute(
+            sql`SELECT 1 FROM outbox WHERE dedupe_key LIKE 'lane-lost-reply:%' AND status <> 'done'`,
+          )
+        ).rows.length === 0,
+      20_000,
+      "both delivered",
+    );
+    const [main, reply] = t.slack.messages("C0LANEM");
+    expect(t.slack.messages("C0LANEM")).toHaveLength(2);
+    expect(reply?.thread_ts).toBe(main?.ts);
+    expect(t.slack.callsTo("conversations.replies").length).toBe(1);
+
+    // A 503 that did not land: looked for, not found, posted on the retry.
+    t.slack.reset();
+    t.slack.failNext("chat.postMessage", { status: 503 });
+    await record("C0LANEN", "lane-never", [{ n: "main" }]);
+    await waitFor(() => t.slack.messages("C0LANEN").length >= 1, 20_000, "posted on the retry");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(t.slack.messages("C0LANEN").map((m) => m.text)).toEqual(["C0LANEN main"]);
+    expect(t.slack.callsTo("chat.postMessage").map((c) => c.status)).toEqual([503, 200]);
+  });
+
   it("fails one message that can never be posted and still delivers the rest", async () => {
     t.slack.reset();
     await record("C0LANED", "lane-broken", [{ n: "main" }, { n: "big", big: true }, { n: "tail" }]);

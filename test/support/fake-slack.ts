@@ -24,6 +24,8 @@ export type FakeMessage = {
   blocks?: unknown[];
   thread_ts?: string;
   files?: string[];
+  /** The message's metadata (event_type, event_payload), as posted. */
+  metadata?: unknown;
 };
 
 export type FakeView = {
@@ -44,7 +46,8 @@ export type FakeFile = {
 
 export type FakeFailure =
   | { status: 429; retryAfterSeconds: number }
-  | { status: 500 | 502 | 503 }
+  /** With `landed`, the call takes effect and then Slack answers the error (a reply lost on the way). */
+  | { status: 500 | 502 | 503; landed?: boolean }
   | { delayMs: number };
 
 export type FakeSlack = {
@@ -74,7 +77,6 @@ export type FakeSlack = {
 type Reply = { status: number; body: string; headers: Record<string, string> };
 type Args = Record<string, unknown>;
 
-const FIRST_TS_MICROS = 1_764_000_000_000_000;
 // Form bodies carry these as JSON strings; decoded for the record so tests can assert on structure.
 const JSON_ARGS = ["blocks", "attachments", "view", "files", "metadata"];
 
@@ -94,6 +96,7 @@ const messageArgs = z.object({
   text: optionalString,
   blocks: z.unknown().optional(),
   thread_ts: optionalString,
+  metadata: z.unknown().optional(),
 });
 
 function parseJsonArg(raw: unknown): unknown {
@@ -210,9 +213,11 @@ export async function startFakeSlack(
   const timers = new Set<NodeJS.Timeout>();
   let origin = "";
 
+  // Like Slack's: the time of posting in seconds, with microseconds that keep them unique.
+  let lastTsMicros = 0;
   const nextTs = (): string => {
-    sequence += 1;
-    const micros = FIRST_TS_MICROS + sequence * 100;
+    const micros = Math.max(Date.now() * 1000, lastTsMicros + 100);
+    lastTsMicros = micros;
     return `${Math.floor(micros / 1e6)}.${String(micros % 1e6).padStart(6, "0")}`;
   };
   const nextId = (prefix: string): string => {
@@ -251,6 +256,11 @@ export async function startFakeSlack(
     ts: m.ts,
     ...(m.blocks !== undefined && { blocks: m.blocks }),
     ...(m.thread_ts !== undefined && { thread_ts: m.thread_ts }),
+  });
+  // Like Slack, metadata is read back only when asked for (`include_all_metadata`).
+  const historyView = (m: FakeMessage, withMetadata: boolean) => ({
+    ...messageView(m),
+    ...(withMetadata && m.metadata !== undefined && { metadata: m.metadata }),
   });
 
   const viewResponse = (v: FakeView) => ({
@@ -310,6 +320,7 @@ export async function startFakeSlack(
           ...(text !== undefined && { text }),
           ...(checked.blocks !== undefined && { blocks: checked.blocks }),
           ...(thread_ts !== undefined && { thread_ts }),
+          ...(parsed.data.metadata !== undefined && { metadata: parseJsonArg(parsed.data.metadata) }),
         };
         messages.push(message);
         postTimes.set(channel, [...(postTimes.get(channel) ?? []), now]);
@@ -403,6 +414,33 @@ export async function startFakeSlack(
             profile: { real_name: user.name, display_name: user.name },
           },
         });
+      },
+    ],
+    [
+      "conversations.history",
+      (args) => {
+        const channel = typeof args.channel === "string" ? args.channel : "";
+        if (channel === "") return fail("channel_not_found");
+        const oldest = Number(args.oldest ?? 0);
+        const limit = Math.min(999, Number(args.limit ?? 100) || 100);
+        const withMetadata = String(args.include_all_metadata) === "true";
+        const found = messages
+          .filter((m) => m.channel === channel && m.thread_ts === undefined && Number(m.ts) > oldest)
+          .reverse()
+          .slice(0, limit);
+        return ok({ messages: found.map((m) => historyView(m, withMetadata)), has_more: false });
+      },
+    ],
+    [
+      "conversations.replies",
+      (args) => {
+        const channel = typeof args.channel === "string" ? args.channel : "";
+        const ts = typeof args.ts === "string" ? args.ts : "";
+        const parent = messages.find((m) => m.channel === channel && m.ts === ts);
+        if (!parent) return fail("thread_not_found");
+        const withMetadata = String(args.include_all_metadata) === "true";
+        const thread = [parent, ...messages.filter((m) => m.channel === channel && m.thread_ts === ts)];
+        return ok({ messages: thread.map((m) => historyView(m, withMetadata)), has_more: false });
       },
     ],
     [
@@ -532,9 +570,11 @@ export async function startFakeSlack(
         : parseArgs(body, contentType, url.searchParams);
     const token = bearerToken(req, args ?? {});
     const injected = takeFailure(method);
-    const reply =
-      (injected && injectedReply(injected)) ??
-      (upload !== undefined ? answerUpload(upload, body, contentType) : answerApi(method, args, token, at));
+    const landed = injected !== undefined && "landed" in injected && injected.landed === true;
+    const answer = () =>
+      upload !== undefined ? answerUpload(upload, body, contentType) : answerApi(method, args, token, at);
+    if (landed) answer();
+    const reply = (injected && injectedReply(injected)) ?? answer();
     calls.push({ method, args: recordedArgs(args ?? {}), at, token, status: reply.status });
     if (injected && "delayMs" in injected) {
       await new Promise<void>((resolve) => {
