@@ -157,6 +157,11 @@ export async function readIntent(db: Db, id: number): Promise<DueIntent | null> 
  */
 export type IntentTx = {
   tx: Tx;
+  /**
+   * An earlier try at this intent may have had its effect without recording it: one failed
+   * (`attempts` > 0), or, as the caller says, the worker running it may have died mid-effect.
+   */
+  mayHaveActed: boolean;
   /** The rows of `performIntent`'s `alsoRead`, read in the transaction's opening round trip. */
   alsoRead?: Array<Record<string, unknown>> | undefined;
   /** A statement (no parameters) to send with the done-mark: one round trip for both. */
@@ -178,7 +183,7 @@ export async function performIntent(
   db: Db,
   id: number,
   effect: (row: OutboxRow, intent: IntentTx) => Promise<Record<string, unknown>>,
-  opts: { alsoRead?: string | undefined } = {},
+  opts: { alsoRead?: string | undefined; mayHaveActed?: boolean } = {},
 ): Promise<"done" | "skipped" | { dueInMs: number }> {
   if (!Number.isSafeInteger(id)) throw new Error(`outbox id ${id} is not an integer`);
   const client = await poolOf(db).connect();
@@ -204,6 +209,7 @@ export async function performIntent(
     const withDoneMark: string[] = [];
     const result = await effect(fromRaw(raw), {
       tx: txOnClient(client),
+      mayHaveActed: raw.attempts > 0 || opts.mayHaveActed === true,
       alsoRead: opts.alsoRead ? results[2]?.rows : undefined,
       withDoneMark: (statement) => withDoneMark.push(statement),
     });
@@ -212,7 +218,7 @@ export async function performIntent(
         ...withDoneMark,
         `UPDATE outbox SET status = 'done', done_at = now(), attempts = attempts + 1, last_error = NULL, result = ${client.escapeLiteral(JSON.stringify(result))}::jsonb WHERE id = ${id}`,
         "COMMIT",
-      ].join("; "),
+      ].join(";\n"),
     );
     open = false;
     return "done";

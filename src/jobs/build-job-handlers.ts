@@ -112,7 +112,7 @@ export function buildJobHandlers(deps: {
         deps.slack,
         slackPostPayload.parse(row.payload),
         deps.gate,
-        { ...intent, retryOf: row.attempts > 0 ? row.createdAt : undefined },
+        { ...intent, retryOf: intent.mayHaveActed ? row.createdAt : undefined },
       );
       return { ts: r.ts, updated: r.updated };
     },

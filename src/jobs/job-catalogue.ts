@@ -52,6 +52,11 @@ export type JobContext = {
   jobId: string;
   attemptsMade: number;
   maxAttempts: number;
+  /**
+   * The job ran before: a retry, a deferral, or a worker that died mid-run (whose effect may
+   * have happened without being recorded).
+   */
+  startedBefore: boolean;
   /** Puts the job back to run at `timestamp` without counting an attempt (pacing, Retry-After). */
   deferUntil(timestamp: number): Promise<never>;
 };

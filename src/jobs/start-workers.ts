@@ -44,6 +44,7 @@ export function startWorkers(opts: {
         await handler(parsed.data, {
           jobId: job.id ?? "",
           attemptsMade: job.attemptsMade,
+          startedBefore: job.attemptsStarted > 1,
           maxAttempts: job.opts.attempts ?? 1,
           deferUntil: async (timestamp: number) => {
             await job.moveToDelayed(timestamp, token);

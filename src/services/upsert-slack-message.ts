@@ -164,6 +164,7 @@ const keyedMessages = z.object({
       }),
     )
     .default([]),
+  response_metadata: z.object({ next_cursor: z.string().optional() }).optional(),
 });
 
 /**
@@ -178,30 +179,41 @@ async function findPosted(
   threadTs: string | undefined,
   since: Date,
 ): Promise<{ ts: string; channel: string } | undefined> {
-  let answer: unknown;
-  try {
-    answer = threadTs
-      ? await slack.conversations.replies({
-          channel: post.channel,
-          ts: threadTs,
-          include_all_metadata: true,
-          limit: 200,
-        })
-      : await slack.conversations.history({
-          channel: post.channel,
-          // A minute before the intent was recorded covers the two clocks' difference.
-          oldest: ((since.getTime() - 60_000) / 1000).toFixed(6),
-          include_all_metadata: true,
-          limit: 200,
-        });
-  } catch (e) {
-    if (classifySlackError(e).kind === "permanent") return undefined;
-    throw e;
-  }
-  const found = keyedMessages
-    .parse(answer)
-    .messages.find(
+  // A minute before the intent was recorded covers the two clocks' difference.
+  const oldest = ((since.getTime() - 60_000) / 1000).toFixed(6);
+  let cursor: string | undefined;
+  for (let page = 0; page < LOOKUP_PAGES; page++) {
+    const query = {
+      channel: post.channel,
+      oldest,
+      include_all_metadata: true,
+      limit: 200,
+      ...(cursor && { cursor }),
+    };
+    let answer: unknown;
+    try {
+      answer = threadTs
+        ? await slack.conversations.replies({ ...query, ts: threadTs })
+        : await slack.conversations.history(query);
+    } catch (e) {
+      const failure = classifySlackError(e);
+      // Asked too often: come back after Retry-After, no attempt spent (as a paced post does).
+      if (failure.kind === "rate_limited")
+        throw new NotYet(`looking for ${post.key} in ${post.channel}: rate-limited`, failure.retryAfterMs);
+      if (failure.kind === "permanent") return undefined;
+      throw e;
+    }
+    const read = keyedMessages.parse(answer);
+    const found = read.messages.find(
       (m) => m.metadata?.event_type === MESSAGE_KEY_EVENT && m.metadata.event_payload.key === post.key,
     );
-  return found ? { ts: found.ts, channel: post.channel } : undefined;
+    if (found) return { ts: found.ts, channel: post.channel };
+    cursor = read.response_metadata?.next_cursor || undefined;
+    if (!cursor) return undefined;
+  }
+  return undefined;
 }
+
+// Pages of 200 messages looked through for a lost post: busier channels than 1,000 messages since
+// it was recorded are not looked through to the end.
+const LOOKUP_PAGES = 5;

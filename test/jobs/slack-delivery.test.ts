@@ -1,3 +1,4 @@
+import { WebClient } from "@slack/web-api";
 import { sql } from "drizzle-orm";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -5,6 +6,7 @@ import { createDatabase, type Database } from "../../src/db/client.js";
 import { insertIntents } from "../../src/db/outbox-repository.js";
 import { createJobQueues, type JobQueues } from "../../src/jobs/job-queues.js";
 import { queueIntents, recordEffect } from "../../src/services/record-effect.js";
+import { MESSAGE_KEY_EVENT } from "../../src/services/upsert-slack-message.js";
 import { REDIS_TEST_URL } from "../support/databases.js";
 import { waitFor } from "../support/spawn-cli.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
@@ -274,6 +276,56 @@ describe("a channel's messages delivered by one job (a digest and its thread)", 
     await new Promise((r) => setTimeout(r, 500));
     expect(t.slack.messages("C0LANEN").map((m) => m.text)).toEqual(["C0LANEN main"]);
     expect(t.slack.callsTo("chat.postMessage").map((c) => c.status)).toEqual([503, 200]);
+  });
+
+  it("waits out a rate-limited lookup for a lost post without spending an attempt, then finds it", async () => {
+    t.slack.reset();
+    t.slack.failNext("chat.postMessage", { status: 500, landed: true });
+    t.slack.failNext("conversations.history", { status: 429, retryAfterSeconds: 1 });
+    await record("C0LANER", "lane-lookup-429", [{ n: "main" }]);
+    const row = async () =>
+      (
+        await t.owner.db.execute(
+          sql`SELECT status, attempts FROM outbox WHERE dedupe_key = 'lane-lookup-429:C0LANER:main'`,
+        )
+      ).rows[0] as { status: string; attempts: number } | undefined;
+    await waitFor(async () => (await row())?.status === "done", 20_000, "delivered");
+    // One attempt failed (the lost answer), one succeeded; the 429 on the lookup cost none.
+    expect((await row())?.attempts).toBe(2);
+    expect(t.slack.callsTo("conversations.history").map((c) => c.status)).toEqual([429, 200]);
+    expect(t.slack.messages("C0LANER").map((m) => m.text)).toEqual(["C0LANER main"]);
+  });
+
+  it("when the job ran before (its worker may have died mid-post), finds the message that landed", async () => {
+    t.slack.reset();
+    const key = "died:C0DIED1:notice";
+    // What a worker killed between the post and its commit leaves: the message with its key in
+    // the channel, nothing recorded.
+    const earlier = await new WebClient(t.env.SLACK_BOT_TOKEN, { slackApiUrl: t.slack.url }).chat.postMessage(
+      {
+        channel: "C0DIED1",
+        text: "notice",
+        metadata: { event_type: MESSAGE_KEY_EVENT, event_payload: { key } },
+      },
+    );
+    // The job runs more than once (here because the intent is not due at first).
+    await recordEffect(
+      { db: app.db, queues },
+      {
+        kind: "slack.post",
+        dedupeKey: key,
+        payload: { key, channel: "C0DIED1", text: "notice" },
+        availableAt: new Date(Date.now() + 1_500),
+      },
+    );
+    const recorded = async () =>
+      (await t.owner.db.execute(sql`SELECT ts FROM slack_messages WHERE key = ${key}`)).rows[0] as
+        | { ts: string }
+        | undefined;
+    await waitFor(async () => (await recorded()) !== undefined, 20_000, "recorded");
+    expect((await recorded())?.ts).toBe(earlier.ts);
+    expect(t.slack.messages("C0DIED1")).toHaveLength(1);
+    expect(t.slack.callsTo("chat.postMessage").length).toBe(1);
   });
 
   it("fails one message that can never be posted and still delivers the rest", async () => {

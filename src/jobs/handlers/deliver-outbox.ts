@@ -49,6 +49,8 @@ async function deliverIntent(
   outboxId: number,
   ctx: Pick<JobContext, "attemptsMade" | "maxAttempts">,
   opts: {
+    /** The job ran before and this intent may be the one it was performing then. */
+    mayHaveActed?: boolean;
     run?: Run;
     /**
      * Runs before the effect holding no connection; it returns what runs after the effect, and
@@ -78,7 +80,12 @@ async function deliverIntent(
     }
     let outcome: Awaited<ReturnType<typeof performIntent>>;
     try {
-      outcome = await run(() => performIntent(deps.db, outboxId, effect, { alsoRead: prepared?.alsoRead }));
+      outcome = await run(() =>
+        performIntent(deps.db, outboxId, effect, {
+          alsoRead: prepared?.alsoRead,
+          mayHaveActed: opts.mayHaveActed === true,
+        }),
+      );
     } finally {
       await prepared?.after();
     }
@@ -103,7 +110,7 @@ async function deliverIntent(
 
 export function deliverOutbox(deps: Deps): JobHandler<"deliver-outbox"> {
   return async ({ outboxId }, ctx) => {
-    const wait = await deliverIntent(deps, outboxId, ctx);
+    const wait = await deliverIntent(deps, outboxId, ctx, { mayHaveActed: ctx.startedBefore });
     if (wait) return ctx.deferUntil(deps.now() + wait.retryInMs);
   };
 }
@@ -147,6 +154,8 @@ export function deliverChannel(
     // All of the channel's intents in one read (shared with the jobs starting meanwhile); one
     // coming round again is read afresh.
     const read = await readTogether(outboxIds);
+    // Run before, the job was delivering its first message still pending then (they go in order).
+    let mayHaveActed = ctx.startedBefore;
     for (const id of outboxIds) {
       for (let first = true; ; first = false) {
         let wait: { retryInMs: number } | null;
@@ -154,6 +163,7 @@ export function deliverChannel(
           wait = await deliverIntent(deps, id, ctx, {
             run: withConnection,
             beforeEffect,
+            mayHaveActed,
             ...(first && { read: read.get(id) ?? null }),
           });
         } catch (e) {
@@ -161,7 +171,11 @@ export function deliverChannel(
           failed ??= e;
           break;
         }
-        if (!wait) break;
+        if (!wait) {
+          // Delivered now: the messages after it had not been started.
+          if (read.get(id)?.status === "pending") mayHaveActed = false;
+          break;
+        }
         if (wait.retryInMs > WAIT_IN_PLACE_MS) return ctx.deferUntil(deps.now() + wait.retryInMs);
         await sleep(wait.retryInMs);
       }
