@@ -5,6 +5,7 @@ import type { RegistryClient } from "../adapters/registry/registry-client.js";
 import type { PatchpilotConfig } from "../config/file-schema.js";
 import type { SlaPolicy } from "../core/sla/sla-policy.js";
 import type { Db } from "../db/client.js";
+import type { IntentTx, OutboxRow } from "../db/outbox-repository.js";
 import { renderAcceptanceExpired } from "../render/render-acceptance-expired.js";
 import { renderAcceptanceExpiring } from "../render/render-acceptance-expiring.js";
 import type { SlackMessage } from "../render/slack-message.js";
@@ -96,12 +97,16 @@ export function buildJobHandlers(deps: {
     }),
     ...(deps.logger ? { logger: deps.logger } : {}),
   };
-  const postNotice = async (key: string, channel: string, message: SlackMessage) => {
+  // When an earlier try of the intent may have posted (its answer lost, its worker killed), a
+  // post is looked for before it is made again (upsertSlackMessage).
+  const retryOf = (row: OutboxRow, intent: IntentTx) => (intent.mayHaveActed ? row.createdAt : undefined);
+  const postNotice = async (key: string, channel: string, message: SlackMessage, since: Date | undefined) => {
     const r = await upsertSlackMessage(
       deps.db,
       deps.slack,
       { key, channel, text: message.text, blocks: message.blocks },
       deps.gate,
+      { retryOf: since },
     );
     return { ts: r.ts };
   };
@@ -112,7 +117,7 @@ export function buildJobHandlers(deps: {
         deps.slack,
         slackPostPayload.parse(row.payload),
         deps.gate,
-        { ...intent, retryOf: intent.mayHaveActed ? row.createdAt : undefined },
+        { ...intent, retryOf: retryOf(row, intent) },
       );
       return { ts: r.ts, updated: r.updated };
     },
@@ -121,23 +126,31 @@ export function buildJobHandlers(deps: {
         { db: deps.db, slack: deps.slack, gate: deps.gate },
         digestChartPayload.parse(row.payload),
       ),
-    "notify.new-findings": async (row) =>
+    "notify.new-findings": async (row, intent) =>
       notifyNewFindings(
-        { db: deps.db, slack: deps.slack, gate: deps.gate, sla: deps.sla },
+        { db: deps.db, slack: deps.slack, gate: deps.gate, sla: deps.sla, retryOf: retryOf(row, intent) },
         newFindingsPayload.parse(row.payload),
       ),
     "github.dispatch": async (row) =>
       dispatchStage({ ...rollouts, github }, dispatchPayload.parse(row.payload)),
-    "rollout.ask": async (row) =>
+    "rollout.ask": async (row, intent) =>
       postApprovalRequest(
-        { db: deps.db, config: deps.config, now: deps.now, slack: deps.slack, gate: deps.gate },
+        {
+          db: deps.db,
+          config: deps.config,
+          now: deps.now,
+          slack: deps.slack,
+          gate: deps.gate,
+          retryOf: retryOf(row, intent),
+        },
         approvalRequestPayload.parse(row.payload),
       ),
-    "base-image.drift": async (row) =>
+    "base-image.drift": async (row, intent) =>
       actOnDrift(
         {
           ...rollouts,
-          post: (message) => upsertSlackMessage(deps.db, deps.slack, message, deps.gate),
+          post: (message) =>
+            upsertSlackMessage(deps.db, deps.slack, message, deps.gate, { retryOf: retryOf(row, intent) }),
         },
         driftPayload.parse(row.payload),
       ),
@@ -146,16 +159,23 @@ export function buildJobHandlers(deps: {
         { ...rollouts, prometheus: deps.prometheus ?? null },
         healthGatePayload.parse(row.payload),
       ),
-    "rollout.card": async (row) => {
+    "rollout.card": async (row, intent) => {
       const { rolloutId, version } = rolloutCardPayload.parse(row.payload);
       return postRolloutCard(
-        { db: deps.db, config: deps.config, now: deps.now, slack: deps.slack, gate: deps.gate },
+        {
+          db: deps.db,
+          config: deps.config,
+          now: deps.now,
+          slack: deps.slack,
+          gate: deps.gate,
+          retryOf: retryOf(row, intent),
+        },
         rolloutId,
         version,
       );
     },
     "home.refresh": async (row) => refreshHomes(home, homeRefreshPayload.parse(row.payload)),
-    "notify.acceptance-expiring": async (row) => {
+    "notify.acceptance-expiring": async (row, intent) => {
       const { acceptanceId } = acceptanceExpiredPayload.parse(row.payload);
       const notice = await expiredAcceptanceNotice(deps.db, acceptanceId);
       // Expired meanwhile: the expiry notice says it, a late warning would only confuse.
@@ -166,9 +186,10 @@ export function buildJobHandlers(deps: {
         `acceptance-expiring:${acceptanceId}`,
         notice.channel,
         renderAcceptanceExpiring(notice),
+        retryOf(row, intent),
       );
     },
-    "notify.acceptance-expired": async (row) => {
+    "notify.acceptance-expired": async (row, intent) => {
       const { acceptanceId } = acceptanceExpiredPayload.parse(row.payload);
       const notice = await expiredAcceptanceNotice(deps.db, acceptanceId);
       if (!notice) return { skipped: "no team channel, or revoked meanwhile" };
@@ -176,6 +197,7 @@ export function buildJobHandlers(deps: {
         `acceptance-expired:${acceptanceId}`,
         notice.channel,
         renderAcceptanceExpired(notice),
+        retryOf(row, intent),
       );
     },
   };

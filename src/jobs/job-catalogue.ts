@@ -53,8 +53,8 @@ export type JobContext = {
   attemptsMade: number;
   maxAttempts: number;
   /**
-   * The job ran before: a retry, a deferral, or a worker that died mid-run (whose effect may
-   * have happened without being recorded).
+   * The job ran before and did not end that run by putting itself back: a retry, or a worker
+   * that died mid-run (whose effect may have happened without being recorded).
    */
   startedBefore: boolean;
   /** Puts the job back to run at `timestamp` without counting an attempt (pacing, Retry-After). */

@@ -40,7 +40,14 @@ const teamRow = z.object({ name: z.string(), channel: z.string() });
 const legacyScan = z.object({ team_id: z.string().nullable(), received_at: z.coerce.date() });
 
 const SEVERITY_ORDER: Severity[] = ["critical", "high", "medium", "low", "negligible", "unknown"];
-type Deps = { db: Db; slack: WebClient; gate?: ChannelGate; sla: SlaPolicy };
+type Deps = {
+  db: Db;
+  slack: WebClient;
+  gate?: ChannelGate;
+  sla: SlaPolicy;
+  /** An earlier try of this alert, recorded at this time, may have posted it (see upsertSlackMessage). */
+  retryOf?: Date | undefined;
+};
 type Window = { teamId: string; start: Date; end: Date };
 
 /**
@@ -92,7 +99,8 @@ async function postOnce(deps: Deps, post: SlackPost): Promise<void> {
     .select({ key: slackMessages.key })
     .from(slackMessages)
     .where(eq(slackMessages.key, post.key));
-  if (posted.length === 0) await upsertSlackMessage(deps.db, deps.slack, post, deps.gate);
+  if (posted.length === 0)
+    await upsertSlackMessage(deps.db, deps.slack, post, deps.gate, { retryOf: deps.retryOf });
 }
 
 async function resolveWindow(db: Db, payload: NewFindingsPayload): Promise<Window | null> {

@@ -85,8 +85,8 @@ export async function upsertSlackMessage(
   slack: WebClient,
   post: SlackPost,
   gate?: ChannelGate,
-  intent?: Pick<IntentTx, "alsoRead" | "withDoneMark"> & {
-    /** An earlier attempt failed (after it was recorded at this time): it may have landed. */
+  intent?: Partial<Pick<IntentTx, "alsoRead" | "withDoneMark">> & {
+    /** An earlier try at the intent recorded at this time may have posted it: look first. */
     retryOf?: Date | undefined;
   },
 ): Promise<{ ts: string; updated: boolean }> {
@@ -104,7 +104,7 @@ export async function upsertSlackMessage(
     await paced(gate, existing.channel, post.key, () =>
       slack.chat.update({ channel: existing.channel, ts: existing.ts, text: post.text, blocks }),
     );
-    if (intent)
+    if (intent?.withDoneMark)
       intent.withDoneMark(`UPDATE slack_messages SET updated_at = now() WHERE key = ${lit(post.key)}`);
     else await db.update(slackMessages).set({ updatedAt: new Date() }).where(eq(slackMessages.key, post.key));
     return { ts: existing.ts, updated: true };
@@ -139,7 +139,7 @@ export async function upsertSlackMessage(
         }),
       ),
     );
-  if (intent)
+  if (intent?.withDoneMark)
     intent.withDoneMark(
       `INSERT INTO slack_messages (key, channel, ts, thread_ts) VALUES (${lit(post.key)}, ${lit(answer.channel)}, ${lit(answer.ts)}, ${threadTs === undefined ? "NULL" : lit(threadTs)}) ON CONFLICT DO NOTHING`,
     );

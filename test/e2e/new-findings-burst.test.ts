@@ -112,6 +112,50 @@ describe("new-critical alerts", () => {
   }, 60_000);
 });
 
+describe("an alert whose answer was lost", () => {
+  it("is found in the channel on the retry, not posted twice", async () => {
+    // Nothing else is still being posted (the earlier tests' threads), so the failure below hits
+    // the alert.
+    for (let calls = -1; calls !== t.slack.calls.length; ) {
+      calls = t.slack.calls.length;
+      await new Promise((r) => setTimeout(r, 1_500));
+    }
+    const before = t.slack.messages("C0PAYMENTS").length;
+    const callsBefore = t.slack.calls.length;
+    await atWindowStart();
+    // Slack takes the alert and answers 503, as when its reply is lost on the way.
+    t.slack.failNext("chat.postMessage", { status: 503, landed: true });
+    const body = trivyReport({
+      image: "ghcr.io/acme/ledger-worker:2.0",
+      digest: digestOf(700),
+      vulns: [{ id: "CVE-2026-7777", pkg: "zlib", version: "1.2.13", fixed: "1.3.1", severity: "CRITICAL" }],
+    });
+    const res = await fetch(`${t.baseUrl}/api/v1/scans`, {
+      method: "POST",
+      body: JSON.stringify(body),
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    });
+    expect(res.status).toBe(201);
+    const since = () => t.slack.calls.slice(callsBefore);
+    await waitFor(
+      () => since().some((c) => c.method === "conversations.history"),
+      30_000,
+      "the lookup on the retry",
+    );
+    await new Promise((r) => setTimeout(r, 2_000)); // a second post would have come by now
+    // The alert's post was answered 503; the retry looked, found it, and posted nothing.
+    expect(
+      since()
+        .filter((c) => c.method === "chat.postMessage")
+        .map((c) => c.status),
+    ).toEqual([503]);
+    const added = t.slack.messages("C0PAYMENTS").slice(before);
+    expect(added.map((m) => m.text)).toEqual([
+      "🔴 1 new fixable critical finding in ledger-worker (team Payments): CVE-2026-7777 in zlib",
+    ]);
+  }, 60_000);
+});
+
 describe("an acceptance about to expire", () => {
   it("is announced once, days ahead, in the owning team's channel", async () => {
     await t.owner.db.execute(sql`

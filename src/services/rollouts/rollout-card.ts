@@ -133,7 +133,7 @@ async function earliestDeadline(
  * take turns, so the first post is never made twice.
  */
 export async function postRolloutCard(
-  deps: CardDeps & { slack: WebClient; gate?: ChannelGate },
+  deps: CardDeps & { slack: WebClient; gate?: ChannelGate; retryOf?: Date | undefined },
   rolloutId: number,
   version?: number,
 ): Promise<Record<string, unknown>> {
@@ -153,6 +153,7 @@ export async function postRolloutCard(
       deps.slack,
       { key: `rollout:${rolloutId}`, channel: view.team.channel, text: message.text, blocks: message.blocks },
       deps.gate,
+      { retryOf: deps.retryOf },
     );
     return { ts: r.ts, updated: r.updated };
   });
@@ -173,7 +174,7 @@ export const approvalRequestPayload = z.object({
  * asked again), in which case nothing is posted.
  */
 export async function postApprovalRequest(
-  deps: CardDeps & { slack: WebClient; gate?: ChannelGate },
+  deps: CardDeps & { slack: WebClient; gate?: ChannelGate; retryOf?: Date | undefined },
   request: z.infer<typeof approvalRequestPayload>,
 ): Promise<Record<string, unknown>> {
   const loaded = await loadRollout(deps.db, request.rolloutId);
@@ -207,6 +208,7 @@ export async function postApprovalRequest(
       threadKey: `rollout:${request.rolloutId}`,
     },
     deps.gate,
+    { retryOf: deps.retryOf },
   );
   return { ts: r.ts };
 }
