@@ -100,6 +100,15 @@ export function buildJobHandlers(deps: {
   // When an earlier try of the intent may have posted (its answer lost, its worker killed), a
   // post is looked for before it is made again (upsertSlackMessage).
   const retryOf = (row: OutboxRow, intent: IntentTx) => (intent.mayHaveActed ? row.createdAt : undefined);
+  // What the rollout card and its approval asks post with.
+  const cardDeps = (row: OutboxRow, intent: IntentTx) => ({
+    db: deps.db,
+    config: deps.config,
+    now: deps.now,
+    slack: deps.slack,
+    gate: deps.gate,
+    retryOf: retryOf(row, intent),
+  });
   const postNotice = async (key: string, channel: string, message: SlackMessage, since: Date | undefined) => {
     const r = await upsertSlackMessage(
       deps.db,
@@ -134,17 +143,7 @@ export function buildJobHandlers(deps: {
     "github.dispatch": async (row) =>
       dispatchStage({ ...rollouts, github }, dispatchPayload.parse(row.payload)),
     "rollout.ask": async (row, intent) =>
-      postApprovalRequest(
-        {
-          db: deps.db,
-          config: deps.config,
-          now: deps.now,
-          slack: deps.slack,
-          gate: deps.gate,
-          retryOf: retryOf(row, intent),
-        },
-        approvalRequestPayload.parse(row.payload),
-      ),
+      postApprovalRequest(cardDeps(row, intent), approvalRequestPayload.parse(row.payload)),
     "base-image.drift": async (row, intent) =>
       actOnDrift(
         {
@@ -161,18 +160,7 @@ export function buildJobHandlers(deps: {
       ),
     "rollout.card": async (row, intent) => {
       const { rolloutId, version } = rolloutCardPayload.parse(row.payload);
-      return postRolloutCard(
-        {
-          db: deps.db,
-          config: deps.config,
-          now: deps.now,
-          slack: deps.slack,
-          gate: deps.gate,
-          retryOf: retryOf(row, intent),
-        },
-        rolloutId,
-        version,
-      );
+      return postRolloutCard(cardDeps(row, intent), rolloutId, version);
     },
     "home.refresh": async (row) => refreshHomes(home, homeRefreshPayload.parse(row.payload)),
     "notify.acceptance-expiring": async (row, intent) => {
