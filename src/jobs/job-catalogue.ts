@@ -14,7 +14,13 @@ export const jobCatalogue = {
   /** One Slack channel's messages, in order (a digest and its thread). */
   "deliver-channel": {
     queue: "channels",
-    payload: z.object({ outboxIds: z.array(z.number().int().positive()).min(1).max(100) }).strict(),
+    payload: z
+      .object({
+        outboxIds: z.array(z.number().int().positive()).min(1).max(100),
+        /** Queued by the reconciler: the job first queued for them may have died mid-post. */
+        recovered: z.literal(true).optional(),
+      })
+      .strict(),
   },
   "expire-acceptances": { queue: "maintenance", payload: z.object({}).strict() },
   "warn-expiring-acceptances": { queue: "maintenance", payload: z.object({}).strict() },
@@ -53,8 +59,8 @@ export type JobContext = {
   attemptsMade: number;
   maxAttempts: number;
   /**
-   * The job ran before and did not end that run by putting itself back: a retry, or a worker
-   * that died mid-run (whose effect may have happened without being recorded).
+   * The job ran before and that run may have been cut short: a retry, or a worker that died
+   * mid-run (whose effect may have happened without being recorded).
    */
   startedBefore: boolean;
   /** Puts the job back to run at `timestamp` without counting an attempt (pacing, Retry-After). */

@@ -41,14 +41,12 @@ export function startWorkers(opts: {
         if (!parsed.success)
           throw new UnrecoverableError(`invalid payload for ${name}: ${parsed.error.message}`);
         const handler = opts.handlers[name] as (p: unknown, c: unknown) => Promise<void>;
-        const deferrals = deferralsOf(job.progress);
         await handler(parsed.data, {
           jobId: job.id ?? "",
           attemptsMade: job.attemptsMade,
-          startedBefore: startedBefore(job.attemptsStarted, job.progress),
+          startedBefore: startedBefore(job),
           maxAttempts: job.opts.attempts ?? 1,
           deferUntil: async (timestamp: number) => {
-            await job.updateProgress({ deferrals: deferrals + 1 });
             await job.moveToDelayed(timestamp, token);
             throw new DelayedError();
           },
@@ -93,18 +91,12 @@ export function startWorkers(opts: {
 }
 
 /**
- * Whether a job ran before and did not end that run by putting itself back: every start but the
- * current one, less the deferrals, was a retry or a worker that died mid-run. How often the job
- * was put back is kept in its progress (its data is the payload, checked strictly).
+ * Whether a job ran before and that run may have been cut short: it failed (a retry), or its
+ * worker died mid-run and BullMQ took it back as stalled. A run that put the job back on purpose
+ * (a deferral) counts as neither.
  */
-export function startedBefore(attemptsStarted: number, progress: unknown): boolean {
-  return attemptsStarted - 1 - deferralsOf(progress) > 0;
-}
-
-function deferralsOf(progress: unknown): number {
-  if (typeof progress !== "object" || progress === null || !("deferrals" in progress)) return 0;
-  const n = Number(progress.deferrals);
-  return Number.isSafeInteger(n) && n > 0 ? n : 0;
+export function startedBefore(job: Pick<Job, "attemptsMade" | "stalledCounter">): boolean {
+  return job.attemptsMade > 0 || job.stalledCounter > 0;
 }
 
 const sleepUntil = (t: number) =>

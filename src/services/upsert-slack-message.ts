@@ -160,6 +160,7 @@ const keyedMessages = z.object({
     .array(
       z.object({
         ts: z.string(),
+        bot_id: z.string().optional(),
         metadata: z.object({ event_type: z.string(), event_payload: z.looseObject({}) }).optional(),
       }),
     )
@@ -204,14 +205,32 @@ async function findPosted(
       throw e;
     }
     const read = keyedMessages.parse(answer);
+    // Only this bot's own message: another app (a second patchpilot sharing the channel) may
+    // use the same keys.
+    const me = await ownBotId(slack);
     const found = read.messages.find(
-      (m) => m.metadata?.event_type === MESSAGE_KEY_EVENT && m.metadata.event_payload.key === post.key,
+      (m) =>
+        m.bot_id === me &&
+        m.metadata?.event_type === MESSAGE_KEY_EVENT &&
+        m.metadata.event_payload.key === post.key,
     );
     if (found) return { ts: found.ts, channel: post.channel };
     cursor = read.response_metadata?.next_cursor || undefined;
     if (!cursor) return undefined;
   }
   return undefined;
+}
+
+// The bot's own id, asked once per client (auth.test); a failed ask is asked again next time.
+const botIds = new WeakMap<WebClient, Promise<string | undefined>>();
+function ownBotId(slack: WebClient): Promise<string | undefined> {
+  let id = botIds.get(slack);
+  if (!id) {
+    id = slack.auth.test().then((r) => (typeof r.bot_id === "string" ? r.bot_id : undefined));
+    id.catch(() => botIds.delete(slack));
+    botIds.set(slack, id);
+  }
+  return id;
 }
 
 // Pages of 200 messages looked through for a lost post: busier channels than 1,000 messages since

@@ -1,3 +1,4 @@
+import { WebClient } from "@slack/web-api";
 import { sql } from "drizzle-orm";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -5,6 +6,7 @@ import { createDatabase, type Database } from "../../src/db/client.js";
 import { insertIntents } from "../../src/db/outbox-repository.js";
 import { createJobQueues, type JobQueues } from "../../src/jobs/job-queues.js";
 import { queueIntents, recordEffect } from "../../src/services/record-effect.js";
+import { MESSAGE_KEY_EVENT } from "../../src/services/upsert-slack-message.js";
 import { REDIS_TEST_URL } from "../support/databases.js";
 import { waitFor } from "../support/spawn-cli.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
@@ -309,6 +311,43 @@ describe("a channel's messages delivered by one job (a digest and its thread)", 
     await waitFor(() => t.slack.messages("C0DEFER").length > 0, 20_000, "posted");
     expect(t.slack.messages("C0DEFER").map((m) => m.text)).toEqual(["notice"]);
     expect(t.slack.callsTo("conversations.history").length).toBe(0);
+  });
+
+  it("after a worker died mid-post, the reconciler's job finds the message that landed", async () => {
+    t.slack.reset();
+    // The channel's messages, recorded; the job first queued for them died (not queued here).
+    const main = "died:C0DIED1:main";
+    const ids = await app.db.transaction((tx) =>
+      insertIntents(
+        tx,
+        ["main", "reply"].map((n) => ({
+          kind: "slack.post",
+          dedupeKey: n === "main" ? main : `${main}:${n}`,
+          payload: {
+            key: n === "main" ? main : `${main}:${n}`,
+            channel: "C0DIED1",
+            text: `C0DIED1 ${n}`,
+            ...(n === "reply" && { threadKey: main }),
+          },
+        })),
+      ),
+    );
+    // What it left: its first message in the channel with its key, nothing recorded.
+    const landed = await new WebClient(t.env.SLACK_BOT_TOKEN, { slackApiUrl: t.slack.url }).chat.postMessage({
+      channel: "C0DIED1",
+      text: "C0DIED1 main",
+      metadata: { event_type: MESSAGE_KEY_EVENT, event_payload: { key: main } },
+    });
+    // As the reconciler queues a channel's pending messages.
+    await queues.enqueue("deliver-channel", { outboxIds: ids, recovered: true }, { jobId: "recovered-lane" });
+    await waitFor(() => t.slack.messages("C0DIED1").length >= 2, 20_000, "the reply");
+    await new Promise((r) => setTimeout(r, 1_000));
+    const [first, reply, ...more] = t.slack.messages("C0DIED1");
+    expect(first?.ts).toBe(landed.ts);
+    expect(reply?.thread_ts).toBe(landed.ts);
+    expect(more).toEqual([]);
+    const recorded = await t.owner.db.execute(sql`SELECT ts FROM slack_messages WHERE key = ${main}`);
+    expect(recorded.rows[0]?.ts).toBe(landed.ts);
   });
 
   it("fails one message that can never be posted and still delivers the rest", async () => {

@@ -149,13 +149,14 @@ export function deliverChannel(
       await sleep(wait);
     }
   };
-  return async ({ outboxIds }, ctx) => {
+  return async ({ outboxIds, recovered }, ctx) => {
     let failed: unknown = null;
     // All of the channel's intents in one read (shared with the jobs starting meanwhile); one
     // coming round again is read afresh.
     const read = await readTogether(outboxIds);
-    // Run before, the job was delivering its first message still pending then (they go in order).
-    let mayHaveActed = ctx.startedBefore;
+    // Run before (or in place of a job that died), the job was delivering its first message
+    // still pending then: they go in order.
+    let mayHaveActed = ctx.startedBefore || recovered === true;
     for (const id of outboxIds) {
       for (let first = true; ; first = false) {
         let wait: { retryInMs: number } | null;

@@ -41,7 +41,7 @@ export function reconcileOutbox(deps: {
         const batch = ids.slice(i, i + CHANNEL_BATCH);
         await deps.queues.requeue(
           "deliver-channel",
-          { outboxIds: batch },
+          { outboxIds: batch, recovered: true },
           `outbox-channel-reconciled-${channel}-${i / CHANNEL_BATCH}`,
         );
       }
