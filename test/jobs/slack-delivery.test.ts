@@ -122,6 +122,7 @@ describe("a channel's messages delivered by one job (a digest and its thread)", 
     channel: string,
     tag: string,
     parts: Array<{ n: string; reply?: boolean; big?: boolean }>,
+    opts: { queue?: boolean } = {},
   ) => {
     const main = `${tag}:${channel}:main`;
     const ids = await app.db.transaction((tx) =>
@@ -143,7 +144,7 @@ describe("a channel's messages delivered by one job (a digest and its thread)", 
         }),
       ),
     );
-    await queueIntents({ queues }, ids, { oneChannel: true });
+    if (opts.queue !== false) await queueIntents({ queues }, ids, { oneChannel: true });
     return ids;
   };
 
@@ -317,21 +318,9 @@ describe("a channel's messages delivered by one job (a digest and its thread)", 
     t.slack.reset();
     // The channel's messages, recorded; the job first queued for them died (not queued here).
     const main = "died:C0DIED1:main";
-    const ids = await app.db.transaction((tx) =>
-      insertIntents(
-        tx,
-        ["main", "reply"].map((n) => ({
-          kind: "slack.post",
-          dedupeKey: n === "main" ? main : `${main}:${n}`,
-          payload: {
-            key: n === "main" ? main : `${main}:${n}`,
-            channel: "C0DIED1",
-            text: `C0DIED1 ${n}`,
-            ...(n === "reply" && { threadKey: main }),
-          },
-        })),
-      ),
-    );
+    const ids = await record("C0DIED1", "died", [{ n: "main" }, { n: "reply", reply: true }], {
+      queue: false,
+    });
     // What it left: its first message in the channel with its key, nothing recorded.
     const landed = await new WebClient(t.env.SLACK_BOT_TOKEN, { slackApiUrl: t.slack.url }).chat.postMessage({
       channel: "C0DIED1",
