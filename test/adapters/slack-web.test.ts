@@ -7,7 +7,7 @@ import { type FakeSlack, startFakeSlack } from "../support/fake-slack.js";
 // The Web API client's HTTP goes through undici's request pool (`pooledFetch`): what Slack
 // answers must reach the client exactly as it did through `fetch`.
 let slack: FakeSlack;
-const token = "xoxb-test-pooled";
+const token = "xoxb-pool";
 beforeAll(async () => {
   slack = await startFakeSlack({ token });
 });
