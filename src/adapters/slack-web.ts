@@ -36,6 +36,31 @@ export function pooledFetch(dispatcher: Dispatcher = new Agent({ keepAliveTimeou
   };
 }
 
+export type BotIds = { botId?: string; botUserId?: string };
+const botIdsByClient = new WeakMap<WebClient, Promise<BotIds>>();
+
+/**
+ * The bot's own ids (`auth.test`), asked of Slack once per client and kept; a failed ask is not
+ * kept, so the next caller asks again.
+ */
+export function botIdsOf(client: WebClient): Promise<BotIds> {
+  let ids = botIdsByClient.get(client);
+  if (!ids) {
+    ids = client.auth.test().then(
+      (r) => ({
+        ...(r.bot_id ? { botId: r.bot_id } : {}),
+        ...(r.user_id ? { botUserId: r.user_id } : {}),
+      }),
+      (e: unknown) => {
+        botIdsByClient.delete(client);
+        throw e;
+      },
+    );
+    botIdsByClient.set(client, ids);
+  }
+  return ids;
+}
+
 /**
  * The Slack Web API client everything the bot sends goes through. A 429 is not waited out here:
  * it is thrown, so the delivery job can close the channel's gate until Retry-After and release

@@ -6,6 +6,7 @@ import pg from "pg";
 import { z } from "zod";
 import type { ChannelGate } from "../adapters/channel-gate.js";
 import { classifySlackError, NotYet } from "../adapters/slack-errors.js";
+import { botIdsOf } from "../adapters/slack-web.js";
 import type { Db, Tx } from "../db/client.js";
 import type { IntentTx } from "../db/outbox-repository.js";
 import { outbox, slackMessages } from "../db/schema/index.js";
@@ -183,6 +184,7 @@ async function findPosted(
   // A minute before the intent was recorded covers the two clocks' difference.
   const oldest = ((since.getTime() - 60_000) / 1000).toFixed(6);
   let cursor: string | undefined;
+  let me: string | undefined;
   for (let page = 0; page < LOOKUP_PAGES; page++) {
     const query = {
       channel: post.channel,
@@ -193,6 +195,7 @@ async function findPosted(
     };
     let answer: unknown;
     try {
+      me ??= (await botIdsOf(slack)).botId;
       answer = threadTs
         ? await slack.conversations.replies({ ...query, ts: threadTs })
         : await slack.conversations.history(query);
@@ -207,7 +210,6 @@ async function findPosted(
     const read = keyedMessages.parse(answer);
     // Only this bot's own message: another app (a second patchpilot sharing the channel) may
     // use the same keys.
-    const me = await ownBotId(slack);
     const found = read.messages.find(
       (m) =>
         m.bot_id === me &&
@@ -219,18 +221,6 @@ async function findPosted(
     if (!cursor) return undefined;
   }
   return undefined;
-}
-
-// The bot's own id, asked once per client (auth.test); a failed ask is asked again next time.
-const botIds = new WeakMap<WebClient, Promise<string | undefined>>();
-function ownBotId(slack: WebClient): Promise<string | undefined> {
-  let id = botIds.get(slack);
-  if (!id) {
-    id = slack.auth.test().then((r) => (typeof r.bot_id === "string" ? r.bot_id : undefined));
-    id.catch(() => botIds.delete(slack));
-    botIds.set(slack, id);
-  }
-  return id;
 }
 
 // Pages of 200 messages looked through for a lost post: busier channels than 1,000 messages since

@@ -2,6 +2,7 @@ import { App, type Authorize, type Logger as BoltLogger, ExpressReceiver, LogLev
 import { WebClient } from "@slack/web-api";
 import type { Express, NextFunction, Request, Response } from "express";
 import type { Logger } from "../adapters/logger.js";
+import { botIdsOf } from "../adapters/slack-web.js";
 import type { HomeViewModel } from "../core/digest/home-view-model.js";
 import { PatchpilotError } from "../core/errors.js";
 import type { Db } from "../db/client.js";
@@ -89,20 +90,7 @@ function botAuthorization(token: string, apiUrl: string): Authorize<boolean> {
     timeout: 2_000,
     logLevel: LogLevel.ERROR,
   });
-  let ids: Promise<{ botId?: string; botUserId?: string }> | null = null;
-  return async () => {
-    ids ??= client.auth.test().then(
-      (r) => ({
-        ...(r.bot_id ? { botId: r.bot_id } : {}),
-        ...(r.user_id ? { botUserId: r.user_id } : {}),
-      }),
-      (e: unknown) => {
-        ids = null;
-        throw e;
-      },
-    );
-    return { botToken: token, ...(await ids) };
-  };
+  return async () => ({ botToken: token, ...(await botIdsOf(client)) });
 }
 
 function somethingWentWrong(reference: string): SlackMessage {
