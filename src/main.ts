@@ -6,6 +6,7 @@ import { createLogger, type Logger } from "./adapters/logger.js";
 import { createPrometheusClient } from "./adapters/prometheus/prometheus-client.js";
 import { assertRedisKeepsKeys } from "./adapters/redis-eviction-check.js";
 import { createRegistryClient } from "./adapters/registry/registry-client.js";
+import { createEventOnce } from "./adapters/slack-event-once.js";
 import { createSlackWebClient } from "./adapters/slack-web.js";
 import { type EnvConfig, loadConfig, type Role } from "./config/env.js";
 import type { PatchpilotConfig } from "./config/file-schema.js";
@@ -216,6 +217,15 @@ export async function startPatchpilot(opts: StartOptions): Promise<Patchpilot> {
       acceptRisk: { db: database.db, config, teamsOfUser, now, logger },
       rollouts: { rollouts: rolloutDeps, logger },
       history: { db: database.db, now },
+      firstDelivery: createEventOnce({
+        redis,
+        prefix: env.REDIS_PREFIX,
+        onError: (e) =>
+          logger.warn(
+            { err: e instanceof Error ? e.message : String(e) },
+            "could not check a Slack event for a retry; handling it",
+          ),
+      }),
     });
     await slackApp.start();
   }

@@ -3,7 +3,12 @@ import { ErrorCode } from "@slack/web-api";
 export type SlackFailure =
   | { kind: "rate_limited"; retryAfterMs: number }
   | { kind: "permanent"; reason: string }
-  | { kind: "transient"; reason: string };
+  /**
+   * `outage`: Slack itself did not answer (5xx, 408, a timeout, no connection, or its own "try
+   * again" error): a message waits this out however long it lasts. Anything else (our own bug, a
+   * database error) is retried a bounded number of times.
+   */
+  | { kind: "transient"; reason: string; outage: boolean };
 
 // Slack's own "try again" answers; every other `ok: false` means the request itself is wrong.
 const TRANSIENT = new Set([
@@ -27,9 +32,16 @@ export function classifySlackError(e: unknown): SlackFailure {
   if (code === ErrorCode.PlatformError) {
     const data = (e as { data?: { error?: unknown } }).data;
     const error = typeof data?.error === "string" ? data.error : "unknown_error";
-    return TRANSIENT.has(error) ? { kind: "transient", reason: error } : { kind: "permanent", reason: error };
+    return TRANSIENT.has(error)
+      ? { kind: "transient", reason: error, outage: true }
+      : { kind: "permanent", reason: error };
   }
-  return { kind: "transient", reason: e instanceof Error ? e.message : String(e) };
+  const reason = e instanceof Error ? e.message : String(e);
+  if (code === ErrorCode.HTTPError) {
+    const status = Number((e as { statusCode?: unknown }).statusCode);
+    return { kind: "transient", reason, outage: status >= 500 || status === 408 };
+  }
+  return { kind: "transient", reason, outage: code === ErrorCode.RequestError };
 }
 
 /** Thrown when a message cannot go yet (its thread's parent is not posted): try again soon. */

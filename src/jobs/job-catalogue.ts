@@ -63,6 +63,11 @@ export type JobContext = {
    * mid-run (whose effect may have happened without being recorded).
    */
   startedBefore: boolean;
+  /**
+   * The job's longest wait between attempts (its backoff at the last attempt, at most 5 minutes):
+   * how often work that outlasts its attempts (a Slack outage) is tried again.
+   */
+  longestBackoffMs: number;
   /** Puts the job back to run at `timestamp` without counting an attempt (pacing, Retry-After). */
   deferUntil(timestamp: number): Promise<never>;
 };

@@ -1,4 +1,4 @@
-import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq";
+import { DelayedError, type Job, type JobsOptions, UnrecoverableError, Worker } from "bullmq";
 import type { Logger } from "../adapters/logger.js";
 import type { Metrics } from "../http/metrics.js";
 import {
@@ -46,6 +46,7 @@ export function startWorkers(opts: {
           attemptsMade: job.attemptsMade,
           startedBefore: startedBefore(job),
           maxAttempts: job.opts.attempts ?? 1,
+          longestBackoffMs: longestBackoffMs(job.opts),
           deferUntil: async (timestamp: number) => {
             await job.moveToDelayed(timestamp, token);
             throw new DelayedError();
@@ -88,6 +89,17 @@ export function startWorkers(opts: {
       for (const w of workers) w.connection.disconnect();
     },
   };
+}
+
+const BACKOFF_CAP_MS = 5 * 60_000;
+
+/** The wait BullMQ puts before a job's last attempt (exponential or fixed backoff), capped. */
+export function longestBackoffMs(opts: Pick<JobsOptions, "attempts" | "backoff">): number {
+  const backoff = typeof opts.backoff === "number" ? { type: "fixed", delay: opts.backoff } : opts.backoff;
+  const delay = backoff?.delay ?? 0;
+  const longest =
+    backoff?.type === "exponential" ? delay * 2 ** Math.max(0, (opts.attempts ?? 1) - 2) : delay;
+  return Math.min(BACKOFF_CAP_MS, Math.max(1_000, longest));
 }
 
 /**

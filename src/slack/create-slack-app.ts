@@ -33,6 +33,8 @@ export type SlackAppOptions = {
   history?: { db: Db; now: () => Date };
   /** The rollout card's buttons and dialogs, and the Patch now / Review rollout buttons. */
   rollouts?: RolloutActionDeps;
+  /** False for an event id already handled (a retried delivery), which is then ignored. */
+  firstDelivery?: (eventId: string) => Promise<boolean>;
 };
 
 export type SlackApp = {
@@ -139,6 +141,15 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       inFlight--;
     }
   });
+  // Bolt has acked an event before any middleware runs: a retried one is dropped here, after its
+  // ack, so Slack stops retrying and the effect happens once (QUALITY.md scenario 9).
+  const firstDelivery = opts.firstDelivery;
+  if (firstDelivery)
+    bolt.use(async ({ body, next }) => {
+      const eventId = (body as { event_id?: unknown }).event_id;
+      if (typeof eventId === "string" && !(await firstDelivery(eventId))) return;
+      await next();
+    });
 
   bolt.command("/patch", async ({ command, ack }) => {
     let reply: SlackMessage;

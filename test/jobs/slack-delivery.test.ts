@@ -1,9 +1,11 @@
 import { WebClient } from "@slack/web-api";
+import { Queue } from "bullmq";
 import { sql } from "drizzle-orm";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase, type Database } from "../../src/db/client.js";
 import { insertIntents } from "../../src/db/outbox-repository.js";
+import { channelJobId } from "../../src/jobs/handlers/reconcile-outbox.js";
 import { createJobQueues, type JobQueues } from "../../src/jobs/job-queues.js";
 import { queueIntents, recordEffect } from "../../src/services/record-effect.js";
 import { MESSAGE_KEY_EVENT } from "../../src/services/upsert-slack-message.js";
@@ -337,6 +339,37 @@ describe("a channel's messages delivered by one job (a digest and its thread)", 
     expect(more).toEqual([]);
     const recorded = await t.owner.db.execute(sql`SELECT ts FROM slack_messages WHERE key = ${main}`);
     expect(recorded.rows[0]?.ts).toBe(landed.ts);
+  });
+
+  it("outlasts a Slack outage longer than the job's retries: nothing is dropped or doubled", async () => {
+    t.slack.reset();
+    // Jobs with two attempts 50 ms apart: before, the third 503 in a row marked a message failed.
+    const short = new Queue("channels", { connection, prefix: t.env.REDIS_PREFIX ?? "" });
+    const ids = await record("C0OUTAGE", "outage", [{ n: "main" }, { n: "r0", reply: true }], {
+      queue: false,
+    });
+    t.slack.failNext("chat.postMessage", { status: 503 }, 4);
+    await short.add(
+      "deliver-channel",
+      { outboxIds: ids },
+      { jobId: channelJobId(ids), attempts: 2, backoff: { type: "fixed", delay: 50 } },
+    );
+    await waitFor(() => t.slack.messages("C0OUTAGE").length === 2, 20_000, "both messages after the outage");
+    await short.close();
+    const [main, reply] = t.slack.messages("C0OUTAGE");
+    expect([main?.text, reply?.text]).toEqual(["C0OUTAGE main", "C0OUTAGE r0"]);
+    expect(reply?.thread_ts).toBe(main?.ts);
+    expect(t.slack.callsTo("chat.postMessage").map((c) => c.status)).toEqual([503, 503, 503, 503, 200, 200]);
+    const rows = (
+      await t.owner.db.execute(
+        sql`SELECT status, attempts FROM outbox WHERE dedupe_key LIKE 'outage:%' ORDER BY id`,
+      )
+    ).rows.map((r) => [r.status, Number(r.attempts)]);
+    // Five tries of the main message (four 503s, then the post), one of the reply.
+    expect(rows).toEqual([
+      ["done", 5],
+      ["done", 1],
+    ]);
   });
 
   it("fails one message that can never be posted and still delivers the rest", async () => {

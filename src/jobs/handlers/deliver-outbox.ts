@@ -47,7 +47,7 @@ const direct: Run = (work) => work();
 async function deliverIntent(
   deps: Deps,
   outboxId: number,
-  ctx: Pick<JobContext, "attemptsMade" | "maxAttempts">,
+  ctx: Pick<JobContext, "attemptsMade" | "maxAttempts" | "longestBackoffMs">,
   opts: {
     /** The job ran before and this intent may be the one it was performing then. */
     mayHaveActed?: boolean;
@@ -100,10 +100,15 @@ async function deliverIntent(
       throw e instanceof UnrecoverableError ? e : new UnrecoverableError(errorText(e));
     }
     const failure = classifySlackError(e);
-    const final = failure.kind === "permanent" || tried + 1 >= ctx.maxAttempts;
+    // A Slack outage never drops a message: once the job's retries are spent, the intent stays
+    // pending and the job comes back at its longest backoff for as long as Slack is down.
+    const outage = failure.kind === "transient" && failure.outage;
+    const spent = tried + 1 >= ctx.maxAttempts || ctx.attemptsMade + 1 >= ctx.maxAttempts;
+    const final = failure.kind === "permanent" || (spent && !outage);
     const text = failure.kind === "permanent" ? `slack: ${failure.reason}` : errorText(e);
     await run(() => recordIntentFailure(deps.db, outboxId, text, final));
     if (failure.kind === "permanent") throw new UnrecoverableError(`slack answered ${failure.reason}`);
+    if (outage && spent) return { retryInMs: ctx.longestBackoffMs };
     throw e;
   }
 }

@@ -8,8 +8,8 @@ const homeOpened = z.object({ user: z.string().min(1), tab: z.string() });
 
 /**
  * Publishes the viewer's Home tab each time they open it. Bolt acks the event before this runs,
- * so a slow build never makes Slack retry; a retry that does arrive publishes the same view again,
- * which is harmless. Failures are logged: the event is already acked and nobody waits on it.
+ * so a slow build never makes Slack retry; a retry that does arrive is dropped before this runs
+ * (`firstDelivery` in createSlackApp). Failures are logged: the event is already acked and nobody waits on it.
  * `build` (createHomeView) also remembers the viewer, so changes to their teams refresh the tab.
  */
 export function registerAppHomeOpened(
