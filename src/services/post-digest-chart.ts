@@ -3,10 +3,11 @@ import { UnrecoverableError } from "bullmq";
 import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { ChannelGate } from "../adapters/channel-gate.js";
-import { NotYet } from "../adapters/slack-errors.js";
+import { classifySlackError, NotYet } from "../adapters/slack-errors.js";
 import { isoWeek } from "../core/digest/digest-period.js";
 import type { Db } from "../db/client.js";
 import { outbox, slackMessages } from "../db/schema/index.js";
+import { renderChartNotUploaded } from "../render/render-chart-not-uploaded.js";
 import { renderTrendChartPng, TREND_PERIODS } from "../render/render-trend-chart.js";
 import { paced } from "./upsert-slack-message.js";
 
@@ -60,19 +61,33 @@ export async function postDigestChart(
     }));
   const title = `Open critical and high findings · ${payload.teamId} · last ${points.length} digest${points.length === 1 ? "" : "s"}`;
   const png = await renderTrendChartPng(points, { title });
-  await paced(deps.gate, parent.channel, payload.key, () =>
-    deps.slack.files.uploadV2({
-      channel_id: parent.channel,
-      thread_ts: parent.ts,
-      file: png,
-      filename: "patchpilot-trend.png",
-      title,
-      alt_text: title,
-    }),
-  );
+  // Refused for good (no files:write scope, uploads not allowed): a note takes the chart's place
+  // in the same slot (the refused upload posted nothing), and the digest is not held up.
+  const refused = await paced(deps.gate, parent.channel, payload.key, async () => {
+    try {
+      await deps.slack.files.uploadV2({
+        channel_id: parent.channel,
+        thread_ts: parent.ts,
+        file: png,
+        filename: "patchpilot-trend.png",
+        title,
+        alt_text: title,
+      });
+      return null;
+    } catch (e) {
+      const failure = classifySlackError(e);
+      if (failure.kind !== "permanent") throw e;
+      await deps.slack.chat.postMessage({
+        channel: parent.channel,
+        thread_ts: parent.ts,
+        ...renderChartNotUploaded(failure.reason),
+      });
+      return failure.reason;
+    }
+  });
   await deps.db
     .insert(slackMessages)
     .values({ key: payload.key, channel: parent.channel, ts: parent.ts, threadTs: parent.ts })
     .onConflictDoNothing();
-  return { points: points.length };
+  return refused ? { skipped: `upload refused: ${refused}` } : { points: points.length };
 }

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createToken } from "../../src/services/upload-tokens.js";
 import { postSigned, slashCommand } from "../support/sign-slack.js";
@@ -39,6 +40,23 @@ describe("/patch digest", () => {
     await waitFor(() => t.slack.messages("C0RANDOM").length > 0, 20_000, "the digest");
     const [digest] = t.slack.messages("C0RANDOM");
     expect(String(digest?.text)).toMatch(/^Patch digest · Search · \d{4}-\d{2}-\d{2}: 0 critical, 1 high/);
+    // Once: no second top-level digest follows (the outbox has nothing left for this channel).
+    await waitFor(
+      async () =>
+        Number(
+          (
+            await t.owner.db.execute(
+              sql`SELECT count(*)::int AS n FROM outbox WHERE status = 'pending' AND payload->>'channel' = 'C0RANDOM'`,
+            )
+          ).rows[0]?.n,
+        ) === 0,
+      20_000,
+      "the digest's messages delivered",
+    );
+    expect(t.slack.messages("C0RANDOM").filter((m) => !m.thread_ts)).toHaveLength(1);
+    // Asked for from Slack, the digest comes without a chart (uploads off): no upload, no pointer.
+    expect(t.slack.callsTo("files.getUploadURLExternal")).toEqual([]);
+    expect(JSON.stringify(digest?.blocks)).not.toContain("Trend chart");
   });
 
   it("defaults to the channel's team and explains an unknown team", async () => {

@@ -9,6 +9,7 @@ import { startTestApp, type TestApp, writeTestConfig } from "../support/test-app
 
 let t: TestApp;
 let second: Patchpilot;
+let token: string;
 beforeAll(async () => {
   const example = await readFile(new URL("../../patchpilot.example.yaml", import.meta.url), "utf8");
   // A cron with seconds: every 4 s is a new period, so several periods pass during the test.
@@ -19,7 +20,7 @@ beforeAll(async () => {
     ),
   );
   t = await startTestApp({ env: { PATCHPILOT_CONFIG: config } });
-  const token = (await createToken(t.owner.db, { teamId: "payments", name: "ci", scopes: ["upload"] })).token;
+  token = (await createToken(t.owner.db, { teamId: "payments", name: "ci", scopes: ["upload"] })).token;
   const r = await fetch(`${t.baseUrl}/api/v1/scans`, {
     method: "POST",
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
@@ -76,5 +77,37 @@ describe("scheduled digests", () => {
     const uploads = t.slack.files();
     expect(uploads.length).toBeGreaterThanOrEqual(1);
     expect(uploads[0]?.filename).toBe("patchpilot-trend.png");
+  });
+
+  it("puts a note in the digest's thread, and holds nothing up, when Slack refuses the chart upload", async () => {
+    const uploadsBefore = t.slack.files().length;
+    t.slack.failNext("files.getUploadURLExternal", { error: "missing_scope" }, 1);
+    // Something new since the last digest: the next one is not a quiet heartbeat, so it has a chart.
+    const r = await fetch(`${t.baseUrl}/api/v1/scans`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify(
+        trivyReport({
+          image: "ghcr.io/acme/payments-api:1.5",
+          digest: digestOf(2),
+          vulns: [{ id: "CVE-2026-3333", pkg: "glibc", severity: "CRITICAL", fixed: "2.36-9" }],
+        }),
+      ),
+    });
+    expect(r.status).toBe(201);
+    const note = () =>
+      t.slack
+        .messages("C0PAYMENTS")
+        .find((m) => String(m.text).includes("trend chart could not be uploaded"));
+    await waitFor(() => note() !== undefined, 30_000, "the note in place of the chart");
+    const digest = t.slack.messages("C0PAYMENTS").find((m) => m.ts === note()?.thread_ts);
+    expect(String(digest?.text)).toMatch(/^Patch digest · Payments/);
+    expect(String(note()?.text)).toContain("`files:write`");
+    // The refused chart is settled, not retried or failed; later digests still get theirs.
+    const charts = await t.owner.db.execute(
+      sql`SELECT status FROM outbox WHERE kind = 'slack.digest-chart' AND status <> 'done'`,
+    );
+    expect(charts.rows).toEqual([]);
+    expect(t.slack.files().length).toBe(uploadsBefore);
   });
 });

@@ -48,6 +48,8 @@ export type FakeFailure =
   | { status: 429; retryAfterSeconds: number }
   /** With `landed`, the call takes effect and then Slack answers the error (a reply lost on the way). */
   | { status: 500 | 502 | 503; landed?: boolean }
+  /** Slack's own refusal: 200 with `ok: false` and this error (e.g. "missing_scope"). */
+  | { error: string }
   | { delayMs: number };
 
 export type FakeSlack = {
@@ -527,6 +529,12 @@ export async function startFakeSlack(
 
   function injectedReply(how: FakeFailure): Reply | undefined {
     if ("delayMs" in how) return undefined;
+    if ("error" in how)
+      return {
+        status: 200,
+        body: JSON.stringify({ ok: false, error: how.error }),
+        headers: { "content-type": "application/json" },
+      };
     if (how.status === 429) return rateLimited(how.retryAfterSeconds);
     return {
       status: how.status,
