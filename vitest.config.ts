@@ -9,6 +9,7 @@ export const PROCESS_TESTS = [
   "test/e2e/rollout-kill9.test.ts",
   "test/e2e/rollout-faults.test.ts",
   "test/e2e/service-lifecycle.test.ts",
+  "test/e2e/demo-readme.test.ts",
 ];
 
 export default defineConfig({
