@@ -1,5 +1,6 @@
 import { alertWindow } from "../core/alerts/alert-window.js";
-import type { OutboxIntent } from "../db/outbox-repository.js";
+import type { Tx } from "../db/client.js";
+import { insertIntents, type OutboxIntent } from "../db/outbox-repository.js";
 
 /** Changes to one team within this window refresh its viewers' Home tabs once, when it closes. */
 export const HOME_REFRESH_WINDOW_MS = 10_000;
@@ -19,4 +20,18 @@ export function homeRefreshIntent(teamId: string, now: Date): OutboxIntent {
     payload: { teamId },
     availableAt: new Date(window.end.getTime() + SETTLE_MS),
   };
+}
+
+/**
+ * Queues, in the caller's transaction, a Home refresh for each team a change touched (an
+ * acceptance made, revoked or expired, a VEX import): their viewers' open findings and SLA
+ * breaches just changed. Delivered by the outbox reconciler once the window closes.
+ */
+export async function refreshHomesOf(tx: Tx, teamIds: Iterable<string | null>, now: Date): Promise<void> {
+  const teams = [...new Set([...teamIds].filter((t): t is string => t !== null))];
+  if (teams.length > 0)
+    await insertIntents(
+      tx,
+      teams.map((t) => homeRefreshIntent(t, now)),
+    );
 }

@@ -3,6 +3,7 @@ import { appendAuditEvent } from "../../db/audit-repository.js";
 import type { Db } from "../../db/client.js";
 import { insertIntent } from "../../db/outbox-repository.js";
 import { riskAcceptances } from "../../db/schema/index.js";
+import { refreshHomesOf } from "../../services/home-refresh-intent.js";
 import { acceptanceResource } from "../../services/risk/acceptance-resource.js";
 
 const BATCH = 200;
@@ -52,13 +53,15 @@ async function expireOne(db: Db, id: string, now: Date): Promise<boolean> {
       dedupeKey: `acceptance-expired:${id}`,
       payload: { acceptanceId: id },
     });
+    const about = await acceptanceResource(tx, row);
+    await refreshHomesOf(tx, [about.teamId], now);
     await appendAuditEvent(tx, {
       at: now,
       actor: { id: "system", name: "patchpilot" },
       action: "risk.acceptance_expired",
       outcome: "ok",
       origin: { source: "system", job: "expire-acceptances" },
-      resource: await acceptanceResource(tx, row),
+      resource: about.resource,
       payload: {
         expiresAt: row.expiresAt?.toISOString() ?? null,
         acceptedBy: row.acceptedBy,

@@ -7,6 +7,7 @@ import { DAY_MS } from "../../core/sla/sla-policy.js";
 import { appendAuditEvent } from "../../db/audit-repository.js";
 import type { Db } from "../../db/client.js";
 import { riskAcceptances } from "../../db/schema/index.js";
+import { refreshHomesOf } from "../home-refresh-intent.js";
 import { checkVulnerabilityId } from "./check-vulnerability-id.js";
 import { findFindingSeverity } from "./find-finding-severity.js";
 import { findImage, type ImageRow } from "./find-image.js";
@@ -95,6 +96,7 @@ export async function acceptRisk(deps: AcceptRiskDeps, input: AcceptRiskInput): 
       })
       .returning();
     if (!inserted) throw new Error("risk acceptance insert returned nothing");
+    await refreshHomesOf(tx, [target.kind === "image" ? target.image.teamId : target.teamId], now);
     await appendAuditEvent(tx, {
       at: now,
       actor: { id: input.actor.id, name: input.actor.name ?? null },

@@ -7,6 +7,7 @@ import type { VexFormat, VexStatement } from "../../core/vex/vex-statement.js";
 import { appendAuditEvent } from "../../db/audit-repository.js";
 import type { Db } from "../../db/client.js";
 import { riskAcceptances } from "../../db/schema/index.js";
+import { refreshHomesOf } from "../home-refresh-intent.js";
 import type { ImageRow } from "./find-image.js";
 import { findScannerIds } from "./find-scanner-ids.js";
 import { findTeam } from "./find-team.js";
@@ -177,6 +178,12 @@ export async function importVex(
         .set({ revokedAt: now })
         .where(inArray(riskAcceptances.id, [...replaced]));
     }
+    if (rows.length > 0 || replaced.size > 0)
+      await refreshHomesOf(
+        tx,
+        decisions.map((d) => d.image.teamId),
+        now,
+      );
     const result = { imported: rows.length, unchanged, superseded: replaced.size };
     await appendAuditEvent(tx, {
       at: now,

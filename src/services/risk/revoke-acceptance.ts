@@ -3,6 +3,7 @@ import { userError } from "../../core/errors.js";
 import { appendAuditEvent } from "../../db/audit-repository.js";
 import type { Db } from "../../db/client.js";
 import { riskAcceptances } from "../../db/schema/index.js";
+import { refreshHomesOf } from "../home-refresh-intent.js";
 import { acceptanceResource } from "./acceptance-resource.js";
 import type { RiskAcceptance } from "./valid-acceptance.js";
 
@@ -57,13 +58,15 @@ export async function revokeAcceptance(
       .where(eq(riskAcceptances.id, row.id))
       .returning();
     if (!revoked) throw new Error("risk acceptance update returned nothing");
+    const about = await acceptanceResource(tx, row);
+    await refreshHomesOf(tx, [about.teamId], now);
     await appendAuditEvent(tx, {
       at: now,
       actor: { id: input.actor.id, name: input.actor.name ?? null },
       action: "risk.revoked",
       outcome: "ok",
       origin: input.origin,
-      resource: await acceptanceResource(tx, row),
+      resource: about.resource,
       payload: { reason, source: row.source, status: row.status },
     });
     return revoked;

@@ -1,4 +1,4 @@
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFileSchema } from "../../../src/config/file-schema.js";
 import { createDatabase, type Database } from "../../../src/db/client.js";
@@ -258,6 +258,32 @@ describe("revokeAcceptance", () => {
         { id: first.id, actor: maria, origin: {}, reason: "again" },
       ),
     ).rejects.toMatchObject({ code: "already_revoked", status: 409 });
+  });
+
+  it("refreshes the App Home of the team an acceptance or its revocation concerns", async () => {
+    const refreshes = async () =>
+      (
+        await app.db.execute(
+          sql`SELECT payload->>'teamId' AS team, available_at FROM outbox WHERE kind = 'home.refresh' ORDER BY id`,
+        )
+      ).rows;
+    await app.db.execute(sql`DELETE FROM outbox WHERE kind = 'home.refresh'`);
+    // An image's acceptance: the image's owner (api belongs to payments).
+    const at = new Date("2025-06-02T08:00:00Z");
+    const first = await acceptRisk(
+      { ...deps(), now: () => at },
+      input({ vulnerabilityId: "CVE-2024-0003", target: { imageRef: "api" } }),
+    );
+    expect((await refreshes()).map((r) => r.team)).toEqual(["payments"]);
+    // Its revocation a minute later: another refresh, after that window.
+    const later = new Date(at.getTime() + 60_000);
+    await revokeAcceptance(
+      { db: app.db, now: () => later },
+      { id: first.id, actor: maria, origin: slackOrigin, reason: "the VPN is gone" },
+    );
+    const rows = await refreshes();
+    expect(rows.map((r) => r.team)).toEqual(["payments", "payments"]);
+    expect(new Date(String(rows[1]?.available_at)).getTime()).toBeGreaterThan(later.getTime());
   });
 
   it("refuses an unknown or malformed id", async () => {

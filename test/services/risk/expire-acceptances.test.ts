@@ -61,7 +61,11 @@ describe("expire-acceptances job", () => {
     await Promise.all([job(), job(), job(), job(), job()]);
     await job();
 
-    const intents = await app.db.select().from(outbox);
+    const all = await app.db.select().from(outbox);
+    // The expiry also refreshes the team's App Home tabs (their open counts just grew).
+    const refreshes = all.filter((i) => i.kind === "home.refresh" && i.availableAt > inDays(15));
+    expect(refreshes.map((i) => i.payload)).toEqual([{ teamId: "payments" }]);
+    const intents = all.filter((i) => i.kind !== "home.refresh");
     expect(intents).toEqual([
       expect.objectContaining({
         kind: "notify.acceptance-expired",

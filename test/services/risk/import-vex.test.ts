@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase, type Database } from "../../../src/db/client.js";
-import { auditEvents, riskAcceptances } from "../../../src/db/schema/index.js";
+import { auditEvents, outbox, riskAcceptances } from "../../../src/db/schema/index.js";
 import { importVex, type VexImportInput } from "../../../src/services/risk/import-vex.js";
 import { createTestDatabase, type TestDatabase } from "../../support/databases.js";
 import { seedImage, seedRiskFleet } from "./seed-risk-fleet.js";
@@ -147,17 +147,25 @@ describe("importVex", () => {
 
   it("lets a later statement replace an earlier decision on the same vulnerability and image", async () => {
     const doc = await readJson(ours("supersede-api-cve-0003.openvex.json"));
+    await app.db.delete(outbox);
     expect(await run(doc, { teamId: "payments" })).toMatchObject({ imported: 1, superseded: 1, skipped: [] });
+    // payments' Home tabs are refreshed: a finding of theirs is no longer open.
+    expect((await app.db.select().from(outbox)).map((i) => [i.kind, i.payload])).toEqual([
+      ["home.refresh", { teamId: "payments" }],
+    ]);
     const rows = (await vexRowsOf(fleet.api)).filter((r) => r.vulnerabilityId === "CVE-2024-0003");
     expect(rows.map((r) => [r.status, r.revokedAt]).sort()).toEqual([
       ["not_affected", null],
       ["under_investigation", NOW],
     ]);
+    await app.db.delete(outbox);
     expect(await run(doc, { teamId: "payments" })).toMatchObject({
       imported: 0,
       unchanged: 1,
       superseded: 0,
     });
+    // Nothing changed: nothing to refresh.
+    expect(await app.db.select().from(outbox)).toEqual([]);
   });
 
   it("imports CycloneDX VEX: analysis state and justification, BOM refs and urn:cdx references", async () => {
