@@ -1,4 +1,5 @@
 import type { KnownBlock } from "@slack/types";
+import { clipLine } from "./render-clip.js";
 import { escapeMrkdwn, type SlackMessage } from "./slack-message.js";
 
 export type HelpEntry = { name: string; usage: string; summary: string; examples: readonly string[] };
@@ -14,7 +15,8 @@ export function renderHelp(input: HelpInput): SlackMessage {
   const blocks: KnownBlock[] = [];
   let text = `patchpilot commands: ${input.entries.map((e) => `/patch ${e.name}`).join(", ")}`;
   if (input.unknown) {
-    const typed = escapeMrkdwn(input.unknown.typed.slice(0, 60));
+    // What the user typed, shown in a code span: clipped whole characters, and no backtick to end it early.
+    const typed = escapeMrkdwn(clipLine(input.unknown.typed.replaceAll("`", ""), 60));
     const lead = input.unknown.suggestion
       ? `I don't know \`${typed}\` — did you mean \`/patch ${input.unknown.suggestion}\`?`
       : `I don't know \`${typed}\`. Here is what I can do:`;

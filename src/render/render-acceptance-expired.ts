@@ -1,11 +1,11 @@
 import type { ExpiredAcceptanceNotice } from "../services/risk/expired-acceptance-notice.js";
 import { renderAcceptanceParts } from "./render-acceptance-parts.js";
 import { slackDate } from "./severity.js";
-import { escapeMrkdwn, type SlackMessage } from "./slack-message.js";
+import type { SlackMessage } from "./slack-message.js";
 
 /** Tells the owning team an accepted risk counts again: its SLA clock and counts are back. */
 export function renderAcceptanceExpired(n: ExpiredAcceptanceNotice): SlackMessage {
-  const { id, plainId, where, who, renewCommand } = renderAcceptanceParts(n);
+  const { id, plainId, where, who, reason, renewCommand } = renderAcceptanceParts(n);
   // The fallback is mrkdwn too: user-supplied ids must not become mentions or links there either.
   const text = `⏰ Risk acceptance expired: ${plainId} in ${where} counts as open again`;
   return {
@@ -23,7 +23,7 @@ export function renderAcceptanceExpired(n: ExpiredAcceptanceNotice): SlackMessag
         elements: [
           {
             type: "mrkdwn",
-            text: `Accepted by ${who} until ${slackDate(n.expiredAt)}: “${escapeMrkdwn(n.reason.slice(0, 300))}”`,
+            text: `Accepted by ${who} until ${slackDate(n.expiredAt)}: ${reason}`,
           },
         ],
       },

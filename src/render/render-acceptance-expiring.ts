@@ -1,14 +1,14 @@
 import type { ExpiredAcceptanceNotice } from "../services/risk/expired-acceptance-notice.js";
 import { renderAcceptanceParts } from "./render-acceptance-parts.js";
 import { slackDate } from "./severity.js";
-import { escapeMrkdwn, type SlackMessage } from "./slack-message.js";
+import type { SlackMessage } from "./slack-message.js";
 
 /**
  * Warns the owning team, days ahead, that an accepted risk is about to count again, so renewing
  * or fixing it is a decision rather than a surprise. `n.expiredAt` is the coming expiry.
  */
 export function renderAcceptanceExpiring(n: ExpiredAcceptanceNotice): SlackMessage {
-  const { id, plainId, where, who, renewCommand } = renderAcceptanceParts(n);
+  const { id, plainId, where, who, reason, renewCommand } = renderAcceptanceParts(n);
   const day = n.expiredAt.toISOString().slice(0, 10);
   const text = `⏳ Risk acceptance expires ${day}: ${plainId} in ${where} will count as open again`;
   return {
@@ -23,7 +23,7 @@ export function renderAcceptanceExpiring(n: ExpiredAcceptanceNotice): SlackMessa
       },
       {
         type: "context",
-        elements: [{ type: "mrkdwn", text: `Accepted by ${who}: “${escapeMrkdwn(n.reason.slice(0, 300))}”` }],
+        elements: [{ type: "mrkdwn", text: `Accepted by ${who}: ${reason}` }],
       },
     ],
   };

@@ -1,23 +1,33 @@
 import type { ExpiredAcceptanceNotice } from "../services/risk/expired-acceptance-notice.js";
-import { advisoryUrl } from "./severity.js";
+import { clipLine } from "./render-clip.js";
+import { renderVulnerabilityLink } from "./render-links.js";
+import { renderPerson } from "./render-mentions.js";
 import { escapeMrkdwn } from "./slack-message.js";
 
-/** The pieces both acceptance notices (expiring, expired) say the same way, escaped for mrkdwn. */
+// Long enough for any real id or repository; the cut is marked with "…".
+const MAX_ID = 60;
+const MAX_TARGET = 150;
+const MAX_REASON = 300;
+
+/** The pieces both acceptance notices (expiring, expired) say the same way, clipped and escaped for mrkdwn. */
 export function renderAcceptanceParts(n: ExpiredAcceptanceNotice): {
   id: string;
   plainId: string;
   where: string;
   who: string;
+  reason: string;
   renewCommand: string;
 } {
-  const url = advisoryUrl(n.vulnerabilityId);
-  const plainId = escapeMrkdwn(n.vulnerabilityId);
-  const id = url ? `<${url}|${plainId}>` : plainId;
-  const where = n.image ? escapeMrkdwn(n.image) : `every image of team ${escapeMrkdwn(n.teamId)}`;
-  const who =
-    n.acceptedBy.startsWith("U") || n.acceptedBy.startsWith("W")
-      ? `<@${n.acceptedBy}>`
-      : escapeMrkdwn(n.acceptedByName ?? n.acceptedBy);
-  const renewCommand = `\`/patch accept ${plainId} ${escapeMrkdwn(n.image ?? n.teamId)} --until YYYY-MM-DD --reason "…"\``;
-  return { id, plainId, where, who, renewCommand };
+  const plainId = escapeMrkdwn(clipLine(n.vulnerabilityId, MAX_ID));
+  const target = escapeMrkdwn(clipLine(n.image ?? n.teamId, MAX_TARGET));
+  const where = n.image ? target : `every image of team ${target}`;
+  const renewCommand = `\`/patch accept ${plainId} ${target} --until YYYY-MM-DD --reason "…"\``;
+  return {
+    id: renderVulnerabilityLink(n.vulnerabilityId),
+    plainId,
+    where,
+    who: renderPerson(n.acceptedBy, n.acceptedByName),
+    reason: `“${escapeMrkdwn(clipLine(n.reason, MAX_REASON))}”`,
+    renewCommand,
+  };
 }

@@ -1,6 +1,8 @@
 import type { KnownBlock } from "@slack/types";
 import type { Severity } from "../core/scan/normalized-report.js";
-import { renderAlertFindingLine } from "./render-alert-finding-line.js";
+import { renderAlertFindingFallback, renderAlertFindingLine } from "./render-alert-finding-line.js";
+import { clipLine } from "./render-clip.js";
+import { renderFitted } from "./render-fitted.js";
 import { SEVERITY_MARK, shortDigest, slackDate } from "./severity.js";
 import { escapeMrkdwn, type SlackMessage } from "./slack-message.js";
 
@@ -26,20 +28,29 @@ export type NewFindingsAlert = {
 };
 
 const SHOWN = 10;
+const MAX_NAME = 80;
+const MAX_TEAM = 60;
+const MAX_SCANNER = 60;
 
 /** "New fixable critical / known-exploited" for one team and one image (MESSAGES.md). */
 export function renderNewFindingsAlert(a: NewFindingsAlert): SlackMessage {
+  // Lines are clipped so ten fit in practice; fitting is the guarantee for text that escapes long.
+  return renderFitted((shown) => alertMessage(a, shown), "message", SHOWN).rendered;
+}
+
+function alertMessage(a: NewFindingsAlert, shown: number): SlackMessage {
   const kev = a.findings.filter((f) => f.knownExploited).length;
   const crit = a.findings.filter((f) => f.severity === "critical").length;
   const what = kev > 0 ? `known-exploited${crit > 0 ? " or critical" : ""}` : "fixable critical";
   const n = a.findings.length;
-  const name = escapeMrkdwn(a.image.name);
-  const headline = `${SEVERITY_MARK.critical} ${n} new ${what} finding${n === 1 ? "" : "s"} in ${name} (team ${escapeMrkdwn(a.team)})`;
-  const lines = a.findings.slice(0, SHOWN).map(renderAlertFindingLine);
-  if (n > SHOWN) lines.push(`…and ${n - SHOWN} more: \`/patch status ${name}\``);
+  const name = escapeMrkdwn(clipLine(a.image.name, MAX_NAME));
+  const team = escapeMrkdwn(clipLine(a.team, MAX_TEAM));
+  const headline = `${SEVERITY_MARK.critical} ${n} new ${what} finding${n === 1 ? "" : "s"} in ${name} (team ${team})`;
+  const lines = a.findings.slice(0, shown).map(renderAlertFindingLine);
+  if (n > shown) lines.push(`…and ${n - shown} more: \`/patch status ${name}\``);
   const blocks: KnownBlock[] = [
     { type: "section", text: { type: "mrkdwn", text: `*${headline}*` } },
-    { type: "section", text: { type: "mrkdwn", text: lines.join("\n").slice(0, 2900) } },
+    { type: "section", text: { type: "mrkdwn", text: lines.join("\n") } },
   ];
   const first = a.findings[0];
   if (first && a.image.imageId) {
@@ -59,18 +70,20 @@ export function renderNewFindingsAlert(a: NewFindingsAlert): SlackMessage {
       ],
     });
   }
+  const digest = escapeMrkdwn(clipLine(shortDigest(a.image.digest), MAX_NAME));
+  const scanner = escapeMrkdwn(clipLine(a.scanner, MAX_SCANNER));
   blocks.push({
     type: "context",
     elements: [
       {
         type: "mrkdwn",
-        text: `${name} · \`${escapeMrkdwn(shortDigest(a.image.digest))}\` · scanned ${slackDate(a.scannedAt, "{date_short_pretty} {time}")} by ${escapeMrkdwn(a.scanner)}`,
+        text: `${name} · \`${digest}\` · scanned ${slackDate(a.scannedAt, "{date_short_pretty} {time}")} by ${scanner}`,
       },
     ],
   });
   // The fallback is mrkdwn too: user-supplied names must not become mentions or links there.
   const text = first
-    ? `${headline}: ${escapeMrkdwn(first.vulnerabilityId)} in ${escapeMrkdwn(first.packageName)}${n > 1 ? ` and ${n - 1} more` : ""}`
+    ? `${headline}: ${renderAlertFindingFallback(first)}${n > 1 ? ` and ${n - 1} more` : ""}`
     : headline;
   return { text, blocks };
 }

@@ -1,6 +1,8 @@
 import type { KnownBlock, SectionBlock } from "@slack/types";
 import { checkBlockKitLimits } from "./block-kit-limits.js";
-import { renderAlertFindingLine } from "./render-alert-finding-line.js";
+import { renderAlertFindingFallback, renderAlertFindingLine } from "./render-alert-finding-line.js";
+import { clipLine } from "./render-clip.js";
+import { renderFitted } from "./render-fitted.js";
 import type { AlertFinding } from "./render-new-findings-alert.js";
 import { SEVERITY_MARK, shortDigest, slackDate } from "./severity.js";
 import { escapeMrkdwn, type SlackMessage } from "./slack-message.js";
@@ -25,6 +27,10 @@ export type NewFindingsBurst = {
 /** More images or vulnerabilities than this and the per-image detail goes to the thread. */
 const LISTED = 5;
 const FINDINGS_PER_IMAGE = 10;
+const MAX_TEAM = 60;
+/** Image names in the channel message, five to a vulnerability; the thread shows them longer. */
+const MAX_LISTED_NAME = 40;
+const MAX_NAME = 80;
 
 type Group = { finding: AlertFinding; images: BurstImage[] };
 
@@ -38,26 +44,32 @@ export function renderNewFindingsBurst(b: NewFindingsBurst): {
   thread: SlackMessage[];
 } {
   const groups = groupByVulnerability(b.images);
+  const detailInThread = b.images.length > LISTED || groups.length > LISTED;
+  // Lines are clipped so five fit in practice; fitting is the guarantee for text that escapes long.
+  const { rendered } = renderFitted((shown) => burstMessage(b, groups, shown), "message", LISTED);
+  return { message: rendered, thread: detailInThread ? renderThread(b) : [] };
+}
+
+function burstMessage(b: NewFindingsBurst, groups: Group[], shown: number): SlackMessage {
   const first = groups[0];
   const n = b.images.length;
-  const team = escapeMrkdwn(b.team);
+  const team = escapeMrkdwn(clipLine(b.team, MAX_TEAM));
   const headline =
     groups.length === 1 && first
       ? `${SEVERITY_MARK.critical} New ${first.finding.knownExploited ? "known-exploited" : "fixable"} ${first.finding.severity} in ${n} images owned by ${team}`
       : `${SEVERITY_MARK.critical} ${groups.length} new known-exploited or fixable critical vulnerabilities in ${n} images owned by ${team}`;
-  const detailInThread = n > LISTED || groups.length > LISTED;
-  const lines = groups.slice(0, LISTED).map((g) => {
-    const names = g.images.map((i) => escapeMrkdwn(i.name));
-    const shown = names.slice(0, LISTED).join(", ");
+  const lines = groups.slice(0, shown).map((g) => {
+    const names = g.images.map((i) => escapeMrkdwn(clipLine(i.name, MAX_LISTED_NAME)));
+    const listed = names.slice(0, LISTED).join(", ");
     const more = names.length > LISTED ? ` and ${names.length - LISTED} more` : "";
-    return `${renderAlertFindingLine(g.finding)}\n      ${shown}${more}`;
+    return `${renderAlertFindingLine(g.finding)}\n      ${listed}${more}`;
   });
-  if (groups.length > LISTED) lines.push(`…and ${groups.length - LISTED} more vulnerabilities`);
-  if (detailInThread) lines.push("_Every image, with its findings, is in the thread._");
+  if (groups.length > shown) lines.push(`…and ${groups.length - shown} more vulnerabilities`);
+  if (n > LISTED || groups.length > LISTED) lines.push("_Every image, with its findings, is in the thread._");
 
   const blocks: KnownBlock[] = [
     { type: "section", text: { type: "mrkdwn", text: `*${headline}*` } },
-    { type: "section", text: { type: "mrkdwn", text: lines.join("\n").slice(0, 2900) } },
+    { type: "section", text: { type: "mrkdwn", text: lines.join("\n") } },
   ];
   if (first && b.images.length > 0) blocks.push({ type: "actions", elements: [patchAll(b.images)] });
   blocks.push({
@@ -70,12 +82,9 @@ export function renderNewFindingsBurst(b: NewFindingsBurst): {
     ],
   });
   const lead = first
-    ? `: ${escapeMrkdwn(first.finding.vulnerabilityId)} in ${escapeMrkdwn(first.finding.packageName)}${groups.length > 1 ? ` and ${groups.length - 1} more` : ""}`
+    ? `: ${renderAlertFindingFallback(first.finding)}${groups.length > 1 ? ` and ${groups.length - 1} more` : ""}`
     : "";
-  return {
-    message: { text: `${headline}${lead}`, blocks },
-    thread: detailInThread ? renderThread(b) : [],
-  };
+  return { text: `${headline}${lead}`, blocks };
 }
 
 function groupByVulnerability(images: BurstImage[]): Group[] {
@@ -113,23 +122,32 @@ function renderThread(b: NewFindingsBurst): SlackMessage[] {
   }
   if (current.length > 0) replies.push(current);
   return replies.map((blocks, i) => ({
-    text: `New findings by image (${i + 1} of ${replies.length}), team ${escapeMrkdwn(b.team)}`,
+    text: `New findings by image (${i + 1} of ${replies.length}), team ${escapeMrkdwn(clipLine(b.team, MAX_TEAM))}`,
     blocks,
   }));
 }
 
+/** One image's findings, as many as fit one section, the rest counted with where to see them. */
 function imageSection(image: BurstImage): SectionBlock {
-  const lines = image.findings.slice(0, FINDINGS_PER_IMAGE).map(renderAlertFindingLine);
-  if (image.findings.length > FINDINGS_PER_IMAGE) {
-    lines.push(
-      `…and ${image.findings.length - FINDINGS_PER_IMAGE} more: \`/patch status ${escapeMrkdwn(image.name)}\``,
-    );
+  const { rendered } = renderFitted(
+    (shown) => ({ blocks: [imageSectionShowing(image, shown)] }),
+    "message",
+    FINDINGS_PER_IMAGE,
+  );
+  return rendered.blocks[0]!;
+}
+
+function imageSectionShowing(image: BurstImage, shown: number): SectionBlock {
+  const name = escapeMrkdwn(clipLine(image.name, MAX_NAME));
+  const lines = image.findings.slice(0, shown).map(renderAlertFindingLine);
+  if (image.findings.length > shown) {
+    lines.push(`…and ${image.findings.length - shown} more: \`/patch status ${name}\``);
   }
-  const head = `*${escapeMrkdwn(image.name)}* · \`${escapeMrkdwn(shortDigest(image.digest))}\``;
+  const head = `*${name}* · \`${escapeMrkdwn(clipLine(shortDigest(image.digest), MAX_NAME))}\``;
   const top = image.findings[0];
   return {
     type: "section",
-    text: { type: "mrkdwn", text: `${head}\n${lines.join("\n")}`.slice(0, 2900) },
+    text: { type: "mrkdwn", text: `${head}\n${lines.join("\n")}` },
     ...(top ? { accessory: patchNow(image.imageId, top.vulnerabilityId, false) } : {}),
   };
 }
@@ -137,10 +155,18 @@ function imageSection(image: BurstImage): SectionBlock {
 /** A button value holds at most 2,000 characters: about 45 image ids. */
 export const PATCH_ALL_MAX_IMAGES = 40;
 
-/** "Patch all 3": starts a rollout of every image of the burst (the thread has one button each). */
+/**
+ * "Patch all 3": starts a rollout of every image of the burst (the thread has one button each).
+ * Past what a button value holds it says "Patch first 40 of 300", never that 40 is all.
+ */
 function patchAll(images: BurstImage[]) {
   const ids = images.slice(0, PATCH_ALL_MAX_IMAGES).map((i) => i.imageId);
-  const label = images.length === 1 ? "Patch now" : `Patch all ${ids.length}`;
+  const label =
+    images.length === 1
+      ? "Patch now"
+      : ids.length < images.length
+        ? `Patch first ${ids.length} of ${images.length}`
+        : `Patch all ${ids.length}`;
   return {
     type: "button" as const,
     text: { type: "plain_text" as const, text: label },

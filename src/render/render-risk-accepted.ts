@@ -12,16 +12,18 @@ export function renderRiskAccepted(a: {
   actorId: string;
 }): SlackMessage {
   const day = a.until.toISOString().slice(0, 10);
-  const target = clipLine(a.targetLabel, 200);
+  const target = escapeMrkdwn(clipLine(a.targetLabel, 200));
   const tail = "It no longer counts as open; it comes back when the acceptance expires.";
+  // The fallback is mrkdwn too: what the user typed must not become a mention or a link there.
+  const id = escapeMrkdwn(clipLine(a.vulnerabilityId, 60));
   return {
-    text: `✅ ${a.vulnerabilityId} in ${target} accepted until ${day}. ${tail}`,
+    text: `✅ ${id} in ${target} accepted until ${day}. ${tail}`,
     blocks: [
       {
         type: "section",
         text: {
           type: "mrkdwn",
-          text: `✅ ${renderVulnerabilityLink(a.vulnerabilityId)} in ${escapeMrkdwn(target)} accepted until ${slackDate(
+          text: `✅ ${renderVulnerabilityLink(a.vulnerabilityId)} in ${target} accepted until ${slackDate(
             a.until,
           )} (by ${renderPerson(a.actorId)}). ${tail}`,
         },

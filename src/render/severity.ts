@@ -16,9 +16,13 @@ export function slackDate(d: Date, format = "{date_short_pretty}"): string {
   return `<!date^${Math.floor(d.getTime() / 1000)}^${format}|${fallback}>`;
 }
 
-/** The advisory page for a vulnerability id: NVD for CVEs, GitHub for GHSAs, else none. */
+/**
+ * The advisory page for a vulnerability id: NVD for CVEs, GitHub for GHSAs, else none. A CVE
+ * number longer than any real one (they have 4 to 7 digits) is not linked, so scan text cannot
+ * turn into a link thousands of characters long.
+ */
 export function advisoryUrl(id: string): string | null {
-  if (/^CVE-\d{4}-\d{4,}$/.test(id)) return `https://nvd.nist.gov/vuln/detail/${id}`;
+  if (/^CVE-\d{4}-\d{4,19}$/.test(id)) return `https://nvd.nist.gov/vuln/detail/${id}`;
   if (/^GHSA(-[23456789cfghjmpqrvwx]{4}){3}$/.test(id)) return `https://github.com/advisories/${id}`;
   return null;
 }

@@ -1,16 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderAcceptanceExpiring } from "../../src/render/render-acceptance-expiring.js";
-
-const notice = {
-  channel: "C0SEARCH",
-  teamId: "search",
-  vulnerabilityId: "CVE-2025-9999",
-  image: "ghcr.io/acme/search-api",
-  acceptedBy: "U0SAM",
-  acceptedByName: "sam",
-  reason: "not reachable <!channel>",
-  expiredAt: new Date("2026-12-02T00:00:00Z"),
-};
+import { notice } from "./acceptance-notice.js";
 
 describe("renderAcceptanceExpiring", () => {
   it("says what expires when, and how to renew it", () => {
