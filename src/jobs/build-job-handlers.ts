@@ -6,8 +6,7 @@ import type { PatchpilotConfig } from "../config/file-schema.js";
 import type { SlaPolicy } from "../core/sla/sla-policy.js";
 import type { Db } from "../db/client.js";
 import type { IntentTx, OutboxRow } from "../db/outbox-repository.js";
-import { renderAcceptanceExpired } from "../render/render-acceptance-expired.js";
-import { renderAcceptanceExpiring } from "../render/render-acceptance-expiring.js";
+import { renderAcceptanceNotices } from "../render/render-acceptance-notices.js";
 import type { SlackMessage } from "../render/slack-message.js";
 import { actOnDrift, driftPayload } from "../services/freshness/act-on-drift.js";
 import { checkBaseImages } from "../services/freshness/check-base-images.js";
@@ -19,10 +18,7 @@ import { postDigest } from "../services/post-digest.js";
 import { digestChartPayload, postDigestChart } from "../services/post-digest-chart.js";
 import { queueIntents } from "../services/record-effect.js";
 import { homeRefreshPayload, refreshHomes } from "../services/refresh-homes.js";
-import {
-  acceptanceExpiredPayload,
-  expiredAcceptanceNotice,
-} from "../services/risk/expired-acceptance-notice.js";
+import { acceptanceNoticePayload, acceptanceNotices } from "../services/risk/expired-acceptance-notice.js";
 import { dispatchPayload, dispatchStage } from "../services/rollouts/dispatch-stage.js";
 import { expireStages } from "../services/rollouts/expire-stages.js";
 import type { GithubActions } from "../services/rollouts/github-actions-port.js";
@@ -119,6 +115,21 @@ export function buildJobHandlers(deps: {
     );
     return { ts: r.ts };
   };
+  /** One message for a run's acceptances of one team; none left to tell about is a skip. */
+  const postAcceptanceNotices = async (
+    kind: "expiring" | "expired",
+    row: OutboxRow,
+    since: Date | undefined,
+  ) => {
+    const { acceptanceIds } = acceptanceNoticePayload.parse(row.payload);
+    // A warning for an acceptance that has expired meanwhile would only confuse: its expiry notice says it.
+    const notices = (await acceptanceNotices(deps.db, acceptanceIds)).filter(
+      (n) => kind === "expired" || n.expiredAt > deps.now(),
+    );
+    const [first] = notices;
+    if (!first) return { skipped: "no team channel, revoked or expired meanwhile" };
+    return postNotice(row.dedupeKey, first.channel, renderAcceptanceNotices(kind, notices), since);
+  };
   const effects: OutboxEffects = {
     "slack.post": async (row, intent) => {
       const r = await upsertSlackMessage(
@@ -163,31 +174,10 @@ export function buildJobHandlers(deps: {
       return postRolloutCard(cardDeps(row, intent), rolloutId, version);
     },
     "home.refresh": async (row) => refreshHomes(home, homeRefreshPayload.parse(row.payload)),
-    "notify.acceptance-expiring": async (row, intent) => {
-      const { acceptanceId } = acceptanceExpiredPayload.parse(row.payload);
-      const notice = await expiredAcceptanceNotice(deps.db, acceptanceId);
-      // Expired meanwhile: the expiry notice says it, a late warning would only confuse.
-      if (!notice || notice.expiredAt <= deps.now()) {
-        return { skipped: "no team channel, revoked or expired meanwhile" };
-      }
-      return postNotice(
-        `acceptance-expiring:${acceptanceId}`,
-        notice.channel,
-        renderAcceptanceExpiring(notice),
-        retryOf(row, intent),
-      );
-    },
-    "notify.acceptance-expired": async (row, intent) => {
-      const { acceptanceId } = acceptanceExpiredPayload.parse(row.payload);
-      const notice = await expiredAcceptanceNotice(deps.db, acceptanceId);
-      if (!notice) return { skipped: "no team channel, or revoked meanwhile" };
-      return postNotice(
-        `acceptance-expired:${acceptanceId}`,
-        notice.channel,
-        renderAcceptanceExpired(notice),
-        retryOf(row, intent),
-      );
-    },
+    "notify.acceptance-expiring": async (row, intent) =>
+      postAcceptanceNotices("expiring", row, retryOf(row, intent)),
+    "notify.acceptance-expired": async (row, intent) =>
+      postAcceptanceNotices("expired", row, retryOf(row, intent)),
   };
   // Posted to a Slack channel one a second: the channel and ticket each asks the gate for.
   const pacing: OutboxPacing = {

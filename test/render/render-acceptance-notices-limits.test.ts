@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { checkBlockKitLimits } from "../../src/render/block-kit-limits.js";
 import { renderAcceptanceExpired } from "../../src/render/render-acceptance-expired.js";
 import { renderAcceptanceExpiring } from "../../src/render/render-acceptance-expiring.js";
+import { renderAcceptanceNotices } from "../../src/render/render-acceptance-notices.js";
 import { messageText } from "../core/digest/message-text.js";
 import { notice } from "./acceptance-notice.js";
 
@@ -51,5 +52,55 @@ describe.each([
     const m = render({ ...notice, vulnerabilityId: huge("VENDOR-1") });
     expect(checkBlockKitLimits(m, "message")).toEqual([]);
     expect(m.text).toContain("VENDOR-1 &amp;");
+  });
+});
+
+describe.each(["expiring", "expired"] as const)("renderAcceptanceNotices (%s), several at once", (kind) => {
+  const many = (n: number, text: (i: number) => string) =>
+    Array.from({ length: n }, (_, i) => ({
+      ...notice,
+      vulnerabilityId: `CVE-2025-${String(1000 + i)}`,
+      image: `ghcr.io/acme/${text(i)}`,
+      reason: text(i),
+      expiredAt: new Date(notice.expiredAt.getTime() + i * 60_000),
+    }));
+
+  it("lists a team's acceptances in one message, soonest first, with how to renew one", () => {
+    const m = renderAcceptanceNotices(
+      kind,
+      many(3, (i) => `svc-${i}`),
+    );
+    expect(m.text).toMatch(
+      kind === "expiring"
+        ? /^⏳ 3 risk acceptances of team search expire by /
+        : /^⏰ 3 risk acceptances of team search expired$/,
+    );
+    const body = messageText(m.blocks);
+    expect(body.indexOf("CVE-2025-1000")).toBeLessThan(body.indexOf("CVE-2025-1002"));
+    expect(body).toContain("ghcr.io/acme/svc-2");
+    expect(body).toContain("accepted by <@U0SAM>");
+    expect(body).toContain("/patch accept <CVE> <image> --until YYYY-MM-DD");
+    expect(checkBlockKitLimits(m, "message")).toEqual([]);
+  });
+
+  it("fits 300 acceptances with 5,000-character names and reasons, and counts the rest", () => {
+    const m = renderAcceptanceNotices(
+      kind,
+      many(300, (i) => huge(`svc-${i}`)),
+    );
+    expect(checkBlockKitLimits(m, "message")).toEqual([]);
+    const body = messageText(m.blocks);
+    expect(body).toContain("300 risk acceptances of team search");
+    const listed = (body.match(/^• /gm) ?? []).length;
+    expect(listed).toBeGreaterThan(0);
+    expect(body).toContain(`…and ${300 - listed} more: \`/patch status search\``);
+  });
+
+  it("gives a single acceptance its own notice", () => {
+    const m = renderAcceptanceNotices(
+      kind,
+      many(1, () => "search-api"),
+    );
+    expect(m.text).toContain(kind === "expiring" ? "Risk acceptance expires" : "Risk acceptance expired");
   });
 });

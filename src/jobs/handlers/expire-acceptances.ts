@@ -1,10 +1,11 @@
-import { and, asc, eq, isNull, lte } from "drizzle-orm";
-import { appendAuditEvent } from "../../db/audit-repository.js";
+import { and, asc, inArray, isNull, lte } from "drizzle-orm";
+import type { AuditEventInput } from "../../core/audit/audit-event.js";
+import { appendAuditEvents } from "../../db/audit-repository.js";
 import type { Db } from "../../db/client.js";
-import { insertIntent } from "../../db/outbox-repository.js";
 import { riskAcceptances } from "../../db/schema/index.js";
 import { refreshHomesOf } from "../../services/home-refresh-intent.js";
 import { acceptanceResource } from "../../services/risk/acceptance-resource.js";
+import { recordAcceptanceNotices } from "../../services/risk/expired-acceptance-notice.js";
 
 const BATCH = 200;
 
@@ -17,57 +18,62 @@ const due = (now: Date) =>
 
 /**
  * Acceptances past their expiry: the finding already counts as open again (validity is read
- * from `expires_at`); this records the expiry in the audit trail and leaves an intent to tell
- * the team. One transaction per acceptance, on a row no other worker holds, and the intent's
- * dedupe key is the acceptance, so overlapping runs notify once.
+ * from `expires_at`); this records each expiry in the audit trail and leaves one intent per team
+ * to tell it, with its Home tabs refreshed. One transaction per batch, on rows no other worker
+ * holds (skipped, not waited for), so overlapping runs notify once.
  */
 export function expireAcceptances(deps: { db: Db; now: () => Date }): () => Promise<void> {
   return async () => {
     const now = deps.now();
     for (;;) {
-      const candidates = await deps.db
-        .select({ id: riskAcceptances.id })
-        .from(riskAcceptances)
-        .where(due(now))
-        .orderBy(asc(riskAcceptances.expiresAt))
-        .limit(BATCH);
-      let expired = 0;
-      for (const { id } of candidates) if (await expireOne(deps.db, id, now)) expired++;
-      // A short batch was the last one; a batch held entirely by another worker is its work.
-      if (candidates.length < BATCH || expired === 0) return;
+      const taken = await deps.db.transaction(async (tx) => {
+        const rows = await tx
+          .select()
+          .from(riskAcceptances)
+          .where(due(now))
+          .orderBy(asc(riskAcceptances.expiresAt))
+          .limit(BATCH)
+          .for("update", { skipLocked: true });
+        if (rows.length === 0) return 0;
+        await tx
+          .update(riskAcceptances)
+          .set({ expiryNotifiedAt: now })
+          .where(
+            inArray(
+              riskAcceptances.id,
+              rows.map((r) => r.id),
+            ),
+          );
+        const marked: Array<{ id: string; teamId: string | null }> = [];
+        const audits: AuditEventInput[] = [];
+        for (const row of rows) {
+          const about = await acceptanceResource(tx, row);
+          marked.push({ id: row.id, teamId: about.teamId });
+          audits.push({
+            at: now,
+            actor: { id: "system", name: "patchpilot" },
+            action: "risk.acceptance_expired",
+            outcome: "ok",
+            origin: { source: "system", job: "expire-acceptances" },
+            resource: about.resource,
+            payload: {
+              expiresAt: row.expiresAt?.toISOString() ?? null,
+              acceptedBy: row.acceptedBy,
+              reason: row.reason,
+            },
+          });
+        }
+        await recordAcceptanceNotices(tx, "notify.acceptance-expired", marked);
+        await refreshHomesOf(
+          tx,
+          marked.map((m) => m.teamId),
+          now,
+        );
+        await appendAuditEvents(tx, audits);
+        return rows.length;
+      });
+      // A short batch was the last one (rows another worker holds are its work).
+      if (taken < BATCH) return;
     }
   };
-}
-
-async function expireOne(db: Db, id: string, now: Date): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    const [row] = await tx
-      .select()
-      .from(riskAcceptances)
-      .where(and(eq(riskAcceptances.id, id), due(now)))
-      .for("update", { skipLocked: true });
-    if (!row) return false;
-    await tx.update(riskAcceptances).set({ expiryNotifiedAt: now }).where(eq(riskAcceptances.id, id));
-    await insertIntent(tx, {
-      kind: "notify.acceptance-expired",
-      dedupeKey: `acceptance-expired:${id}`,
-      payload: { acceptanceId: id },
-    });
-    const about = await acceptanceResource(tx, row);
-    await refreshHomesOf(tx, [about.teamId], now);
-    await appendAuditEvent(tx, {
-      at: now,
-      actor: { id: "system", name: "patchpilot" },
-      action: "risk.acceptance_expired",
-      outcome: "ok",
-      origin: { source: "system", job: "expire-acceptances" },
-      resource: about.resource,
-      payload: {
-        expiresAt: row.expiresAt?.toISOString() ?? null,
-        acceptedBy: row.acceptedBy,
-        reason: row.reason,
-      },
-    });
-    return true;
-  });
 }

@@ -2,12 +2,13 @@ import { asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFileSchema } from "../../../src/config/file-schema.js";
 import { createDatabase, type Database } from "../../../src/db/client.js";
-import { auditEvents, outbox, riskAcceptances } from "../../../src/db/schema/index.js";
+import { auditEvents, images, outbox, riskAcceptances } from "../../../src/db/schema/index.js";
 import { expireAcceptances } from "../../../src/jobs/handlers/expire-acceptances.js";
 import { acceptRisk } from "../../../src/services/risk/accept-risk.js";
+import { warnExpiringAcceptances } from "../../../src/jobs/handlers/warn-expiring-acceptances.js";
 import {
-  acceptanceExpiredPayload,
-  expiredAcceptanceNotice,
+  acceptanceNoticePayload,
+  acceptanceNotices,
 } from "../../../src/services/risk/expired-acceptance-notice.js";
 import { revokeAcceptance } from "../../../src/services/risk/revoke-acceptance.js";
 import { isAcceptanceValid } from "../../../src/services/risk/valid-acceptance.js";
@@ -69,25 +70,27 @@ describe("expire-acceptances job", () => {
     expect(intents).toEqual([
       expect.objectContaining({
         kind: "notify.acceptance-expired",
-        dedupeKey: `acceptance-expired:${soon.id}`,
-        payload: { acceptanceId: soon.id },
+        dedupeKey: expect.stringMatching(/^notify\.acceptance-expired:[0-9a-f]{24}$/),
+        payload: { acceptanceIds: [soon.id] },
         status: "pending",
       }),
     ]);
     const [intent] = intents;
-    const notice =
-      intent &&
-      (await expiredAcceptanceNotice(app.db, acceptanceExpiredPayload.parse(intent.payload).acceptanceId));
-    expect(notice).toEqual({
-      channel: "C0PAYMENTS",
-      teamId: "payments",
-      vulnerabilityId: "CVE-2024-0002",
-      image: "ghcr.io/acme/api",
-      acceptedBy: "U0MARIA",
-      acceptedByName: "Maria",
-      reason: "behind the admin VPN until the Q3 rebuild",
-      expiredAt: inDays(10),
-    });
+    const notices = intent
+      ? await acceptanceNotices(app.db, acceptanceNoticePayload.parse(intent.payload).acceptanceIds)
+      : [];
+    expect(notices).toEqual([
+      {
+        channel: "C0PAYMENTS",
+        teamId: "payments",
+        vulnerabilityId: "CVE-2024-0002",
+        image: "ghcr.io/acme/api",
+        acceptedBy: "U0MARIA",
+        acceptedByName: "Maria",
+        reason: "behind the admin VPN until the Q3 rebuild",
+        expiredAt: inDays(10),
+      },
+    ]);
     const audits = await app.db
       .select()
       .from(auditEvents)
@@ -143,20 +146,70 @@ describe("expire-acceptances job", () => {
       await other.query("BEGIN");
       await other.query("SELECT id FROM risk_acceptances WHERE id = $1 FOR UPDATE", [held.id]);
       await job();
-      const notified = await app.db
-        .select()
-        .from(outbox)
-        .where(eq(outbox.dedupeKey, `acceptance-expired:${held.id}`));
-      expect(notified).toEqual([]);
+      expect(await noticesOf(held.id)).toEqual([]);
       await other.query("ROLLBACK");
     } finally {
       other.release();
     }
     await job();
-    const notified = await app.db
-      .select()
-      .from(outbox)
-      .where(eq(outbox.dedupeKey, `acceptance-expired:${held.id}`));
-    expect(notified).toHaveLength(1);
+    expect(await noticesOf(held.id)).toHaveLength(1);
+  });
+
+  it("tells the team once about every acceptance that expired in one run, not once each", async () => {
+    const ids = ["CVE-2025-0103", "CVE-2025-0104", "CVE-2025-0105"];
+    const accepted = await stored(ids.map((id, i) => [id, inDays(30 + i)]));
+    await expireAcceptances({ db: app.db, now: () => inDays(40) })();
+    const notices = await app.db.select().from(outbox).where(eq(outbox.kind, "notify.acceptance-expired"));
+    const thisRun = notices.filter((n) =>
+      acceptanceNoticePayload.parse(n.payload).acceptanceIds.includes(accepted[0]?.id ?? ""),
+    );
+    // One intent for the run (the acceptance renewed above expired in it too), naming all three.
+    expect(thisRun).toHaveLength(1);
+    const named = acceptanceNoticePayload.parse(thisRun[0]?.payload).acceptanceIds;
+    expect(named).toHaveLength(4);
+    expect(named).toEqual(expect.arrayContaining(accepted.map((a) => a.id)));
+    const told = await acceptanceNotices(app.db, accepted.map((a) => a.id));
+    // Soonest expiry first, each still saying what it was and why.
+    expect(told.map((n) => [n.vulnerabilityId, n.channel])).toEqual(ids.map((id) => [id, "C0PAYMENTS"]));
+  });
+
+  it("warns each team once, ahead of time, about all acceptances expiring soon", async () => {
+    const soon = await stored([
+      ["CVE-2025-0106", inDays(50)],
+      ["CVE-2025-0107", inDays(51)],
+    ]);
+    const warn = warnExpiringAcceptances({ db: app.db, now: () => inDays(48.5) });
+    await Promise.all([warn(), warn()]);
+    await warn();
+    const warnings = await app.db.select().from(outbox).where(eq(outbox.kind, "notify.acceptance-expiring"));
+    expect(warnings.map((w) => acceptanceNoticePayload.parse(w.payload).acceptanceIds)).toEqual([
+      soon.map((a) => a.id).sort(),
+    ]);
   });
 });
+
+/** Acceptances of api stored as they are (the dates and ids acceptRisk would refuse today). */
+async function stored(list: Array<[string, Date]>) {
+  const [api] = await app.db.select().from(images).where(eq(images.repository, "ghcr.io/acme/api"));
+  return app.db
+    .insert(riskAcceptances)
+    .values(
+      list.map(([vulnerabilityId, expiresAt]) => ({
+        vulnerabilityId,
+        imageId: api?.id ?? null,
+        source: "cli",
+        status: "accepted",
+        reason: "behind the admin VPN until the Q3 rebuild",
+        acceptedBy: "U0MARIA",
+        createdAt: NOW,
+        expiresAt,
+      })),
+    )
+    .returning();
+}
+
+/** The expiry notice intents that name this acceptance. */
+async function noticesOf(acceptanceId: string) {
+  const rows = await app.db.select().from(outbox).where(eq(outbox.kind, "notify.acceptance-expired"));
+  return rows.filter((r) => acceptanceNoticePayload.parse(r.payload).acceptanceIds.includes(acceptanceId));
+}
