@@ -4,8 +4,8 @@ import { configFileSchema } from "../../../src/config/file-schema.js";
 import { createDatabase, type Database } from "../../../src/db/client.js";
 import { auditEvents, images, outbox, riskAcceptances } from "../../../src/db/schema/index.js";
 import { expireAcceptances } from "../../../src/jobs/handlers/expire-acceptances.js";
-import { acceptRisk } from "../../../src/services/risk/accept-risk.js";
 import { warnExpiringAcceptances } from "../../../src/jobs/handlers/warn-expiring-acceptances.js";
+import { acceptRisk } from "../../../src/services/risk/accept-risk.js";
 import {
   acceptanceNoticePayload,
   acceptanceNotices,
@@ -168,7 +168,10 @@ describe("expire-acceptances job", () => {
     const named = acceptanceNoticePayload.parse(thisRun[0]?.payload).acceptanceIds;
     expect(named).toHaveLength(4);
     expect(named).toEqual(expect.arrayContaining(accepted.map((a) => a.id)));
-    const told = await acceptanceNotices(app.db, accepted.map((a) => a.id));
+    const told = await acceptanceNotices(
+      app.db,
+      accepted.map((a) => a.id),
+    );
     // Soonest expiry first, each still saying what it was and why.
     expect(told.map((n) => [n.vulnerabilityId, n.channel])).toEqual(ids.map((id) => [id, "C0PAYMENTS"]));
   });
