@@ -99,3 +99,33 @@ export function createSlackWebClient(opts: {
     },
   });
 }
+
+/** How long a slash command waits to learn whether the bot is in the channel (Slack wants an ack in 3 s). */
+const MEMBERSHIP_CHECK_MS = 1_500;
+
+/**
+ * Whether the bot can post in a channel, asked with the scopes it already has: reading one message
+ * of the channel's history, which Slack refuses with `not_in_channel` (or `channel_not_found` for
+ * a private channel or a DM) when the bot is not a member. "unknown" when Slack did not say in
+ * time or answered anything else: the caller goes ahead as if it could.
+ */
+export async function canPostIn(slack: WebClient, channel: string): Promise<"yes" | "no" | "unknown"> {
+  const ask = slack.conversations.history({ channel, limit: 1 }).then(
+    () => "yes" as const,
+    (e: unknown) => {
+      const error = (e as { data?: { error?: unknown } }).data?.error;
+      return error === "not_in_channel" || error === "channel_not_found"
+        ? ("no" as const)
+        : ("unknown" as const);
+    },
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"unknown">((resolve) => {
+    timer = setTimeout(() => resolve("unknown"), MEMBERSHIP_CHECK_MS);
+  });
+  try {
+    return await Promise.race([ask, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

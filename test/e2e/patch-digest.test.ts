@@ -59,6 +59,18 @@ describe("/patch digest", () => {
     expect(JSON.stringify(digest?.blocks)).not.toContain("Trend chart");
   });
 
+  it("says how to invite the bot when asked in a channel it is not in, instead of 'posting now'", async () => {
+    t.slack.removeBotFrom("C0NOTIN");
+    const r = await patch("digest search", "C0NOTIN");
+    expect(r.text).toBe(
+      "I'm not in this channel, so I can't post the digest here. Invite me with `/invite @patchpilot`, then run `/patch digest search` again.",
+    );
+    const rows = await t.owner.db.execute(
+      sql`SELECT count(*)::int AS n FROM outbox WHERE payload->>'channel' = 'C0NOTIN'`,
+    );
+    expect(rows.rows[0]?.n).toBe(0);
+  });
+
   it("defaults to the channel's team and explains an unknown team", async () => {
     expect((await patch("digest", "C0SEARCH")).text).toBe(
       "Posting the digest for search in this channel now.",

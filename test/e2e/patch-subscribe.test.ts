@@ -1,4 +1,5 @@
 import { Queue } from "bullmq";
+import { sql } from "drizzle-orm";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REDIS_TEST_URL } from "../support/databases.js";
@@ -71,6 +72,18 @@ describe("/patch subscribe and unsubscribe", () => {
     const r = await patch(text);
     expect(all(r)).toContain(message);
     expect(all(r)).toContain('/patch subscribe "0 9 * * 1" Europe/Berlin payments');
+  });
+
+  it("refuses to subscribe a channel the bot is not in, saying how to invite it, and records nothing", async () => {
+    t.slack.removeBotFrom("C0NOTIN");
+    const r = await patch('subscribe "0 9 * * 1" Europe/Berlin payments', "C0NOTIN");
+    expect(r.response_type).toBe("ephemeral");
+    expect(all(r)).toContain("I'm not in this channel, so I can't post digests here.");
+    expect(all(r)).toContain("`/invite @patchpilot`");
+    const rows = await t.owner.db.execute(
+      sql`SELECT count(*)::int AS n FROM digest_subscriptions WHERE channel = 'C0NOTIN'`,
+    );
+    expect(rows.rows[0]?.n).toBe(0);
   });
 
   it("unsubscribes what Slack made and leaves the config file's digest, saying so", async () => {

@@ -69,6 +69,8 @@ export type FakeSlack = {
   failNext(method: string, how: FakeFailure, times?: number): void;
   /** chat.postMessage beyond `perSecond` in any one-second window of a channel answers 429 + Retry-After. */
   enforceChannelRateLimit(perSecond: number): void;
+  /** The bot is not a member of this channel: posting to or reading it answers not_in_channel. */
+  removeBotFrom(channel: string): void;
   setUsergroupMembers(groupId: string, userIds: string[]): void;
   setUser(user: { id: string; name: string; tz?: string }): void;
   setChannel(channel: { id: string; name: string }): void;
@@ -211,6 +213,7 @@ export async function startFakeSlack(
   let failures = new Map<string, Array<{ how: FakeFailure; remaining: number }>>();
   let postTimes = new Map<string, number[]>();
   let channelRate = 0;
+  const notMemberOf = new Set<string>();
   let sequence = 0;
   const timers = new Set<NodeJS.Timeout>();
   let origin = "";
@@ -309,6 +312,7 @@ export async function startFakeSlack(
         if (!parsed.success) return fail("invalid_arguments");
         const { channel, text, thread_ts } = parsed.data;
         if (channel === "") return fail("channel_not_found");
+        if (notMemberOf.has(channel)) return fail("not_in_channel");
         const retryAfter = retryAfterFor(channel, now);
         if (retryAfter !== undefined) return rateLimited(retryAfter);
         if (text === undefined && parsed.data.blocks === undefined && args.attachments === undefined) {
@@ -423,6 +427,7 @@ export async function startFakeSlack(
       (args) => {
         const channel = typeof args.channel === "string" ? args.channel : "";
         if (channel === "") return fail("channel_not_found");
+        if (notMemberOf.has(channel)) return fail("not_in_channel");
         const oldest = Number(args.oldest ?? 0);
         const limit = Math.min(999, Number(args.limit ?? 100) || 100);
         const withMetadata = String(args.include_all_metadata) === "true";
@@ -625,6 +630,9 @@ export async function startFakeSlack(
     enforceChannelRateLimit: (perSecond) => {
       channelRate = perSecond;
     },
+    removeBotFrom: (channel) => {
+      notMemberOf.add(channel);
+    },
     setUsergroupMembers: (groupId, userIds) => {
       usergroups.set(groupId, [...userIds]);
     },
@@ -635,6 +643,7 @@ export async function startFakeSlack(
       channels.set(channel.id, channel.name);
     },
     reset: () => {
+      notMemberOf.clear();
       calls.length = 0;
       messages = [];
       views = new Map();

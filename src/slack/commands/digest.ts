@@ -2,6 +2,7 @@ import type { PatchpilotConfig } from "../../config/file-schema.js";
 import { closestMatch } from "../../core/closest-match.js";
 import { userError } from "../../core/errors.js";
 import type { SlackMessage } from "../../render/slack-message.js";
+import { requireBotIn } from "../require-bot-in-channel.js";
 import type { Subcommand } from "./subcommand.js";
 
 /** `/patch digest [team]`: the weekly digest, now, in this channel — the scheduled one's code. */
@@ -9,6 +10,7 @@ export function digestCommand(deps: {
   config: PatchpilotConfig;
   teamsOfUser: (userId: string, channelId: string) => Promise<string[]>;
   postNow: (q: { channel: string; teams: string[]; triggerId: string }) => Promise<{ posted: string[] }>;
+  canPostIn: (channel: string) => Promise<"yes" | "no" | "unknown">;
 }): Subcommand {
   return {
     name: "digest",
@@ -37,6 +39,7 @@ export function digestCommand(deps: {
           );
         }
       }
+      await requireBotIn(deps.canPostIn, ctx.channelId, "the digest", `/patch digest ${teams.join(" ")}`);
       const { posted } = await deps.postNow({ channel: ctx.channelId, teams, triggerId: ctx.triggerId });
       const text =
         posted.length > 0

@@ -1,4 +1,5 @@
 import type { WebClient } from "@slack/web-api";
+import { canPostIn } from "../../adapters/slack-web.js";
 import type { PatchpilotConfig } from "../../config/file-schema.js";
 import type { SlaPolicy } from "../../core/sla/sla-policy.js";
 import type { Db } from "../../db/client.js";
@@ -54,7 +55,15 @@ export function buildSubcommands(deps: SubcommandDeps): ReadonlyMap<string, Subc
       now: deps.now,
     }),
   );
-  add(digestCommand({ config: deps.config, teamsOfUser: deps.teamsOfUser, postNow: deps.postDigestNow }));
+  const canPost = (channel: string) => canPostIn(deps.slack, channel);
+  add(
+    digestCommand({
+      config: deps.config,
+      teamsOfUser: deps.teamsOfUser,
+      postNow: deps.postDigestNow,
+      canPostIn: canPost,
+    }),
+  );
   add(
     statusCommand({
       db: deps.db,
@@ -72,6 +81,7 @@ export function buildSubcommands(deps: SubcommandDeps): ReadonlyMap<string, Subc
       config: deps.config,
       now: deps.now,
       onChange: deps.onSubscriptionsChanged,
+      canPostIn: canPost,
     }),
   );
   add(unsubscribeCommand({ db: deps.db, now: deps.now, onChange: deps.onSubscriptionsChanged }));

@@ -6,6 +6,7 @@ import { appendAuditEvent } from "../../db/audit-repository.js";
 import type { Db } from "../../db/client.js";
 import { renderSubscriptions } from "../../render/render-subscriptions.js";
 import { addSlackSubscription, listSubscriptions } from "../../services/digest-subscriptions.js";
+import { requireBotIn } from "../require-bot-in-channel.js";
 import type { Subcommand } from "./subcommand.js";
 
 const USAGE = '/patch subscribe ["CRON"] [TIME_ZONE] [TEAM…]';
@@ -20,6 +21,7 @@ export function subscribeCommand(deps: {
   config: PatchpilotConfig;
   onChange: () => Promise<void>;
   now: () => Date;
+  canPostIn: (channel: string) => Promise<"yes" | "no" | "unknown">;
 }): Subcommand {
   return {
     name: "subscribe",
@@ -63,6 +65,7 @@ export function subscribeCommand(deps: {
           );
         }
       }
+      await requireBotIn(deps.canPostIn, ctx.channelId, "digests", "/patch subscribe");
       const { subscription, created } = await deps.db.transaction(async (tx) => {
         const r = await addSlackSubscription(tx, {
           channel: ctx.channelId,
