@@ -100,6 +100,16 @@ describe("App Home refreshed when a team's state changes", () => {
     expect(publishesFor(USERS.lee.id)).toEqual([]);
     // The outsider opened it but is not in payments: their tab is not touched by payments' changes.
     expect(publishesFor(USERS.outsider.id)).toHaveLength(1);
+
+    // Its Review button (and the digest's, the same action) shows maria the rollout's card, to her only.
+    for (const action of ["home_review_rollout", "digest_review_rollout"]) {
+      const card = await h.click(action, { rolloutId, stage: "staging" }, USERS.maria);
+      expect(card).toContain(`#${rolloutId}`);
+      expect(card).toContain("staging");
+    }
+    expect(await h.click("home_review_rollout", { rolloutId: 999_999, stage: "staging" }, USERS.maria)).toBe(
+      "That rollout no longer exists.",
+    );
   });
 
   it("coalesces a burst of five changes in one window into one refresh per viewer", async () => {
