@@ -9,9 +9,15 @@ export async function spawnRole(
   env: Record<string, string>,
   timeoutMs = 30_000,
 ): Promise<RoleProcess> {
-  const proc = spawn(process.execPath, ["bin/patchpilot.js", role], {
+  // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the service.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, "bin/patchpilot.js", role], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/tmp",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let tail = "";

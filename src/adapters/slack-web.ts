@@ -106,8 +106,8 @@ const MEMBERSHIP_CHECK_MS = 1_500;
 /**
  * Whether the bot can post in a channel, asked with the scopes it already has: reading one message
  * of the channel's history, which Slack refuses with `not_in_channel` (or `channel_not_found` for
- * a private channel or a DM) when the bot is not a member. "unknown" when Slack did not say in
- * time or answered anything else: the caller goes ahead as if it could.
+ * a private channel) when the bot is not a member. "unknown" when Slack did not say in time or
+ * answered anything else (a DM: the app has no im:history scope): the caller goes ahead.
  */
 export async function canPostIn(slack: WebClient, channel: string): Promise<"yes" | "no" | "unknown"> {
   const ask = slack.conversations.history({ channel, limit: 1 }).then(

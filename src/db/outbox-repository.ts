@@ -265,13 +265,23 @@ const fromRaw = (r: RawOutboxRow): OutboxRow => ({
   result: r.result,
 });
 
-export async function recordIntentFailure(db: Db, id: number, error: string, final: boolean): Promise<void> {
+export async function recordIntentFailure(
+  db: Db,
+  id: number,
+  error: string,
+  final: boolean,
+  /** Tried again no sooner than this (the reconciler leaves it alone until then). */
+  retryInMs?: number,
+): Promise<void> {
   await db
     .update(outbox)
     .set({
       attempts: sql`${outbox.attempts} + 1`,
       lastError: error.slice(0, 2000),
       ...(final ? { status: "failed" } : {}),
+      ...(retryInMs !== undefined
+        ? { availableAt: sql`now() + make_interval(secs => ${retryInMs / 1000})` }
+        : {}),
     })
     .where(and(eq(outbox.id, id), eq(outbox.status, "pending")));
 }

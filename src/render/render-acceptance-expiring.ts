@@ -18,7 +18,7 @@ export function renderAcceptanceExpiring(n: ExpiredAcceptanceNotice): SlackMessa
         type: "section",
         text: {
           type: "mrkdwn",
-          text: `⏳ *Risk acceptance expires ${slackDate(n.expiredAt, "{date_short_pretty} {time}")}: ${id} in ${where}*\nThen it counts as open again, with its original SLA clock. Fix it before, or accept it again with a new reason: ${renewCommand}`,
+          text: `⏳ *Risk acceptance expires ${slackDate(n.expiredAt, "{date_short_pretty} {time}")}: ${id} in ${where}*\nThen it counts as open again, with its original SLA clock. Fix it before then, or accept it again with a new reason once it has expired: ${renewCommand}`,
         },
       },
       {

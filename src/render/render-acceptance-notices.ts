@@ -43,8 +43,8 @@ function listMessage(
       : headline;
   const then =
     kind === "expiring"
-      ? "Then each counts as open again, with its original SLA clock. Fix them before, or accept each again with a new reason."
-      : "Each counts as open again, with its original SLA clock. Fix them, or accept each again with a new reason.";
+      ? "Then each counts as open again, with its original SLA clock. Fix them before then, or accept one again with a new reason once it has expired."
+      : "Each counts as open again, with its original SLA clock. Fix them, or accept one again with a new reason.";
   const lines = notices.slice(0, shown).map((notice) => {
     const { id, where, who, reason } = renderAcceptanceParts(notice);
     return `• ${id} in ${where} · ${kind === "expiring" ? "expires" : "expired"} ${slackDate(notice.expiredAt)} · accepted by ${who}: ${reason}`;
@@ -62,7 +62,7 @@ function listMessage(
         elements: [
           {
             type: "mrkdwn",
-            text: '`/patch accept <CVE> <image> --until YYYY-MM-DD --reason "…"` renews one.',
+            text: '`/patch accept <CVE> <image|team> --until YYYY-MM-DD --reason "…"` accepts one again.',
           },
         ],
       },

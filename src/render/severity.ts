@@ -18,7 +18,7 @@ export function slackDate(d: Date, format = "{date_short_pretty}"): string {
 
 /**
  * The advisory page for a vulnerability id: NVD for CVEs, GitHub for GHSAs, else none. A CVE
- * number longer than any real one (they have 4 to 7 digits) is not linked, so scan text cannot
+ * number longer than 19 digits (real ones have 4 to 7) is not linked, so scan text cannot
  * turn into a link thousands of characters long.
  */
 export function advisoryUrl(id: string): string | null {

@@ -28,7 +28,8 @@ export function homeRefreshIntent(teamId: string, now: Date): OutboxIntent {
  * breaches just changed. Delivered by the outbox reconciler once the window closes.
  */
 export async function refreshHomesOf(tx: Tx, teamIds: Iterable<string | null>, now: Date): Promise<void> {
-  const teams = [...new Set([...teamIds].filter((t): t is string => t !== null))];
+  // Sorted: transactions refreshing the same teams insert their keys in one order, never deadlock.
+  const teams = [...new Set([...teamIds].filter((t): t is string => t !== null))].sort();
   if (teams.length > 0)
     await insertIntents(
       tx,

@@ -80,6 +80,7 @@ describe("/patch subscribe and unsubscribe", () => {
     expect(r.response_type).toBe("ephemeral");
     expect(all(r)).toContain("I'm not in this channel, so I can't post digests here.");
     expect(all(r)).toContain("`/invite @patchpilot`");
+    expect(all(r)).toContain('run `/patch subscribe "0 9 * * 1" Europe/Berlin payments` again');
     const rows = await t.owner.db.execute(
       sql`SELECT count(*)::int AS n FROM digest_subscriptions WHERE channel = 'C0NOTIN'`,
     );

@@ -5,7 +5,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase, type Database } from "../../src/db/client.js";
 import { insertIntents } from "../../src/db/outbox-repository.js";
-import { channelJobId } from "../../src/jobs/handlers/reconcile-outbox.js";
+import { channelJobId, deliverJobId } from "../../src/jobs/handlers/reconcile-outbox.js";
 import { createJobQueues, type JobQueues } from "../../src/jobs/job-queues.js";
 import { queueIntents, recordEffect } from "../../src/services/record-effect.js";
 import { MESSAGE_KEY_EVENT } from "../../src/services/upsert-slack-message.js";
@@ -77,6 +77,33 @@ describe("Slack delivery (QUALITY.md scenario 20)", () => {
       }
     }
     expect(Date.now() - started).toBeLessThan(30_000);
+  });
+});
+
+describe("a Slack outage", () => {
+  it("keeps a single message pending past its job's attempts and posts it once Slack answers", async () => {
+    t.slack.reset();
+    const short = new Queue("effects", { connection, prefix: t.env.REDIS_PREFIX ?? "" });
+    const [id] = await app.db.transaction((tx) =>
+      insertIntents(tx, [
+        {
+          kind: "slack.post",
+          dedupeKey: "outage-one",
+          payload: { key: "outage-one", channel: "C0OUTONE", text: "after the outage" },
+        },
+      ]),
+    );
+    t.slack.failNext("chat.postMessage", { status: 502 }, 4);
+    await short.add(
+      "deliver-outbox",
+      { outboxId: id },
+      { jobId: deliverJobId(id ?? 0), attempts: 2, backoff: { type: "fixed", delay: 50 } },
+    );
+    await waitFor(() => t.slack.messages("C0OUTONE").length === 1, 20_000, "the message after the outage");
+    await short.close();
+    expect(t.slack.callsTo("chat.postMessage").map((c) => c.status)).toEqual([502, 502, 502, 502, 200]);
+    const row = await t.owner.db.execute(sql`SELECT status FROM outbox WHERE dedupe_key = 'outage-one'`);
+    expect(row.rows[0]?.status).toBe("done");
   });
 });
 
@@ -370,6 +397,25 @@ describe("a channel's messages delivered by one job (a digest and its thread)", 
       ["done", 5],
       ["done", 1],
     ]);
+  });
+
+  it("does not fail a message for failures of the messages before it in its channel job", async () => {
+    t.slack.reset();
+    const short = new Queue("channels", { connection, prefix: t.env.REDIS_PREFIX ?? "" });
+    const ids = await record("C0SPENT", "spent", [{ n: "main" }, { n: "tail" }], { queue: false });
+    // The main message's 503s use up the job's two attempts; then the tail's one odd answer
+    // (a 400) must not count as the tail's last try.
+    t.slack.failNext("chat.postMessage", { status: 503 }, 2);
+    await short.add(
+      "deliver-channel",
+      { outboxIds: ids },
+      { jobId: channelJobId(ids), attempts: 2, backoff: { type: "fixed", delay: 50 } },
+    );
+    await waitFor(() => t.slack.messages("C0SPENT").length === 1, 20_000, "the main message");
+    t.slack.failNext("chat.postMessage", { status: 400 }, 1);
+    await waitFor(() => t.slack.messages("C0SPENT").length === 2, 20_000, "the tail after its 400");
+    await short.close();
+    expect(t.slack.messages("C0SPENT").map((m) => m.text)).toEqual(["C0SPENT main", "C0SPENT tail"]);
   });
 
   it("fails one message that can never be posted and still delivers the rest", async () => {

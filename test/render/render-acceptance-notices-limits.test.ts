@@ -79,7 +79,7 @@ describe.each(["expiring", "expired"] as const)("renderAcceptanceNotices (%s), s
     expect(body.indexOf("CVE-2025-1000")).toBeLessThan(body.indexOf("CVE-2025-1002"));
     expect(body).toContain("ghcr.io/acme/svc-2");
     expect(body).toContain("accepted by <@U0SAM>");
-    expect(body).toContain("/patch accept <CVE> <image> --until YYYY-MM-DD");
+    expect(body).toContain("/patch accept <CVE> <image|team> --until YYYY-MM-DD");
     expect(checkBlockKitLimits(m, "message")).toEqual([]);
   });
 

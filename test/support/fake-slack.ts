@@ -48,6 +48,8 @@ export type FakeFailure =
   | { status: 429; retryAfterSeconds: number }
   /** With `landed`, the call takes effect and then Slack answers the error (a reply lost on the way). */
   | { status: 500 | 502 | 503; landed?: boolean }
+  /** An HTTP error that is not Slack being down: retried a few times, not waited out. */
+  | { status: 400 }
   /** Slack's own refusal: 200 with `ok: false` and this error (e.g. "missing_scope"). */
   | { error: string }
   | { delayMs: number };

@@ -100,15 +100,23 @@ async function deliverIntent(
       throw e instanceof UnrecoverableError ? e : new UnrecoverableError(errorText(e));
     }
     const failure = classifySlackError(e);
-    // A Slack outage never drops a message: once the job's retries are spent, the intent stays
-    // pending and the job comes back at its longest backoff for as long as Slack is down.
+    // A Slack outage does not drop a message: past the job's attempts, the intent stays pending
+    // and comes back at the job's longest backoff, for up to a day of tries.
     const outage = failure.kind === "transient" && failure.outage;
-    const spent = tried + 1 >= ctx.maxAttempts || ctx.attemptsMade + 1 >= ctx.maxAttempts;
-    const final = failure.kind === "permanent" || (spent && !outage);
+    const allowed = ctx.maxAttempts + (outage ? Math.ceil(OUTAGE_PATIENCE_MS / ctx.longestBackoffMs) : 0);
+    const final = failure.kind === "permanent" || tried + 1 >= allowed;
+    // Past its quick retries (an outage), or a channel job spent on its earlier messages' failures:
+    // put back rather than failed, and out of the reconciler's sight until then.
+    const later =
+      !final && ((outage && tried + 1 >= ctx.maxAttempts) || ctx.attemptsMade + 1 >= ctx.maxAttempts);
     const text = failure.kind === "permanent" ? `slack: ${failure.reason}` : errorText(e);
-    await run(() => recordIntentFailure(deps.db, outboxId, text, final));
+    await run(() =>
+      recordIntentFailure(deps.db, outboxId, text, final, later ? ctx.longestBackoffMs : undefined),
+    );
     if (failure.kind === "permanent") throw new UnrecoverableError(`slack answered ${failure.reason}`);
-    if (outage && spent) return { retryInMs: ctx.longestBackoffMs };
+    // Failed for good: a channel job goes on with its other messages.
+    if (final) throw new UnrecoverableError(text);
+    if (later) return { retryInMs: ctx.longestBackoffMs };
     throw e;
   }
 }
@@ -119,6 +127,9 @@ export function deliverOutbox(deps: Deps): JobHandler<"deliver-outbox"> {
     if (wait) return ctx.deferUntil(deps.now() + wait.retryInMs);
   };
 }
+
+/** How long a message waits out a Slack outage (5xx, timeouts, no connection) before it fails. */
+const OUTAGE_PATIENCE_MS = 24 * 3600_000;
 
 // Up to this long, a channel's next message is waited for in the job (holding no connection);
 // longer (a Retry-After, an aggregation window), the job is put back until then.

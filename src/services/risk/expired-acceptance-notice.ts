@@ -45,11 +45,14 @@ export async function recordAcceptanceNotices(
     if (m.teamId !== null) byTeam.set(m.teamId, [...(byTeam.get(m.teamId) ?? []), m.id]);
   await insertIntents(
     tx,
-    [...byTeam.values()].map((ids) => {
-      const sorted = [...ids].sort();
-      const set = createHash("sha256").update(sorted.join(",")).digest("hex").slice(0, 24);
-      return { kind, dedupeKey: `${kind}:${set}`, payload: { acceptanceIds: sorted } };
-    }),
+    // In team order, as refreshHomesOf: concurrent runs insert keys in one order.
+    [...byTeam.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([, ids]) => {
+        const sorted = [...ids].sort();
+        const set = createHash("sha256").update(sorted.join(",")).digest("hex").slice(0, 24);
+        return { kind, dedupeKey: `${kind}:${set}`, payload: { acceptanceIds: sorted } };
+      }),
   );
 }
 

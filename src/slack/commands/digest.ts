@@ -2,7 +2,7 @@ import type { PatchpilotConfig } from "../../config/file-schema.js";
 import { closestMatch } from "../../core/closest-match.js";
 import { userError } from "../../core/errors.js";
 import type { SlackMessage } from "../../render/slack-message.js";
-import { requireBotIn } from "../require-bot-in-channel.js";
+import { commandAgain, requireBotIn } from "../require-bot-in-channel.js";
 import type { Subcommand } from "./subcommand.js";
 
 /** `/patch digest [team]`: the weekly digest, now, in this channel — the scheduled one's code. */
@@ -18,6 +18,7 @@ export function digestCommand(deps: {
     summary: "Post the patch digest in this channel now. Without a team: this channel's teams, or yours.",
     examples: ["/patch digest payments", "/patch digest"],
     async run(ctx): Promise<SlackMessage> {
+      const access = deps.canPostIn(ctx.channelId);
       const teamIds = deps.config.teams.map((t) => t.id);
       let teams: string[];
       if (ctx.args.length > 0) {
@@ -39,7 +40,7 @@ export function digestCommand(deps: {
           );
         }
       }
-      await requireBotIn(deps.canPostIn, ctx.channelId, "the digest", `/patch digest ${teams.join(" ")}`);
+      await requireBotIn(access, "the digest", commandAgain("digest", teams));
       const { posted } = await deps.postNow({ channel: ctx.channelId, teams, triggerId: ctx.triggerId });
       const text =
         posted.length > 0

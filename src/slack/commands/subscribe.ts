@@ -6,7 +6,7 @@ import { appendAuditEvent } from "../../db/audit-repository.js";
 import type { Db } from "../../db/client.js";
 import { renderSubscriptions } from "../../render/render-subscriptions.js";
 import { addSlackSubscription, listSubscriptions } from "../../services/digest-subscriptions.js";
-import { requireBotIn } from "../require-bot-in-channel.js";
+import { commandAgain, requireBotIn } from "../require-bot-in-channel.js";
 import type { Subcommand } from "./subcommand.js";
 
 const USAGE = '/patch subscribe ["CRON"] [TIME_ZONE] [TEAM…]';
@@ -30,6 +30,7 @@ export function subscribeCommand(deps: {
       "Post the weekly patch digest in this channel, on your schedule. Without arguments: Monday 09:00 UTC, for the teams whose channel this is.",
     examples: [EXAMPLE, "/patch subscribe"],
     async run(ctx) {
+      const access = deps.canPostIn(ctx.channelId);
       const teamIds = deps.config.teams.map((t) => t.id);
       let cron = "0 9 * * 1";
       let timezone = "UTC";
@@ -65,7 +66,7 @@ export function subscribeCommand(deps: {
           );
         }
       }
-      await requireBotIn(deps.canPostIn, ctx.channelId, "digests", "/patch subscribe");
+      await requireBotIn(access, "digests", commandAgain("subscribe", ctx.args));
       const { subscription, created } = await deps.db.transaction(async (tx) => {
         const r = await addSlackSubscription(tx, {
           channel: ctx.channelId,
