@@ -26,19 +26,22 @@ export async function insertIntent(db: Executor, intent: OutboxIntent): Promise<
  */
 export async function insertIntents(db: Executor, intents: readonly OutboxIntent[]): Promise<number[]> {
   if (intents.length === 0) return [];
-  const inserted = await db
-    .insert(outbox)
-    .values(
-      intents.map((intent) => ({
-        kind: intent.kind,
-        dedupeKey: intent.dedupeKey,
-        payload: intent.payload,
-        ...(intent.availableAt ? { availableAt: intent.availableAt } : {}),
-      })),
-    )
-    .onConflictDoNothing({ target: outbox.dedupeKey })
-    .returning({ id: outbox.id, dedupeKey: outbox.dedupeKey });
-  const ids = new Map(inserted.map((r) => [r.dedupeKey, r.id]));
+  // One round trip: the inserted rows, and those already recorded under the same keys as of the
+  // statement's start. One committed by another transaction meanwhile (its insert made ours wait)
+  // is after that snapshot, and is read in a second statement.
+  const found = await db.execute<{ id: string | number; dedupe_key: string }>(sql`
+    WITH v(n, kind, dedupe_key, payload, available_at) AS (VALUES ${intentValues(intents)}),
+    ins AS (
+      INSERT INTO outbox (kind, dedupe_key, payload, available_at)
+      SELECT kind, dedupe_key, payload, coalesce(available_at, now()) FROM v ORDER BY n
+      ON CONFLICT (dedupe_key) DO NOTHING
+      RETURNING id, dedupe_key)
+    SELECT id, dedupe_key FROM ins
+    UNION ALL
+    SELECT o.id, o.dedupe_key FROM outbox o
+     WHERE o.dedupe_key IN (SELECT dedupe_key FROM v)
+       AND NOT EXISTS (SELECT 1 FROM ins WHERE ins.dedupe_key = o.dedupe_key)`);
+  const ids = new Map(found.rows.map((r) => [r.dedupe_key, Number(r.id)]));
   const missing = [...new Set(intents.map((i) => i.dedupeKey).filter((k) => !ids.has(k)))];
   if (missing.length > 0) {
     const existing = await db
@@ -54,6 +57,17 @@ export async function insertIntents(db: Executor, intents: readonly OutboxIntent
   });
 }
 
+/** Intents as the rows of a VALUES list: (n, kind, dedupe_key, payload, available_at). */
+function intentValues(intents: readonly OutboxIntent[]): SQL {
+  return sql.join(
+    intents.map(
+      (i, n) =>
+        sql`(${n}::int, ${i.kind}, ${i.dedupeKey}, ${JSON.stringify(i.payload)}::jsonb, ${i.availableAt ?? null}::timestamptz)`,
+    ),
+    sql`, `,
+  );
+}
+
 /**
  * Records intents only if `guard` — an `INSERT … ON CONFLICT DO NOTHING RETURNING` — inserts its
  * row, in one statement (a digest period's run and its messages: a period already posted records
@@ -66,13 +80,7 @@ export async function insertIntentsIfNew(
   intents: readonly OutboxIntent[],
 ): Promise<number[]> {
   if (intents.length === 0) return [];
-  const values = sql.join(
-    intents.map(
-      (i, n) =>
-        sql`(${n}::int, ${i.kind}, ${i.dedupeKey}, ${JSON.stringify(i.payload)}::jsonb, ${i.availableAt ?? null}::timestamptz)`,
-    ),
-    sql`, `,
-  );
+  const values = intentValues(intents);
   const inserted = await db.execute<{ id: string | number; dedupe_key: string }>(sql`
     WITH guard AS (${guard})
     INSERT INTO outbox (kind, dedupe_key, payload, available_at)

@@ -35,13 +35,7 @@ export async function loadRollout(
       .for("update");
     if (locked.length === 0) return null;
   }
-  const rows = await db
-    .select({ rollout: rollouts, stage: rolloutStages, approval: approvals })
-    .from(rollouts)
-    .leftJoin(rolloutStages, eq(rolloutStages.rolloutId, rollouts.id))
-    .leftJoin(approvals, eq(approvals.stageId, rolloutStages.id))
-    .where(eq(rollouts.id, id))
-    .orderBy(asc(rolloutStages.position), asc(approvals.id));
+  const rows = await loadQueryOf(db).execute({ id });
   const rollout = rows[0]?.rollout;
   if (!rollout) return null;
   const stages = new Map<number, StageRow>();
@@ -51,6 +45,31 @@ export async function loadRollout(
     if (r.approval) votes.push(r.approval);
   }
   return { rollout, stages: [...stages.values()], approvals: votes.sort((a, b) => a.id - b.id) };
+}
+
+/**
+ * The read of a rollout with its stages and votes, built once per database handle and sent as a
+ * named prepared statement: every click reads it first (a replayed click reads nothing else),
+ * and building its forty-odd columns each time cost more CPU than the rest of such a click.
+ */
+function buildLoadQuery(db: Db | Tx) {
+  return (db as Db)
+    .select({ rollout: rollouts, stage: rolloutStages, approval: approvals })
+    .from(rollouts)
+    .leftJoin(rolloutStages, eq(rolloutStages.rolloutId, rollouts.id))
+    .leftJoin(approvals, eq(approvals.stageId, rolloutStages.id))
+    .where(eq(rollouts.id, sql.placeholder("id")))
+    .orderBy(asc(rolloutStages.position), asc(approvals.id))
+    .prepare("pp_load_rollout");
+}
+const loadQueries = new WeakMap<Db | Tx, ReturnType<typeof buildLoadQuery>>();
+function loadQueryOf(db: Db | Tx): ReturnType<typeof buildLoadQuery> {
+  let query = loadQueries.get(db);
+  if (!query) {
+    query = buildLoadQuery(db);
+    loadQueries.set(db, query);
+  }
+  return query;
 }
 
 /** The image a rollout deploys, as the audit trail and the policy name it. */
