@@ -1,4 +1,4 @@
-import { and, asc, desc, gt, gte, lt, lte, type SQL, sql } from "drizzle-orm";
+import { and, asc, gt, gte, lt, lte, type SQL, sql } from "drizzle-orm";
 import type { AuditEventInput, ChainHead, StoredAuditEvent } from "../core/audit/audit-event.js";
 import { toAuditRecord } from "../core/audit/audit-event.js";
 import { canonicalJson } from "../core/audit/canonical-json.js";
@@ -50,12 +50,12 @@ const jsonb = (value: unknown) => sql`${canonicalJson(value)}::jsonb`;
 
 /** The last row's seq and hash; seq 0 and the genesis hash when the trail is empty. */
 export async function readChainHead(db: Db | Tx): Promise<ChainHead> {
-  const rows = await db
-    .select({ seq: auditEvents.seq, hash: auditEvents.hash })
-    .from(auditEvents)
-    .orderBy(desc(auditEvents.seq))
-    .limit(1);
-  return rows[0] ?? { seq: 0, hash: GENESIS_HASH };
+  // Read in every decision's transaction: a fixed text, not a query built each time.
+  const r = await db.execute<{ seq: string; hash: string }>(
+    sql`SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1`,
+  );
+  const row = r.rows[0];
+  return row ? { seq: Number(row.seq), hash: row.hash } : { seq: 0, hash: GENESIS_HASH };
 }
 
 export type AuditPage = {
