@@ -30,23 +30,20 @@ export async function appendAuditEvents(tx: Tx, events: readonly AuditEventInput
   const rows = events.map((event) => {
     const record = toAuditRecord(head.seq + 1, event);
     const hash = hashAuditRecord(head.hash, record);
-    const row = {
-      ...record,
-      // The very text that was hashed, so what is stored cannot drift from it.
-      origin: jsonb(record.origin),
-      resource: jsonb(record.resource),
-      payload: jsonb(record.payload),
-      prevHash: head.hash,
-      hash,
-    };
+    // The JSON stored is the very text that was hashed, so what is stored cannot drift from it.
+    const row = sql`(${record.seq}, ${record.at.toISOString()}::timestamptz, ${record.actorId}, ${record.actorName},
+      ${record.action}, ${record.outcome}, ${canonicalJson(record.origin)}::jsonb,
+      ${canonicalJson(record.resource)}::jsonb, ${canonicalJson(record.payload)}::jsonb, ${head.hash}, ${hash})`;
     head = { seq: record.seq, hash };
     return row;
   });
-  await tx.insert(auditEvents).values(rows);
+  // A fixed text per number of events (every decision appends here), not a query built per call.
+  await tx.execute(sql`
+    INSERT INTO audit_events
+      (seq, at, actor_id, actor_name, action, outcome, origin, resource, payload, prev_hash, hash)
+    VALUES ${sql.join(rows, sql`, `)}`);
   return head;
 }
-
-const jsonb = (value: unknown) => sql`${canonicalJson(value)}::jsonb`;
 
 /** The last row's seq and hash; seq 0 and the genesis hash when the trail is empty. */
 export async function readChainHead(db: Db | Tx): Promise<ChainHead> {
