@@ -10,6 +10,7 @@ export const PROCESS_TESTS = [
   "test/e2e/rollout-faults.test.ts",
   "test/e2e/service-lifecycle.test.ts",
   "test/e2e/demo-readme.test.ts",
+  "test/e2e/digest-kill9.test.ts",
 ];
 
 export default defineConfig({

@@ -38,10 +38,12 @@ export type ChannelGate = {
  */
 export const SLACK_CHANNEL_INTERVAL_MS = 1_005;
 // A send granted but never reported sent (its process died) holds the channel this long: the
-// Web API client's timeout with its retries.
-const IN_FLIGHT_TTL_MS = 35_000;
+// delivery client's 10 s timeout (it makes no retries of its own) and a margin. A send slower
+// than that (a lookup of a lost post first, on a slow Slack) may meet another on the channel
+// within a second: Slack answers 429, which is waited out.
+const IN_FLIGHT_TTL_MS = 15_000;
 // A grant taken ahead is used by its send only this long; well within IN_FLIGHT_TTL_MS.
-const AHEAD_VALID_MS = 20_000;
+const AHEAD_VALID_MS = 8_000;
 // While a send is in flight, a message whose slot has come asks again this much later: longer
 // than a send waits in place, so a delivery waiting on another's send is put back instead of
 // holding its transaction and worker slot (a sender that died keeps the channel until the
