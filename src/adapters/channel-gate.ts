@@ -37,13 +37,13 @@ export type ChannelGate = {
  * millisecond rounding.
  */
 export const SLACK_CHANNEL_INTERVAL_MS = 1_005;
-// A send granted but never reported sent (its process died) holds the channel this long: the
-// delivery client's 10 s timeout (it makes no retries of its own) and a margin. A send slower
-// than that (a lookup of a lost post first, on a slow Slack) may meet another on the channel
-// within a second: Slack answers 429, which is waited out.
-const IN_FLIGHT_TTL_MS = 15_000;
+// A send granted but never reported sent (its process died) holds the channel this long: a grant
+// taken ahead may wait up to AHEAD_VALID_MS for its send (a database slot, a lookup of a lost
+// post), and the send itself up to the client's timeout. A second sender must not start while a
+// dead one's request may still reach Slack.
+const IN_FLIGHT_TTL_MS = 35_000;
 // A grant taken ahead is used by its send only this long; well within IN_FLIGHT_TTL_MS.
-const AHEAD_VALID_MS = 8_000;
+const AHEAD_VALID_MS = 20_000;
 // While a send is in flight, a message whose slot has come asks again this much later: longer
 // than a send waits in place, so a delivery waiting on another's send is put back instead of
 // holding its transaction and worker slot (a sender that died keeps the channel until the

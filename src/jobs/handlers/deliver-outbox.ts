@@ -170,9 +170,11 @@ export function deliverChannel(
     // All of the channel's intents in one read (shared with the jobs starting meanwhile); one
     // coming round again is read afresh.
     const read = await readTogether(outboxIds);
-    // Run before (or in place of a job that died), the job was delivering its first message
-    // still pending then: they go in order.
-    let mayHaveActed = ctx.startedBefore || recovered === true;
+    // Run before (or in place of a job that died), any message still pending may have been
+    // posted with its answer lost: not only by this job's earlier run (its first pending one),
+    // but by another job over the same intents that died too (the reconciler's, or the one it
+    // stood in for), part way down the list. Each is looked for before it is posted.
+    const mayHaveActed = ctx.startedBefore || recovered === true;
     for (const id of outboxIds) {
       for (let first = true; ; first = false) {
         let wait: { retryInMs: number } | null;
@@ -188,11 +190,7 @@ export function deliverChannel(
           failed ??= e;
           break;
         }
-        if (!wait) {
-          // Delivered now: the messages after it had not been started.
-          if (read.get(id)?.status === "pending") mayHaveActed = false;
-          break;
-        }
+        if (!wait) break;
         if (wait.retryInMs > WAIT_IN_PLACE_MS) return ctx.deferUntil(deps.now() + wait.retryInMs);
         await sleep(wait.retryInMs);
       }
