@@ -278,18 +278,31 @@ export async function recordIntentFailure(
   id: number,
   error: string,
   final: boolean,
-  /** Tried again no sooner than this (the reconciler leaves it alone until then). */
-  retryInMs?: number,
-): Promise<void> {
-  await db
+  opts: {
+    /** Tried again no sooner than this (the reconciler leaves it alone until then). */
+    retryInMs?: number;
+    /** Failed for good once its tries, counted on the intent across all its jobs, reach this. */
+    failAtAttempts?: number;
+  } = {},
+): Promise<{ failed: boolean }> {
+  const failAt = opts.failAtAttempts;
+  const rows = await db
     .update(outbox)
     .set({
       attempts: sql`${outbox.attempts} + 1`,
       lastError: error.slice(0, 2000),
-      ...(final ? { status: "failed" } : {}),
-      ...(retryInMs !== undefined
-        ? { availableAt: sql`now() + make_interval(secs => ${retryInMs / 1000})` }
+      ...(final
+        ? { status: "failed" }
+        : failAt !== undefined
+          ? {
+              status: sql`CASE WHEN ${outbox.attempts} + 1 >= ${failAt} THEN 'failed' ELSE ${outbox.status} END`,
+            }
+          : {}),
+      ...(opts.retryInMs !== undefined
+        ? { availableAt: sql`now() + make_interval(secs => ${opts.retryInMs / 1000})` }
         : {}),
     })
-    .where(and(eq(outbox.id, id), eq(outbox.status, "pending")));
+    .where(and(eq(outbox.id, id), eq(outbox.status, "pending")))
+    .returning({ status: outbox.status });
+  return { failed: rows[0]?.status === "failed" };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase, type Database } from "../../src/db/client.js";
-import { insertIntents } from "../../src/db/outbox-repository.js";
+import { insertIntents, recordIntentFailure } from "../../src/db/outbox-repository.js";
 import { createTestDatabase, type TestDatabase } from "../support/databases.js";
 
 // A decision's intents are one statement; a dedupe key already recorded (a Home refresh coalesced
@@ -52,5 +52,33 @@ describe("insertIntents", () => {
     } finally {
       other.release();
     }
+  });
+});
+
+describe("recordIntentFailure", () => {
+  it("fails an intent once its tries, counted on the intent, reach the limit, and puts it back until then", async () => {
+    const [id = 0] = await insertIntents(app.db, [intent("k:outage")]);
+    const row = async () =>
+      (
+        await app.pool.query<{ status: string; attempts: number; later: boolean }>(
+          "SELECT status, attempts, available_at > now() + interval '30 seconds' AS later FROM outbox WHERE id = $1",
+          [id],
+        )
+      ).rows[0];
+    expect(
+      await recordIntentFailure(app.db, id, "503", false, { failAtAttempts: 2, retryInMs: 60_000 }),
+    ).toEqual({
+      failed: false,
+    });
+    expect(await row()).toEqual({ status: "pending", attempts: 1, later: true });
+    expect(await recordIntentFailure(app.db, id, "503", false, { failAtAttempts: 2 })).toEqual({
+      failed: true,
+    });
+    expect(await row()).toMatchObject({ status: "failed", attempts: 2 });
+    // A failed intent is not touched again.
+    expect(await recordIntentFailure(app.db, id, "503", false, { failAtAttempts: 2 })).toEqual({
+      failed: false,
+    });
+    expect(await row()).toMatchObject({ attempts: 2 });
   });
 });

@@ -103,19 +103,25 @@ async function deliverIntent(
     // A Slack outage does not drop a message: past the job's attempts, the intent stays pending
     // and comes back at the job's longest backoff, for up to a day of tries.
     const outage = failure.kind === "transient" && failure.outage;
-    const allowed = ctx.maxAttempts + (outage ? Math.ceil(OUTAGE_PATIENCE_MS / ctx.longestBackoffMs) : 0);
-    const final = failure.kind === "permanent" || tried + 1 >= allowed;
+    const final = failure.kind === "permanent" || (!outage && tried + 1 >= ctx.maxAttempts);
     // Past its quick retries (an outage), or a channel job spent on its earlier messages' failures:
     // put back rather than failed, and out of the reconciler's sight until then.
     const later =
       !final && ((outage && tried + 1 >= ctx.maxAttempts) || ctx.attemptsMade + 1 >= ctx.maxAttempts);
     const text = failure.kind === "permanent" ? `slack: ${failure.reason}` : errorText(e);
-    await run(() =>
-      recordIntentFailure(deps.db, outboxId, text, final, later ? ctx.longestBackoffMs : undefined),
+    const recorded = await run(() =>
+      recordIntentFailure(deps.db, outboxId, text, final, {
+        ...(later && { retryInMs: ctx.longestBackoffMs }),
+        // An outage is waited out for a day of tries, counted on the intent: a job put back
+        // counts no attempt of its own.
+        ...(outage && {
+          failAtAttempts: ctx.maxAttempts + Math.ceil(OUTAGE_PATIENCE_MS / ctx.longestBackoffMs),
+        }),
+      }),
     );
     if (failure.kind === "permanent") throw new UnrecoverableError(`slack answered ${failure.reason}`);
     // Failed for good: a channel job goes on with its other messages.
-    if (final) throw new UnrecoverableError(text);
+    if (final || recorded.failed) throw new UnrecoverableError(text);
     if (later) return { retryInMs: ctx.longestBackoffMs };
     throw e;
   }
