@@ -72,7 +72,8 @@ describe("scheduled digests", () => {
       .filter((m) => String(m.text).startsWith("Patch digest · Payments"));
     // One top-level digest per period, never two.
     expect(digests.filter((m) => !m.thread_ts)).toHaveLength(keys.length);
-    expect(String(digests[0]?.text)).toContain("1 critical");
+    // A period may fire before the scan is uploaded (a quiet digest); the ones after count it.
+    expect(digests.map((m) => String(m.text)).some((text) => text.includes("1 critical"))).toBe(true);
     // The trend chart went into the first digest's thread.
     const uploads = t.slack.files();
     expect(uploads.length).toBeGreaterThanOrEqual(1);
