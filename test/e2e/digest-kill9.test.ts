@@ -1,6 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { createToken } from "../../src/services/upload-tokens.js";
-import { digestOf, trivyReport } from "../support/report-builders.js";
 import {
   imageId,
   manyImagesConfig,
@@ -8,6 +7,7 @@ import {
   startProcCluster,
 } from "../support/rollout-proc-cluster.js";
 import { waitFor } from "../support/spawn-cli.js";
+import { uploadScan } from "../support/upload-scan.js";
 
 // Issue #4: exactly one digest per request even when the worker posting it dies mid-run. Each
 // round asks for a digest (a message and its thread replies, posted a second apart), delays
@@ -37,18 +37,11 @@ describe("kill -9 of the worker posting a digest", () => {
       await createToken(cluster.owner.db, { teamId: "payments", name: "ci", scopes: ["upload"] })
     ).token;
     for (let n = 1; n <= IMAGES; n++) {
-      const r = await fetch(`${web.baseUrl}/api/v1/scans`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: JSON.stringify(
-          trivyReport({
-            image: `ghcr.io/acme/${imageId(n)}:1.0`,
-            digest: digestOf(1),
-            vulns: [{ id: `CVE-2026-${String(5000 + n)}`, pkg: "zlib", severity: "HIGH" }],
-          }),
-        ),
+      await uploadScan(web, token, {
+        image: `ghcr.io/acme/${imageId(n)}:1.0`,
+        digestNumber: 1,
+        vulns: [{ id: `CVE-2026-${String(5000 + n)}`, pkg: "zlib", severity: "HIGH" }],
       });
-      expect([200, 201]).toContain(r.status);
     }
 
     const posted = () =>

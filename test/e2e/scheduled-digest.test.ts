@@ -3,9 +3,9 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Patchpilot, startPatchpilot } from "../../src/main.js";
 import { createToken } from "../../src/services/upload-tokens.js";
-import { digestOf, trivyReport } from "../support/report-builders.js";
 import { waitFor } from "../support/spawn-cli.js";
 import { startTestApp, type TestApp, writeTestConfig } from "../support/test-app.js";
+import { uploadScan } from "../support/upload-scan.js";
 
 let t: TestApp;
 let second: Patchpilot;
@@ -21,21 +21,14 @@ beforeAll(async () => {
   );
   t = await startTestApp({ env: { PATCHPILOT_CONFIG: config } });
   token = (await createToken(t.owner.db, { teamId: "payments", name: "ci", scopes: ["upload"] })).token;
-  const r = await fetch(`${t.baseUrl}/api/v1/scans`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: JSON.stringify(
-      trivyReport({
-        image: "ghcr.io/acme/payments-api:1.4",
-        digest: digestOf(1),
-        vulns: [
-          { id: "CVE-2026-1111", pkg: "openssl", severity: "CRITICAL", fixed: "3.0.15" },
-          { id: "CVE-2026-2222", pkg: "zlib", severity: "HIGH" },
-        ],
-      }),
-    ),
+  await uploadScan(t, token, {
+    image: "ghcr.io/acme/payments-api:1.4",
+    digestNumber: 1,
+    vulns: [
+      { id: "CVE-2026-1111", pkg: "openssl", severity: "CRITICAL", fixed: "3.0.15" },
+      { id: "CVE-2026-2222", pkg: "zlib", severity: "HIGH" },
+    ],
   });
-  expect(r.status).toBe(201);
   // A second worker process on the same Postgres and Redis (QUALITY.md scenario 22).
   second = await startPatchpilot({ role: "worker", env: { ...t.env, PORT: "0", LOG_LEVEL: "warn" } });
 });
@@ -84,18 +77,11 @@ describe("scheduled digests", () => {
     const uploadsBefore = t.slack.files().length;
     t.slack.failNext("files.getUploadURLExternal", { error: "missing_scope" }, 1);
     // Something new since the last digest: the next one is not a quiet heartbeat, so it has a chart.
-    const r = await fetch(`${t.baseUrl}/api/v1/scans`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify(
-        trivyReport({
-          image: "ghcr.io/acme/payments-api:1.5",
-          digest: digestOf(2),
-          vulns: [{ id: "CVE-2026-3333", pkg: "glibc", severity: "CRITICAL", fixed: "2.36-9" }],
-        }),
-      ),
+    await uploadScan(t, token, {
+      image: "ghcr.io/acme/payments-api:1.5",
+      digestNumber: 2,
+      vulns: [{ id: "CVE-2026-3333", pkg: "glibc", severity: "CRITICAL", fixed: "2.36-9" }],
     });
-    expect(r.status).toBe(201);
     const note = () =>
       t.slack
         .messages("C0PAYMENTS")
