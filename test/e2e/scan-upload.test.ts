@@ -119,6 +119,19 @@ describe("POST /api/v1/scans", () => {
   it.each([
     ["truncated JSON", report(4).slice(0, 200), 400, "is the file complete?"],
     ["not JSON", "hello", 400, "not valid JSON"],
+    [
+      "a broken finding deep in a long list (read entry by entry)",
+      report(
+        6,
+        Array.from({ length: 600 }, (_, i) => ({
+          id: `CVE-2026-${2000 + i}`,
+          pkg: "zlib",
+          severity: "LOW" as const,
+        })),
+      ).replace('"VulnerabilityID":"CVE-2026-2550"', '"VulnerabilityID":CVE-2026-2550'),
+      400,
+      "not valid JSON (in the list at bytes",
+    ],
     ["an empty body", "", 400, "body is empty"],
     ["deeply nested JSON", `${"[".repeat(5000)}${"]".repeat(5000)}`, 400, "nested more than"],
     [

@@ -1,5 +1,6 @@
 import { buildFinding } from "./build-finding.js";
 import { dedupeFindings } from "./dedupe-findings.js";
+import { listEntries } from "./json-list.js";
 import { isRecord, readNumber, readRecord, readRecords, readText, readTexts } from "./lenient.js";
 import { listProblem, notAnObject } from "./list-problem.js";
 import { fixStateFromGrypeState } from "./normalize-fix-state.js";
@@ -28,7 +29,7 @@ export function parseGrypeReport(doc: unknown): ParseResult {
 
   const findings: NormalizedFinding[] = [];
   let skippedEntries = 0;
-  for (const match of Array.isArray(doc.matches) ? doc.matches : []) {
+  for (const match of listEntries(doc.matches)) {
     const finding = isRecord(match) ? toFinding(match, layerOrder) : null;
     if (finding === null) skippedEntries++;
     else findings.push(finding);

@@ -1,10 +1,12 @@
+import { isList } from "./json-list.js";
+
 /**
  * Why the value at `path` cannot be the list of findings a report is made of, or null when it can
  * (absent and null count as an empty list). A report whose main list is garbage is damaged, and
  * saying where lets the uploader look at the right place.
  */
 export function listProblem(path: string, value: unknown, document = "report"): string | null {
-  if (value === undefined || value === null || Array.isArray(value)) return null;
+  if (value === undefined || value === null || isList(value)) return null;
   return `The ${document} is damaged: "${path}" should be a list, but it is ${describeJsonType(value)}.`;
 }
 

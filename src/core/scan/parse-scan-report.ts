@@ -8,7 +8,8 @@ import { parseTrivyReport } from "./trivy.js";
 /**
  * A scan report (already parsed JSON) in the normalized shape, or why it cannot be used: a format
  * we do not read (`unsupported_format`, with how to produce one we do) or a damaged report
- * (`invalid_report`, naming where). Never throws, whatever the input.
+ * (`invalid_report`, naming where). Never throws for a parsed JSON value; a findings list left
+ * unparsed (`JsonList`, from `parseJsonBody`) throws `malformed_json` when an entry is not JSON.
  */
 export function parseScanReport(doc: unknown): ParseResult {
   const detected = detectScanFormat(doc);

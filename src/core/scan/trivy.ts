@@ -1,5 +1,6 @@
 import { buildFinding } from "./build-finding.js";
 import { dedupeFindings } from "./dedupe-findings.js";
+import { listEntries } from "./json-list.js";
 import { isRecord, readNumber, readRecord, readRecords, readText, readTexts } from "./lenient.js";
 import { listProblem, notAnObject } from "./list-problem.js";
 import { fixStateFromTrivyStatus } from "./normalize-fix-state.js";
@@ -64,8 +65,7 @@ function withFindings(format: TrivyFormat, results: readonly Json[], header: Hea
       class: readText(result.Class),
       target: readText(result.Target),
     };
-    const list = result.Vulnerabilities;
-    for (const vulnerability of Array.isArray(list) ? list : []) {
+    for (const vulnerability of listEntries(result.Vulnerabilities)) {
       const finding = isRecord(vulnerability) ? toFinding(target, vulnerability) : null;
       if (finding === null) skippedEntries++;
       else findings.push(finding);

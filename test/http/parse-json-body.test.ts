@@ -1,0 +1,157 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { PatchpilotError } from "../../src/core/errors.js";
+import { JsonList } from "../../src/core/scan/json-list.js";
+import { parseScanReport } from "../../src/core/scan/parse-scan-report.js";
+import { parseJsonBody } from "../../src/http/parse-json-body.js";
+import { digestOf, grypeReport, syntheticVulns, trivyReport } from "../support/report-builders.js";
+
+/** The document with every unparsed list read out, as JSON.parse would have given it. */
+function materialize(value: unknown): unknown {
+  if (value instanceof JsonList) return [...value].map(materialize);
+  if (Array.isArray(value)) return value.map(materialize);
+  if (typeof value === "object" && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      Object.defineProperty(out, k, {
+        value: materialize(v),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return out;
+  }
+  return value;
+}
+
+function lists(value: unknown, found: string[] = [], path = "$"): string[] {
+  if (value instanceof JsonList) found.push(path);
+  else if (Array.isArray(value)) for (const [i, v] of value.entries()) lists(v, found, `${path}[${i}]`);
+  else if (typeof value === "object" && value !== null)
+    for (const [k, v] of Object.entries(value)) lists(v, found, `${path}.${k}`);
+  return found;
+}
+
+function errorOf(f: () => unknown): PatchpilotError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof PatchpilotError) return e;
+    throw e;
+  }
+  throw new Error("expected a PatchpilotError");
+}
+
+const vulns = syntheticVulns(5);
+const trivy = trivyReport({ image: "ghcr.io/acme/api:1", digest: digestOf(1), vulns });
+const grype = grypeReport({ image: "ghcr.io/acme/api:1", digest: digestOf(1), vulns });
+
+// Any JSON value, and the report shapes with any JSON where their findings lists and entries go.
+const anyJson = fc.jsonValue({ maxDepth: 4 });
+const reportLike = fc.oneof(
+  anyJson,
+  fc.record({ matches: fc.oneof(fc.array(anyJson), anyJson), source: anyJson }),
+  fc.record({
+    SchemaVersion: fc.constant(2),
+    Results: fc.array(
+      fc.record({ Target: fc.string(), Vulnerabilities: fc.oneof(fc.array(anyJson), anyJson) }),
+    ),
+  }),
+  fc.array(fc.record({ Target: fc.string(), Vulnerabilities: fc.array(anyJson) })),
+  fc.record({
+    ClusterName: fc.string(),
+    Resources: fc.array(fc.record({ Results: fc.array(fc.record({ Vulnerabilities: fc.array(anyJson) })) })),
+  }),
+);
+
+describe("parseJsonBody", () => {
+  it("leaves Trivy's and Grype's findings lists unparsed, and reads them as JSON.parse would", () => {
+    const t = parseJsonBody(Buffer.from(JSON.stringify(trivy, null, 2)));
+    expect(lists(t)).toEqual(["$.Results[0].Vulnerabilities"]);
+    expect(materialize(t)).toEqual(trivy);
+    const g = parseJsonBody(Buffer.from(JSON.stringify(grype)));
+    expect(lists(g)).toEqual(["$.matches"]);
+    expect(materialize(g)).toEqual(grype);
+    const legacy = [{ Target: "app (debian 12)", Vulnerabilities: [{ VulnerabilityID: "CVE-1" }] }];
+    expect(lists(parseJsonBody(Buffer.from(JSON.stringify(legacy))))).toEqual(["$[0].Vulnerabilities"]);
+    const k8s = { ClusterName: "c", Resources: [{ Results: legacy }] };
+    expect(lists(parseJsonBody(Buffer.from(JSON.stringify(k8s))))).toEqual([
+      "$.Resources[0].Results[0].Vulnerabilities",
+    ]);
+    // Lists of the same name elsewhere are parsed as usual.
+    const elsewhere = { matches: { Results: legacy }, other: { matches: [1] } };
+    expect(lists(parseJsonBody(Buffer.from(JSON.stringify(elsewhere))))).toEqual([]);
+    // Parsed the lean way, a report gives the same findings as parsed whole.
+    for (const doc of [trivy, grype]) {
+      const lean = parseScanReport(parseJsonBody(Buffer.from(JSON.stringify(doc))));
+      expect(lean).toEqual(parseScanReport(doc));
+      expect(lean.ok && lean.report.findings.length).toBe(5);
+    }
+  });
+
+  it("gives what JSON.parse gives for any JSON, compact or indented, with or without a BOM", () => {
+    fc.assert(
+      fc.property(reportLike, fc.constantFrom(undefined, 2, "\t"), fc.boolean(), (doc, indent, bom) => {
+        const text = JSON.stringify(doc, null, indent);
+        const body = Buffer.concat([
+          bom ? Buffer.from([0xef, 0xbb, 0xbf]) : Buffer.alloc(0),
+          Buffer.from(text),
+        ]);
+        expect(materialize(parseJsonBody(body))).toEqual(JSON.parse(text));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it("refuses broken JSON with the same message, wherever the damage is", () => {
+    const text = JSON.stringify(grype);
+    const cut = errorOf(() => parseJsonBody(Buffer.from(text.slice(0, text.length / 2))));
+    expect(cut.code).toBe("malformed_json");
+    expect(cut.message).toMatch(/is the file complete\?/);
+    // Outside the list: the whole body is parsed for the message.
+    const outside = errorOf(() => parseJsonBody(Buffer.from(text.replace('"source":', '"source" '))));
+    expect(outside.code).toBe("malformed_json");
+    // A list closed by the wrong bracket, a trailing comma, a missing entry.
+    for (const broken of [
+      '{"matches":[{"a":1}}',
+      '{"matches":[{"a":1},]}',
+      '{"matches":[,{"a":1}]}',
+      '{"matches":[{"a":1}]]}',
+    ]) {
+      const err = errorOf(() => {
+        const doc = parseJsonBody(Buffer.from(broken));
+        materialize(doc);
+      });
+      expect(err.code, broken).toBe("malformed_json");
+    }
+    // Inside one entry: found when the entry is read, before anything is stored.
+    const bad = text.replace('"severity":"High"', '"severity":Hgh');
+    const err = errorOf(() => parseScanReport(parseJsonBody(Buffer.from(bad))));
+    expect(err.code).toBe("malformed_json");
+    expect(err.message).toMatch(/^the body is not valid JSON \(in the list at bytes \d+–\d+: /);
+  });
+
+  it("still refuses nesting past 128 levels, inside a findings list too", () => {
+    const deep = `${"[".repeat(200)}${"]".repeat(200)}`;
+    expect(errorOf(() => parseJsonBody(Buffer.from(deep))).code).toBe("too_deep");
+    const inList = `{"matches":[${"[".repeat(200)}${"]".repeat(200)}]}`;
+    expect(errorOf(() => parseJsonBody(Buffer.from(inList))).code).toBe("too_deep");
+  });
+
+  it("reads every shared Trivy and Grype fixture to the same findings as a whole parse", () => {
+    const shared = join(import.meta.dirname, "../../../shared/fixtures");
+    const files = ["trivy", "grype"].flatMap((d) =>
+      existsSync(join(shared, d)) ? readdirSync(join(shared, d)).map((f) => join(shared, d, f)) : [],
+    );
+    if (files.length === 0) console.warn(`parse-json-body: ${shared} is absent, fixtures not read`);
+    for (const file of files.filter((f) => f.endsWith(".json"))) {
+      const bytes = readFileSync(file);
+      expect(parseScanReport(parseJsonBody(bytes)), file).toEqual(
+        parseScanReport(JSON.parse(bytes.toString())),
+      );
+    }
+  });
+});
