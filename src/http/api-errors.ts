@@ -7,14 +7,13 @@ export function sendApiError(res: Response, status: number, code: string, messag
   res.status(status).json({ error: { code, message } });
 }
 
-export function sendTooLarge(res: Response, limitBytes: number): void {
+export function tooLargeMessage(limitBytes: number): string {
   const mb = (limitBytes / 1024 / 1024).toFixed(0);
-  sendApiError(
-    res,
-    413,
-    "too_large",
-    `the body is larger than the ${mb} MB limit (scans.maxUploadBytes in patchpilot.yaml)`,
-  );
+  return `the body is larger than the ${mb} MB limit (scans.maxUploadBytes in patchpilot.yaml)`;
+}
+
+export function sendTooLarge(res: Response, limitBytes: number): void {
+  sendApiError(res, 413, "too_large", tooLargeMessage(limitBytes));
 }
 
 /**

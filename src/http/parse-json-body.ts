@@ -114,12 +114,8 @@ function findingLists(b: Buffer, from: number): FoundList[] | null {
     const c = b[i];
     if (c === 0x22) {
       const keyStart = i + 1;
-      for (i++; i < b.length; i++) {
-        const s = b[i];
-        if (s === 0x5c) i++;
-        else if (s === 0x22) break;
-      }
-      if (i >= b.length) return null;
+      i = closingQuote(b, keyStart);
+      if (i < 0) return null;
       if (expectKey) {
         expectKey = false;
         const where = place[depth] ?? OTHER;
@@ -170,6 +166,17 @@ function findingLists(b: Buffer, from: number): FoundList[] | null {
     }
   }
   return depth === 0 && listDepth === -1 ? found : null;
+}
+
+/** Where the string that starts at `from` ends (its closing quote), or -1 when it does not. */
+function closingQuote(b: Buffer, from: number): number {
+  for (let at = b.indexOf(0x22, from); at >= 0; at = b.indexOf(0x22, at + 1)) {
+    // A quote ends the string unless an odd run of backslashes escapes it.
+    let backslashes = 0;
+    while (at - backslashes > from && b[at - backslashes - 1] === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) return at;
+  }
+  return -1;
 }
 
 function isBlank(b: Buffer, from: number, to: number): boolean {

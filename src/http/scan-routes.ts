@@ -4,6 +4,7 @@ import type { Db } from "../db/client.js";
 import { type IngestDeps, ingestScan, parseReportOrThrow } from "../services/ingest-scan.js";
 import { sendApiError, sendTooLarge } from "./api-errors.js";
 import { parseJsonBody } from "./parse-json-body.js";
+import { readBody } from "./read-body.js";
 import { requireToken, tokenIdentity } from "./require-token.js";
 
 const query = z.object({
@@ -73,9 +74,9 @@ export function createScanRoutes(deps: {
         else next();
       });
     },
-    express.raw({ type: () => true, limit: deps.maxBodyBytes }),
     async (req, res, next) => {
       try {
+        let body: Buffer | null = await readBody(req, deps.maxBodyBytes);
         const q = query.safeParse(req.query);
         if (!q.success) {
           sendApiError(
@@ -87,12 +88,9 @@ export function createScanRoutes(deps: {
           return;
         }
         const identity = tokenIdentity(res.locals);
-        const report = parseReportOrThrow(
-          parseJsonBody(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)),
-        );
-        // The body and its parse are several times the report's size: let them go before the
-        // transaction, which can take seconds for a large report.
-        req.body = undefined;
+        const report = parseReportOrThrow(parseJsonBody(body));
+        // Let the body go before the transaction, which can take seconds for a large report.
+        body = null;
         const result = await ingestScan(
           {
             db: deps.db,

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { request } from "node:http";
+import { brotliCompressSync, gzipSync } from "node:zlib";
 import { sql } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -31,12 +32,16 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function upload(body: string | Buffer, opts: { token?: string; query?: string; type?: string } = {}) {
+async function upload(
+  body: string | Buffer,
+  opts: { token?: string; query?: string; type?: string; encoding?: string } = {},
+) {
   const res = await fetch(`${t.baseUrl}/api/v1/scans${opts.query ?? ""}`, {
     method: "POST",
     body,
     headers: {
       "content-type": opts.type ?? "application/json",
+      ...(opts.encoding ? { "content-encoding": opts.encoding } : {}),
       ...(opts.token === "" ? {} : { authorization: `Bearer ${opts.token ?? payments}` }),
     },
   });
@@ -222,6 +227,50 @@ describe("POST /api/v1/scans", () => {
     });
     expect(r.status).toBe(413);
     expect(r.body).toContain("5 MB limit");
+  });
+
+  it("reads a gzip body, and refuses one that inflates past the limit, bad gzip and other encodings", async () => {
+    const gz = await upload(gzipSync(report(8)), { encoding: "gzip" });
+    expect(gz.status).toBe(201);
+    expect(gz.json).toMatchObject({ digest: digestOf(8), findings: 1 });
+    const before = await scanCount();
+    // 6 MB of spaces around a report: a small upload that is over the 5 MB limit once inflated.
+    const bomb = await upload(gzipSync(Buffer.from(`${" ".repeat(LIMIT + 1024 * 1024)}${report(9)}`)), {
+      encoding: "gzip",
+    });
+    expect(bomb.status).toBe(413);
+    expect(bomb.json.error?.message).toContain("5 MB limit");
+    const broken = await upload(Buffer.from("not gzip at all"), { encoding: "gzip" });
+    expect(broken.status).toBe(400);
+    expect(broken.json.error?.code).toBe("bad_compression");
+    const br = await upload(brotliCompressSync(report(10)), { encoding: "br" });
+    expect(br.status).toBe(415);
+    expect(br.json.error?.message).toContain("uncompressed or gzip");
+    expect(await scanCount()).toBe(before);
+  });
+
+  it("stores nothing from a body cut short of its Content-Length, and goes on serving", async () => {
+    const before = await scanCount();
+    const whole = Buffer.from(report(11));
+    await new Promise<void>((resolve) => {
+      const req = request(`${t.baseUrl}/api/v1/scans`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${payments}`,
+          "content-type": "application/json",
+          "content-length": String(whole.length),
+        },
+      });
+      req.on("error", () => resolve());
+      req.on("response", (res) => {
+        res.resume();
+        resolve();
+      });
+      req.write(whole.subarray(0, whole.length - 10), () => setTimeout(() => req.destroy(), 100));
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await scanCount()).toBe(before);
+    expect((await upload(whole)).status).toBe(201);
   });
 
   it("never answers 5xx to random bodies (QUALITY.md scenario 17)", async () => {
