@@ -3,10 +3,11 @@
  * `psql \copy` of the same normalized rows, in the same run (QUALITY.md, "ingest").
  */
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { parseDocument } from "yaml";
 import { createDatabase } from "../src/db/client.js";
 import { runMigrations } from "../src/db/migrate.js";
 import { createToken } from "../src/services/upload-tokens.js";
@@ -27,6 +28,7 @@ const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 // Extra node flags for the service, to try a runtime setting (e.g. --max-semi-space-size=64).
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+const MAX_UPLOAD_BYTES = 128 * 1024 * 1024;
 const SERVICE_NODE_ARGS = [
   ...NODE_ARGS,
   ...(PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : []),
@@ -68,6 +70,13 @@ async function main(): Promise<void> {
     cleanups.push(() => clearRedisPrefix(REDIS_URL, redisPrefix));
     await runMigrations(dbUrl.toString());
 
+    // Real-shaped 25,000-finding reports are 45–70 MB: past the 50 MB default, as they would be
+    // for an operator, who raises scans.maxUploadBytes for fleets that produce them.
+    const config = parseDocument(await readFile(join(REPO_ROOT, "patchpilot.example.yaml"), "utf8"));
+    config.setIn(["scans", "maxUploadBytes"], MAX_UPLOAD_BYTES);
+    const configFile = join(tmpDir, "patchpilot.yaml");
+    await writeFile(configFile, config.toString());
+
     const slack = await startFakeSlack({ token: "xoxb-bench" });
     cleanups.push(() => slack.close());
     const service = await startServiceProcess(
@@ -76,7 +85,7 @@ async function main(): Promise<void> {
         REDIS_URL,
         REDIS_PREFIX: redisPrefix,
         PORT: "0",
-        PATCHPILOT_CONFIG: join(REPO_ROOT, "patchpilot.example.yaml"),
+        PATCHPILOT_CONFIG: configFile,
         SLACK_BOT_TOKEN: "xoxb-bench",
         SLACK_SIGNING_SECRET: "bench-signing-secret-5d1e",
         SLACK_API_URL: slack.url,

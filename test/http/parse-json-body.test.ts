@@ -112,7 +112,7 @@ describe("parseJsonBody", () => {
     expect(cut.code).toBe("malformed_json");
     expect(cut.message).toMatch(/is the file complete\?/);
     // Outside the list: the whole body is parsed for the message.
-    const outside = errorOf(() => parseJsonBody(Buffer.from(text.replace('"source":', '"source" '))));
+    const outside = errorOf(() => parseJsonBody(Buffer.from(text.replace('"descriptor":', '"descriptor" '))));
     expect(outside.code).toBe("malformed_json");
     // A list closed by the wrong bracket, a trailing comma, a missing entry.
     for (const broken of [
