@@ -47,10 +47,11 @@ export async function ingestCommand(
   }
   const database = createDatabase(deps.databaseUrl, { max: 2 });
   try {
+    const json = parseJsonBody(body);
     const { created, ...answer } = await ingestScan(
       { db: database.db, now: deps.now },
       {
-        report: parseReportOrThrow(parseJsonBody(body)),
+        report: parseReportOrThrow(json.value, json.lists),
         imageRef: parsed.values.image,
         digest: parsed.values.digest,
         uploaderTeam: parsed.values.team ?? null,

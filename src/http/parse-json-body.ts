@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { userError } from "../core/errors.js";
-import { JsonList } from "../core/scan/json-list.js";
+import { JSON_LIST_BATCH, JsonList } from "../core/scan/json-list.js";
 
 const MAX_DEPTH = 128;
 
@@ -14,18 +14,21 @@ const MAX_DEPTH = 128;
  * report took several times its size in memory; this way what stays is the body's bytes and
  * what the parser keeps of each finding. Any other document parses as `JSON.parse` would.
  */
-export function parseJsonBody(body: Buffer): unknown {
+export function parseJsonBody(body: Buffer): ParsedBody {
   let start = 0;
   if (body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) start = 3;
   if (body.length - start === 0)
     throw userError("empty_body", "the body is empty; send the report's JSON", 400);
-  const lists = findingLists(body, start);
-  if (lists !== null && lists.length > 0) {
-    const lean = parseAround(body, start, lists);
+  const found = findingLists(body, start);
+  if (found !== null && found.length > 0) {
+    const lean = parseAround(body, start, found);
     if (lean !== undefined) return lean;
   }
-  return parseWhole(body, start);
+  return { value: parseWhole(body, start), lists: [] };
 }
+
+/** The document, and the lists in it left unparsed (to be read, see `readUnreadLists`). */
+export type ParsedBody = { value: unknown; lists: readonly JsonList[] };
 
 function parseWhole(body: Buffer, start: number): unknown {
   const text = body.toString("utf8", start);
@@ -38,13 +41,14 @@ function parseWhole(body: Buffer, start: number): unknown {
   }
 }
 
-type FoundList = { start: number; end: number; bounds: number[] };
+/** A findings list's bytes: `[` at start, after `]` at end, its entries in batches. */
+type FoundList = { start: number; end: number; batches: number[]; count: number };
 
 /**
  * The document with each found list replaced by a `JsonList` over its bytes, or undefined when the
  * rest of it is not JSON (the whole body is then parsed, for the error message).
  */
-function parseAround(body: Buffer, start: number, lists: FoundList[]): unknown {
+function parseAround(body: Buffer, start: number, lists: FoundList[]): ParsedBody | undefined {
   const marker = `\u0000patchpilot-list-${randomBytes(8).toString("hex")}:`;
   const pieces: Buffer[] = [];
   let at = start;
@@ -53,12 +57,19 @@ function parseAround(body: Buffer, start: number, lists: FoundList[]): unknown {
     at = list.end;
   }
   pieces.push(body.subarray(at));
+  const revived: JsonList[] = [];
   try {
-    return JSON.parse(Buffer.concat(pieces).toString("utf8"), (_key, value) => {
+    const doc: unknown = JSON.parse(Buffer.concat(pieces).toString("utf8"), (key, value) => {
+      if (key.startsWith(marker)) throw new Error("a list where a key belongs");
       if (typeof value !== "string" || !value.startsWith(marker)) return value;
       const list = lists[Number(value.slice(marker.length))];
-      return list === undefined ? value : new JsonList(body, list.bounds);
+      if (list === undefined) return value;
+      const lean = new JsonList(body, list.batches, list.count);
+      revived.push(lean);
+      return lean;
     });
+    // A list dropped by a later duplicate key would never be read, so never checked: parse it all.
+    return revived.length === lists.length ? { value: doc, lists: revived } : undefined;
   } catch {
     return undefined;
   }
@@ -109,6 +120,7 @@ function findingLists(b: Buffer, from: number): FoundList[] | null {
   let listDepth = -1; // depth of the findings list being walked, else -1
   let current: FoundList | null = null;
   let entryStart = 0;
+  let batchStart = 0;
   const found: FoundList[] = [];
   for (let i = from; i < b.length; i++) {
     const c = b[i];
@@ -141,21 +153,30 @@ function findingLists(b: Buffer, from: number): FoundList[] | null {
               : entryPlace(parentPlace);
       isObject[depth] = c === 0x7b;
       place[depth] = here === FINDINGS ? OTHER : here;
+      valuePlace = OTHER;
       if (c === 0x7b) expectKey = true;
       else if (here === FINDINGS) {
         listDepth = depth;
-        current = { start: i, end: 0, bounds: [] };
+        current = { start: i, end: 0, batches: [], count: 0 };
         entryStart = i + 1;
+        batchStart = i + 1;
       }
     } else if (c === 0x2c) {
+      valuePlace = OTHER;
       if (depth === listDepth && current !== null) {
-        current.bounds.push(entryStart, i);
+        if (++current.count % JSON_LIST_BATCH === 0) {
+          current.batches.push(batchStart, i);
+          batchStart = i + 1;
+        }
         entryStart = i + 1;
       } else if (isObject[depth]) expectKey = true;
     } else if (c === 0x7d || c === 0x5d) {
       if (depth === listDepth && current !== null) {
         if (c !== 0x5d) return null;
-        if (current.bounds.length > 0 || !isBlank(b, entryStart, i)) current.bounds.push(entryStart, i);
+        if (!isBlank(b, entryStart, i)) {
+          current.count++;
+          current.batches.push(batchStart, i);
+        } else if (current.count > 0) return null; // a trailing comma
         current.end = i + 1;
         found.push(current);
         current = null;

@@ -18,11 +18,23 @@ export async function readBody(req: Request, limit: number): Promise<Buffer> {
   }
   if (encoding !== "identity" && encoding !== "gzip" && encoding !== "deflate") {
     req.resume();
-    throw userError("unsupported_encoding", "send the body as UTF-8 JSON, uncompressed or gzip", 415);
+    throw userError(
+      "unsupported_encoding",
+      `the body's Content-Encoding "${encoding.slice(0, 40)}" is not read: send the JSON uncompressed, gzip or deflate`,
+      415,
+    );
   }
-  const source =
-    encoding === "identity" ? req : req.pipe(encoding === "gzip" ? createGunzip() : createInflate());
-  return await readChunks(source, limit, req);
+  if (encoding === "identity") return await readChunks(req, limit, req);
+  const inflate = encoding === "gzip" ? createGunzip() : createInflate();
+  req.pipe(inflate);
+  try {
+    return await readChunks(inflate, limit, req);
+  } finally {
+    // Refused or done: nothing more is inflated (what is left of the body is drained unread).
+    req.unpipe(inflate);
+    inflate.destroy();
+    req.resume();
+  }
 }
 
 function tooLarge(limit: number) {
@@ -34,50 +46,76 @@ const incomplete = () =>
 
 function readDeclared(req: Request, length: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const body = Buffer.allocUnsafe(length);
+    let body: Buffer | null = Buffer.allocUnsafe(length);
     let filled = 0;
     // Node's parser never hands over more than Content-Length; anything else is an incomplete body.
-    req.on("data", (chunk: Buffer) => {
-      filled += chunk.copy(body, filled);
-    });
-    req.once("end", () => (filled === length ? resolve(body) : reject(incomplete())));
-    req.once("close", () => {
-      if (!req.complete) reject(incomplete());
-    });
+    const onData = (chunk: Buffer) => {
+      if (body !== null) filled += chunk.copy(body, filled);
+    };
+    // The listeners go with the answer: left on the request, they would keep the body alive.
+    const settle = () => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("close", onClose);
+      const read = body;
+      body = null;
+      return read;
+    };
+    const onEnd = () => {
+      const read = settle();
+      if (read !== null && filled === length) resolve(read);
+      else reject(incomplete());
+    };
+    const onClose = () => {
+      if (req.complete) return;
+      settle();
+      reject(incomplete());
+    };
+    req.on("data", onData);
+    req.once("end", onEnd);
+    req.once("close", onClose);
   });
 }
 
 function readChunks(source: NodeJS.ReadableStream, limit: number, req: Request): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let size = 0;
-    let done = false;
-    const fail = (e: Error) => {
-      if (done) return;
-      done = true;
-      source.removeAllListeners("data");
-      req.resume();
-      reject(e);
+    const settle = () => {
+      source.removeListener("data", onData);
+      source.removeListener("end", onEnd);
+      source.removeListener("error", onError);
+      req.removeListener("close", onClose);
+      const read = chunks;
+      chunks = [];
+      return read;
     };
-    source.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) fail(tooLarge(limit));
-      else chunks.push(chunk);
-    });
-    source.once("end", () => {
-      if (done) return;
-      done = true;
-      resolve(Buffer.concat(chunks, size));
-    });
-    source.once("error", () =>
-      fail(
+      if (size <= limit) chunks.push(chunk);
+      else {
+        settle();
+        req.resume();
+        reject(tooLarge(limit));
+      }
+    };
+    const onEnd = () => resolve(Buffer.concat(settle(), size));
+    const onError = () => {
+      settle();
+      reject(
         source === req
           ? incomplete()
           : userError("bad_compression", "the body is not valid gzip or deflate data; send it again", 400),
-      ),
-    );
-    req.once("close", () => {
-      if (!req.complete) fail(incomplete());
-    });
+      );
+    };
+    const onClose = () => {
+      if (req.complete) return;
+      settle();
+      reject(incomplete());
+    };
+    source.on("data", onData);
+    source.once("end", onEnd);
+    source.once("error", onError);
+    req.once("close", onClose);
   });
 }

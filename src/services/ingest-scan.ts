@@ -2,6 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { alertWindow, DEFAULT_BURST_WINDOW_MS } from "../core/alerts/alert-window.js";
 import { userError } from "../core/errors.js";
 import { diffScans, findingKey, type ScanDiff } from "../core/scan/diff-scans.js";
+import { type JsonList, readUnreadLists } from "../core/scan/json-list.js";
 import { parseImageRef } from "../core/scan/normalize-image-ref.js";
 import type { NormalizedFinding, NormalizedReport } from "../core/scan/normalized-report.js";
 import { parseScanReport } from "../core/scan/parse-scan-report.js";
@@ -69,8 +70,10 @@ const DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-f0-9]{32,128}$/;
  * previous scan, first-seen/fixed-at bookkeeping, the new-critical notification intent and an
  * audit event. A report identical to one already stored is answered with the stored scan.
  */
-export function parseReportOrThrow(doc: unknown): NormalizedReport {
+export function parseReportOrThrow(doc: unknown, unparsed: readonly JsonList[] = []): NormalizedReport {
   const parsed = parseScanReport(doc);
+  // A body that is not JSON is refused as such, even where the report's parser did not look.
+  readUnreadLists(unparsed);
   if (!parsed.ok) throw userError(parsed.code, parsed.message, 422);
   return parsed.report;
 }

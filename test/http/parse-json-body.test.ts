@@ -3,9 +3,10 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PatchpilotError } from "../../src/core/errors.js";
-import { JsonList } from "../../src/core/scan/json-list.js";
+import { JSON_LIST_BATCH, JsonList, readUnreadLists } from "../../src/core/scan/json-list.js";
 import { parseScanReport } from "../../src/core/scan/parse-scan-report.js";
 import { parseJsonBody } from "../../src/http/parse-json-body.js";
+import { parseReportOrThrow } from "../../src/services/ingest-scan.js";
 import { digestOf, grypeReport, syntheticVulns, trivyReport } from "../support/report-builders.js";
 
 /** The document with every unparsed list read out, as JSON.parse would have given it. */
@@ -33,6 +34,30 @@ function lists(value: unknown, found: string[] = [], path = "$"): string[] {
   else if (typeof value === "object" && value !== null)
     for (const [k, v] of Object.entries(value)) lists(v, found, `${path}.${k}`);
   return found;
+}
+
+/** The document parseJsonBody gives, unparsed lists and all. */
+const lean = (body: Buffer | string) => parseJsonBody(Buffer.isBuffer(body) ? body : Buffer.from(body)).value;
+
+/** JSON.parse's answer for `text`, or the error code, with every unparsed list read. */
+function outcome(body: Buffer, text: string): { ok: unknown } | { error: string } {
+  let expected: { ok: unknown } | { error: string };
+  try {
+    expected = { ok: JSON.parse(text) };
+  } catch {
+    expected = { error: "malformed_json" };
+  }
+  let got: { ok: unknown } | { error: string };
+  try {
+    const { value, lists } = parseJsonBody(body);
+    readUnreadLists(lists);
+    got = { ok: materialize(value) };
+  } catch (e) {
+    if (!(e instanceof PatchpilotError)) throw e;
+    got = { error: e.code === "empty_body" ? "malformed_json" : e.code };
+  }
+  expect(got).toEqual(expected);
+  return got;
 }
 
 function errorOf(f: () => unknown): PatchpilotError {
@@ -69,26 +94,24 @@ const reportLike = fc.oneof(
 
 describe("parseJsonBody", () => {
   it("leaves Trivy's and Grype's findings lists unparsed, and reads them as JSON.parse would", () => {
-    const t = parseJsonBody(Buffer.from(JSON.stringify(trivy, null, 2)));
+    const t = lean(JSON.stringify(trivy, null, 2));
     expect(lists(t)).toEqual(["$.Results[0].Vulnerabilities"]);
     expect(materialize(t)).toEqual(trivy);
-    const g = parseJsonBody(Buffer.from(JSON.stringify(grype)));
+    const g = lean(JSON.stringify(grype));
     expect(lists(g)).toEqual(["$.matches"]);
     expect(materialize(g)).toEqual(grype);
     const legacy = [{ Target: "app (debian 12)", Vulnerabilities: [{ VulnerabilityID: "CVE-1" }] }];
-    expect(lists(parseJsonBody(Buffer.from(JSON.stringify(legacy))))).toEqual(["$[0].Vulnerabilities"]);
+    expect(lists(lean(JSON.stringify(legacy)))).toEqual(["$[0].Vulnerabilities"]);
     const k8s = { ClusterName: "c", Resources: [{ Results: legacy }] };
-    expect(lists(parseJsonBody(Buffer.from(JSON.stringify(k8s))))).toEqual([
-      "$.Resources[0].Results[0].Vulnerabilities",
-    ]);
+    expect(lists(lean(JSON.stringify(k8s)))).toEqual(["$.Resources[0].Results[0].Vulnerabilities"]);
     // Lists of the same name elsewhere are parsed as usual.
     const elsewhere = { matches: { Results: legacy }, other: { matches: [1] } };
-    expect(lists(parseJsonBody(Buffer.from(JSON.stringify(elsewhere))))).toEqual([]);
+    expect(lists(lean(JSON.stringify(elsewhere)))).toEqual([]);
     // Parsed the lean way, a report gives the same findings as parsed whole.
     for (const doc of [trivy, grype]) {
-      const lean = parseScanReport(parseJsonBody(Buffer.from(JSON.stringify(doc))));
-      expect(lean).toEqual(parseScanReport(doc));
-      expect(lean.ok && lean.report.findings.length).toBe(5);
+      const read = parseScanReport(lean(JSON.stringify(doc)));
+      expect(read).toEqual(parseScanReport(doc));
+      expect(read.ok && read.report.findings.length).toBe(5);
     }
   });
 
@@ -100,7 +123,7 @@ describe("parseJsonBody", () => {
           bom ? Buffer.from([0xef, 0xbb, 0xbf]) : Buffer.alloc(0),
           Buffer.from(text),
         ]);
-        expect(materialize(parseJsonBody(body))).toEqual(JSON.parse(text));
+        expect(materialize(lean(body))).toEqual(JSON.parse(text));
       }),
       { numRuns: 400 },
     );
@@ -108,11 +131,11 @@ describe("parseJsonBody", () => {
 
   it("refuses broken JSON with the same message, wherever the damage is", () => {
     const text = JSON.stringify(grype);
-    const cut = errorOf(() => parseJsonBody(Buffer.from(text.slice(0, text.length / 2))));
+    const cut = errorOf(() => lean(text.slice(0, text.length / 2)));
     expect(cut.code).toBe("malformed_json");
     expect(cut.message).toMatch(/is the file complete\?/);
     // Outside the list: the whole body is parsed for the message.
-    const outside = errorOf(() => parseJsonBody(Buffer.from(text.replace('"descriptor":', '"descriptor" '))));
+    const outside = errorOf(() => lean(text.replace('"descriptor":', '"descriptor" ')));
     expect(outside.code).toBe("malformed_json");
     // A list closed by the wrong bracket, a trailing comma, a missing entry.
     for (const broken of [
@@ -122,23 +145,72 @@ describe("parseJsonBody", () => {
       '{"matches":[{"a":1}]]}',
     ]) {
       const err = errorOf(() => {
-        const doc = parseJsonBody(Buffer.from(broken));
-        materialize(doc);
+        materialize(lean(broken));
       });
       expect(err.code, broken).toBe("malformed_json");
     }
     // Inside one entry: found when the entry is read, before anything is stored.
     const bad = text.replace('"severity":"High"', '"severity":Hgh');
-    const err = errorOf(() => parseScanReport(parseJsonBody(Buffer.from(bad))));
+    const err = errorOf(() => parseScanReport(lean(bad)));
     expect(err.code).toBe("malformed_json");
-    expect(err.message).toMatch(/^the body is not valid JSON \(in the list at bytes \d+–\d+: /);
+    expect(err.message).toMatch(
+      /^the body is not valid JSON \(in entries 1–5 of a findings list, bytes \d+–\d+: /,
+    );
+    expect(err.message).not.toMatch(/position/);
+  });
+
+  it("refuses as JSON.parse does any byte-level damage to a report (property)", () => {
+    const text = JSON.stringify(
+      grypeReport({
+        image: "ghcr.io/acme/api:1",
+        digest: digestOf(2),
+        vulns: syntheticVulns(JSON_LIST_BATCH + 3),
+      }),
+    );
+    const pretty = JSON.stringify(trivy, null, 1);
+    const damage = fc.record({
+      doc: fc.constantFrom(text, pretty),
+      at: fc.double({ min: 0, max: 1, noNaN: true }),
+      cut: fc.integer({ min: 0, max: 3 }),
+      insert: fc.constantFrom("", "[", "]", "{", "}", ",", ":", '"', "\\", " ", "0", "[]", "{}", ",,"),
+    });
+    fc.assert(
+      fc.property(damage, ({ doc, at, cut, insert }) => {
+        const i = Math.floor(at * doc.length);
+        const broken = doc.slice(0, i) + insert + doc.slice(i + cut);
+        outcome(Buffer.from(broken), broken);
+      }),
+      { numRuns: 600 },
+    );
+  });
+
+  it("refuses the damage a batch, a key or a duplicate key would hide", () => {
+    const entries = Array.from({ length: JSON_LIST_BATCH }, () => "{}").join(",");
+    for (const text of [
+      `{"matches":[${entries},]}`, // a trailing comma after a whole batch
+      `{"matches":[${entries}, ]}`,
+      '{"matches":[],[]:0}', // a list where a key belongs
+      '{"matches":[1 2],"matches":[]}', // a broken list dropped by a duplicate key
+      '{"SchemaVersion":2,"Results":[{"Vulnerabilities":[nope]}],"Results":[]}',
+    ]) {
+      expect(outcome(Buffer.from(text), text), text).toEqual({ error: "malformed_json" });
+    }
+    // A report refused for its format, or with lists no parser reads, is refused as broken JSON.
+    for (const text of [
+      '{"SchemaVersion":3,"Results":[{"Vulnerabilities":[nope]}]}',
+      '[{"Vulnerabilities":[nope]}]',
+      '{"SchemaVersion":2,"Results":[],"Resources":[{"Results":[{"Vulnerabilities":[nope]}]}]}',
+    ]) {
+      const { value, lists: unparsed } = parseJsonBody(Buffer.from(text));
+      expect(errorOf(() => parseReportOrThrow(value, unparsed)).code, text).toBe("malformed_json");
+    }
   });
 
   it("still refuses nesting past 128 levels, inside a findings list too", () => {
     const deep = `${"[".repeat(200)}${"]".repeat(200)}`;
-    expect(errorOf(() => parseJsonBody(Buffer.from(deep))).code).toBe("too_deep");
+    expect(errorOf(() => lean(deep)).code).toBe("too_deep");
     const inList = `{"matches":[${"[".repeat(200)}${"]".repeat(200)}]}`;
-    expect(errorOf(() => parseJsonBody(Buffer.from(inList))).code).toBe("too_deep");
+    expect(errorOf(() => lean(inList)).code).toBe("too_deep");
   });
 
   it("reads every shared Trivy and Grype fixture to the same findings as a whole parse", () => {
@@ -149,9 +221,7 @@ describe("parseJsonBody", () => {
     if (files.length === 0) console.warn(`parse-json-body: ${shared} is absent, fixtures not read`);
     for (const file of files.filter((f) => f.endsWith(".json"))) {
       const bytes = readFileSync(file);
-      expect(parseScanReport(parseJsonBody(bytes)), file).toEqual(
-        parseScanReport(JSON.parse(bytes.toString())),
-      );
+      expect(parseScanReport(lean(bytes)), file).toEqual(parseScanReport(JSON.parse(bytes.toString())));
     }
   });
 });

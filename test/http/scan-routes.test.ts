@@ -104,4 +104,18 @@ describe("POST /api/v1/scans beyond the bytes allowed in flight", () => {
     next.finish();
     expect(await next.answered).toBe(201);
   });
+
+  it("lets the next upload in when one being read is cut short of its Content-Length", async () => {
+    const cut = post(body(13), 200);
+    await new Promise((r) => setTimeout(r, 100));
+    const waiting = post(body(14));
+    waiting.finish();
+    cut.abort();
+    expect(await cut.answered).toBe(0);
+    expect(await waiting.answered).toBe(201);
+    const stored = await app.pool.query("SELECT count(*)::int AS n FROM scans WHERE digest = $1", [
+      digestOf(13),
+    ]);
+    expect(stored.rows[0]?.n).toBe(0);
+  });
 });

@@ -42,7 +42,10 @@ export function trivyReport(opts: {
             VulnerabilityID: v.id,
             PkgID: `${v.pkg}@${version}`,
             PkgName: v.pkg,
-            PkgIdentifier: { PURL: `pkg:deb/debian/${v.pkg}@${version}?arch=amd64&distro=debian-12.8`, UID: uid(i) },
+            PkgIdentifier: {
+              PURL: `pkg:deb/debian/${v.pkg}@${version}?arch=amd64&distro=debian-12.8`,
+              UID: uid(i),
+            },
             ...(v.path ? { PkgPath: v.path } : {}),
             InstalledVersion: version,
             ...(v.fixed ? { FixedVersion: v.fixed, Status: "fixed" } : { Status: "affected" }),
