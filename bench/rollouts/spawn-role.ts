@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { appendFileSync } from "node:fs";
 import { REPO_ROOT } from "../ingest/start-service.js";
 
 export type RoleProcess = { pid: number; port: number; output(): string; stop(): Promise<void> };
@@ -21,8 +22,11 @@ export async function spawnRole(
     stdio: ["ignore", "pipe", "pipe"],
   });
   let tail = "";
+  // e.g. BENCH_SERVICE_LOG=/tmp/web.log with BENCH_NODE_ARGS=--trace-gc to see the service's pauses.
+  const logFile = process.env.BENCH_SERVICE_LOG;
   const keep = (d: Buffer) => {
     tail = (tail + String(d)).slice(-8_000);
+    if (logFile) appendFileSync(logFile, d);
   };
   proc.stdout?.on("data", keep);
   proc.stderr?.on("data", keep);
