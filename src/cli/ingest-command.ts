@@ -2,8 +2,8 @@ import { readFile, stat } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { PatchpilotError } from "../core/errors.js";
 import { createDatabase } from "../db/client.js";
-import { parseJsonBody } from "../http/parse-json-body.js";
-import { ingestScan, parseReportOrThrow } from "../services/ingest-scan.js";
+import { parseReportBody } from "../http/parse-json-body.js";
+import { ingestScan } from "../services/ingest-scan.js";
 
 type Io = { out(s: string): void; err(s: string): void };
 
@@ -47,11 +47,10 @@ export async function ingestCommand(
   }
   const database = createDatabase(deps.databaseUrl, { max: 2 });
   try {
-    const json = parseJsonBody(body);
     const { created, ...answer } = await ingestScan(
       { db: database.db, now: deps.now },
       {
-        report: parseReportOrThrow(json.value, json.lists),
+        report: parseReportBody(body),
         imageRef: parsed.values.image,
         digest: parsed.values.digest,
         uploaderTeam: parsed.values.team ?? null,

@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { userError } from "../core/errors.js";
 import { JSON_LIST_BATCH, JsonList } from "../core/scan/json-list.js";
+import type { NormalizedReport } from "../core/scan/normalized-report.js";
+import { parseReportOrThrow } from "../services/ingest-scan.js";
 
 const MAX_DEPTH = 128;
 
@@ -29,6 +31,15 @@ export function parseJsonBody(body: Buffer): ParsedBody {
 
 /** The document, and the lists in it left unparsed (to be read, see `readUnreadLists`). */
 export type ParsedBody = { value: unknown; lists: readonly JsonList[] };
+
+/**
+ * The scan report in an upload's body (see `parseReportOrThrow`). Nothing of the parse outlives
+ * the call (unparsed lists hold the body's bytes), so the caller can let the body go after it.
+ */
+export function parseReportBody(body: Buffer): NormalizedReport {
+  const { value, lists } = parseJsonBody(body);
+  return parseReportOrThrow(value, lists);
+}
 
 function parseWhole(body: Buffer, start: number): unknown {
   const text = body.toString("utf8", start);
@@ -59,8 +70,7 @@ function parseAround(body: Buffer, start: number, lists: FoundList[]): ParsedBod
   pieces.push(body.subarray(at));
   const revived: JsonList[] = [];
   try {
-    const doc: unknown = JSON.parse(Buffer.concat(pieces).toString("utf8"), (key, value) => {
-      if (key.startsWith(marker)) throw new Error("a list where a key belongs");
+    const doc: unknown = JSON.parse(Buffer.concat(pieces).toString("utf8"), (_key, value) => {
       if (typeof value !== "string" || !value.startsWith(marker)) return value;
       const list = lists[Number(value.slice(marker.length))];
       if (list === undefined) return value;
@@ -68,7 +78,8 @@ function parseAround(body: Buffer, start: number, lists: FoundList[]): ParsedBod
       revived.push(lean);
       return lean;
     });
-    // A list dropped by a later duplicate key would never be read, so never checked: parse it all.
+    // A list dropped by a later duplicate key (or turned into a key) would never be read, so never
+    // checked: parse the whole body instead.
     return revived.length === lists.length ? { value: doc, lists: revived } : undefined;
   } catch {
     return undefined;

@@ -1,9 +1,9 @@
 import express, { type Router } from "express";
 import { z } from "zod";
 import type { Db } from "../db/client.js";
-import { type IngestDeps, ingestScan, parseReportOrThrow } from "../services/ingest-scan.js";
+import { type IngestDeps, ingestScan } from "../services/ingest-scan.js";
 import { sendApiError, sendTooLarge } from "./api-errors.js";
-import { parseJsonBody } from "./parse-json-body.js";
+import { parseReportBody } from "./parse-json-body.js";
 import { readBody } from "./read-body.js";
 import { requireToken, tokenIdentity } from "./require-token.js";
 
@@ -90,8 +90,7 @@ export function createScanRoutes(deps: {
           return;
         }
         const identity = tokenIdentity(res.locals);
-        const { value, lists } = parseJsonBody(body);
-        const report = parseReportOrThrow(value, lists);
+        const report = parseReportBody(body);
         // Let the body go before the transaction, which can take seconds for a large report.
         body = null;
         const result = await ingestScan(
