@@ -220,9 +220,12 @@ async function main(): Promise<void> {
     log("|---|---|---|---|---|---|---|---|---|---|---|");
     const passes: boolean[] = [];
     const cpuLines: string[] = [];
+    const metricsUrl = `http://127.0.0.1:${service.port}/metrics`;
     for (const rate of RATES) {
+      await loopDelay(metricsUrl); // starts the web process's event-loop delay histogram afresh
       const cpu0 = await cpuMs(service.pid);
       const o = await load(ours, click, rate);
+      const delay = await loopDelay(metricsUrl);
       clicks += o.total;
       const tail = await drained(answered, clicks);
       const web = (await cpuMs(service.pid)) - cpu0;
@@ -244,7 +247,7 @@ async function main(): Promise<void> {
       );
       row("bare Bolt", b, "— | — | — |");
       cpuLines.push(
-        `${rate} req/s: web process CPU ${(web / o.total).toFixed(2)} ms per click (ack and the work after it; last answer ${tail.toFixed(0)} ms after the load stopped); bench process (bare Bolt) ${((own.user + own.system) / 1000 / b.total).toFixed(2)} ms per request`,
+        `${rate} req/s: web process CPU ${(web / o.total).toFixed(2)} ms per click (ack and the work after it; last answer ${tail.toFixed(0)} ms after the load stopped); its event loop delayed p99 ${delay.p99} ms, max ${delay.max} ms during the load; bench process (bare Bolt) ${((own.user + own.system) / 1000 / b.total).toFixed(2)} ms per request`,
       );
     }
     log();
@@ -271,3 +274,16 @@ async function main(): Promise<void> {
 }
 
 await main();
+
+/**
+ * The web process's event-loop delay since the last call (prom-client's default metrics reset it
+ * on every scrape): a stall inside the process shows here, one outside it (scheduling) does not.
+ */
+async function loopDelay(url: string): Promise<{ p99: string; max: string }> {
+  const text = await (await fetch(url)).text();
+  const read = (name: string) => {
+    const v = new RegExp(`^patchpilot_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, "m").exec(text)?.[1];
+    return v === undefined ? "?" : (Number(v) * 1000).toFixed(0);
+  };
+  return { p99: read("p99"), max: read("max") };
+}
