@@ -14,7 +14,7 @@ export async function readBody(req: Request, limit: number): Promise<Buffer> {
   const declared = Number(req.header("content-length"));
   if (encoding === "identity" && Number.isSafeInteger(declared) && declared >= 0) {
     if (declared > limit) throw tooLarge(limit);
-    return await readDeclared(req, declared);
+    return await readStream(req, req, { kind: "declared", body: Buffer.allocUnsafe(declared), filled: 0 });
   }
   if (encoding !== "identity" && encoding !== "gzip" && encoding !== "deflate") {
     req.resume();
@@ -24,11 +24,11 @@ export async function readBody(req: Request, limit: number): Promise<Buffer> {
       415,
     );
   }
-  if (encoding === "identity") return await readChunks(req, limit, req);
+  if (encoding === "identity") return await readStream(req, req, chunks(limit));
   const inflate = encoding === "gzip" ? createGunzip() : createInflate();
   req.pipe(inflate);
   try {
-    return await readChunks(inflate, limit, req);
+    return await readStream(inflate, req, chunks(limit));
   } finally {
     // Refused or done: nothing more is inflated (what is left of the body is drained unread).
     req.unpipe(inflate);
@@ -44,74 +44,52 @@ function tooLarge(limit: number) {
 const incomplete = () =>
   userError("incomplete_body", "the request body ended before its declared length; send it again", 400);
 
-function readDeclared(req: Request, length: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    let body: Buffer | null = Buffer.allocUnsafe(length);
-    let filled = 0;
-    // Node's parser never hands over more than Content-Length; anything else is an incomplete body.
-    const onData = (chunk: Buffer) => {
-      if (body !== null) filled += chunk.copy(body, filled);
-    };
-    // The listeners go with the answer: left on the request, they would keep the body alive.
-    const settle = () => {
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("close", onClose);
-      const read = body;
-      body = null;
-      return read;
-    };
-    const onEnd = () => {
-      const read = settle();
-      if (read !== null && filled === length) resolve(read);
-      else reject(incomplete());
-    };
-    const onClose = () => {
-      if (req.complete) return;
-      settle();
-      reject(incomplete());
-    };
-    req.on("data", onData);
-    req.once("end", onEnd);
-    req.once("close", onClose);
-  });
-}
+const chunks = (limit: number): Sink => ({ kind: "chunks", chunks: [], size: 0, limit });
 
-function readChunks(source: NodeJS.ReadableStream, limit: number, req: Request): Promise<Buffer> {
+type Sink =
+  | { kind: "declared"; body: Buffer; filled: number }
+  | { kind: "chunks"; chunks: Buffer[]; size: number; limit: number };
+
+/**
+ * The bytes of `source` (the request, or its inflated stream) into `sink`. The listeners go once
+ * it settles: left on the request, they would keep the body alive after it is parsed.
+ */
+function readStream(source: NodeJS.ReadableStream, req: Request, sink: Sink): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    let chunks: Buffer[] = [];
-    let size = 0;
-    const settle = () => {
+    let open: Sink | null = sink;
+    const settle = (outcome: Error | null) => {
       source.removeListener("data", onData);
       source.removeListener("end", onEnd);
       source.removeListener("error", onError);
       req.removeListener("close", onClose);
-      const read = chunks;
-      chunks = [];
-      return read;
+      const read = open;
+      open = null;
+      if (outcome !== null || read === null) return reject(outcome ?? incomplete());
+      // Node's parser never hands over more than Content-Length; anything else is incomplete.
+      if (read.kind === "declared")
+        return read.filled === read.body.length ? resolve(read.body) : reject(incomplete());
+      resolve(Buffer.concat(read.chunks, read.size));
     };
     const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-      else {
-        settle();
-        req.resume();
-        reject(tooLarge(limit));
+      if (open?.kind === "declared") open.filled += chunk.copy(open.body, open.filled);
+      else if (open?.kind === "chunks") {
+        open.size += chunk.length;
+        if (open.size <= open.limit) open.chunks.push(chunk);
+        else {
+          req.resume();
+          settle(tooLarge(open.limit));
+        }
       }
     };
-    const onEnd = () => resolve(Buffer.concat(settle(), size));
-    const onError = () => {
-      settle();
-      reject(
+    const onEnd = () => settle(null);
+    const onError = () =>
+      settle(
         source === req
           ? incomplete()
-          : userError("bad_compression", "the body is not valid gzip or deflate data; send it again", 400),
+          : userError("bad_compression", "the body is not valid gzip or deflate data, or it was cut short; send it again", 400),
       );
-    };
     const onClose = () => {
-      if (req.complete) return;
-      settle();
-      reject(incomplete());
+      if (!req.complete) settle(incomplete());
     };
     source.on("data", onData);
     source.once("end", onEnd);
