@@ -86,7 +86,11 @@ function readStream(source: NodeJS.ReadableStream, req: Request, sink: Sink): Pr
       settle(
         source === req
           ? incomplete()
-          : userError("bad_compression", "the body is not valid gzip or deflate data, or it was cut short; send it again", 400),
+          : userError(
+              "bad_compression",
+              "the body is not valid gzip or deflate data, or it was cut short; send it again",
+              400,
+            ),
       );
     const onClose = () => {
       if (!req.complete) settle(incomplete());
