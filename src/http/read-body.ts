@@ -10,7 +10,7 @@ import { tooLargeMessage } from "./api-errors.js";
  * inflated on the way in.
  */
 export async function readBody(req: Request, limit: number): Promise<Buffer> {
-  const encoding = (req.header("content-encoding") ?? "identity").trim().toLowerCase();
+  const encoding = contentEncoding(req);
   const declared = Number(req.header("content-length"));
   if (encoding === "identity" && Number.isSafeInteger(declared) && declared >= 0) {
     if (declared > limit) throw tooLarge(limit);
@@ -35,6 +35,11 @@ export async function readBody(req: Request, limit: number): Promise<Buffer> {
     inflate.destroy();
     req.resume();
   }
+}
+
+/** The body's Content-Encoding, lower case; "identity" when there is none. */
+export function contentEncoding(req: Request): string {
+  return (req.header("content-encoding") ?? "identity").trim().toLowerCase();
 }
 
 function tooLarge(limit: number) {

@@ -4,7 +4,7 @@ import type { Db } from "../db/client.js";
 import { type IngestDeps, ingestScan } from "../services/ingest-scan.js";
 import { sendApiError, sendTooLarge } from "./api-errors.js";
 import { parseReportBody } from "./parse-json-body.js";
-import { readBody } from "./read-body.js";
+import { contentEncoding, readBody } from "./read-body.js";
 import { requireToken, tokenIdentity } from "./require-token.js";
 
 const query = z.object({
@@ -61,7 +61,7 @@ export function createScanRoutes(deps: {
         return;
       }
       // A body of unknown length, or compressed, may be as large as the limit once read.
-      const compressed = (req.header("content-encoding") ?? "identity").trim().toLowerCase() !== "identity";
+      const compressed = contentEncoding(req) !== "identity";
       const weight = Number.isFinite(declared) && declared >= 0 && !compressed ? declared : deps.maxBodyBytes;
       let closed = false;
       let release: (() => void) | null = null;
