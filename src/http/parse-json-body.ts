@@ -10,8 +10,8 @@ const MAX_DEPTH = 128;
  * JSON from an upload, with errors a person can act on. Nesting is bounded before parsing:
  * no scanner writes 128 levels, and a hostile document should not cost us a deep recursion.
  *
- * A scan report's findings lists are left in the bytes as `JsonList`s, parsed entry by entry
- * as they are read: Trivy's `Vulnerabilities` (under `Results[]`, in the older bare list, and
+ * A scan report's findings lists are left in the bytes as `JsonList`s, parsed a batch of entries
+ * at a time as they are read: Trivy's `Vulnerabilities` (under `Results[]`, in the older bare list, and
  * under k8s `Resources[].Results[]`) and Grype's top-level `matches`. Parsed whole, a 25,000-finding
  * report took several times its size in memory; this way what stays is the body's bytes and
  * what the parser keeps of each finding. Any other document parses as `JSON.parse` would.
