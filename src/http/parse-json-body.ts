@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { userError } from "../core/errors.js";
-import { JSON_LIST_BATCH, JsonList } from "../core/scan/json-list.js";
+import { JSON_LIST_BATCH_BYTES, JsonList } from "../core/scan/json-list.js";
 import type { NormalizedReport } from "../core/scan/normalized-report.js";
 import { parseReportOrThrow } from "../services/ingest-scan.js";
 
@@ -132,6 +132,7 @@ function findingLists(b: Buffer, from: number): FoundList[] | null {
   let current: FoundList | null = null;
   let entryStart = 0;
   let batchStart = 0;
+  let batchFirst = 0; // index in its list of the batch's first entry
   const found: FoundList[] = [];
   for (let i = from; i < b.length; i++) {
     const c = b[i];
@@ -171,22 +172,25 @@ function findingLists(b: Buffer, from: number): FoundList[] | null {
         current = { start: i, end: 0, batches: [], count: 0 };
         entryStart = i + 1;
         batchStart = i + 1;
+        batchFirst = 0;
       }
     } else if (c === 0x2c) {
       valuePlace = OTHER;
       if (depth === listDepth && current !== null) {
-        if (++current.count % JSON_LIST_BATCH === 0) {
-          current.batches.push(batchStart, i);
+        if (i - batchStart >= JSON_LIST_BATCH_BYTES) {
+          current.batches.push(batchStart, i, batchFirst);
           batchStart = i + 1;
+          batchFirst = current.count + 1;
         }
+        current.count++;
         entryStart = i + 1;
       } else if (isObject[depth]) expectKey = true;
     } else if (c === 0x7d || c === 0x5d) {
       if (depth === listDepth && current !== null) {
         if (c !== 0x5d) return null;
         if (!isBlank(b, entryStart, i)) {
+          current.batches.push(batchStart, i, batchFirst);
           current.count++;
-          current.batches.push(batchStart, i);
         } else if (current.count > 0) return null; // a trailing comma
         current.end = i + 1;
         found.push(current);

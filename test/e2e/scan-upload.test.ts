@@ -135,7 +135,7 @@ describe("POST /api/v1/scans", () => {
         })),
       ).replace('"VulnerabilityID":"CVE-2026-2550"', '"VulnerabilityID":CVE-2026-2550'),
       400,
-      "not valid JSON (in entries 513–600 of a findings list",
+      /not valid JSON \(in entries \d+–\d+ of a findings list/,
     ],
     ["an empty body", "", 400, "body is empty"],
     ["deeply nested JSON", `${"[".repeat(5000)}${"]".repeat(5000)}`, 400, "nested more than"],
@@ -159,7 +159,7 @@ describe("POST /api/v1/scans", () => {
     const before = await scanCount();
     const r = await upload(body, { query: `?digest=${digestOf(5)}` });
     expect(r.status).toBe(status);
-    expect(r.json.error?.message).toContain(message);
+    expect(r.json.error?.message).toMatch(message);
     expect(await scanCount()).toBe(before);
   });
 

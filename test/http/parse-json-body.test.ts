@@ -3,7 +3,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PatchpilotError } from "../../src/core/errors.js";
-import { JSON_LIST_BATCH, JsonList, readUnreadLists } from "../../src/core/scan/json-list.js";
+import { JSON_LIST_BATCH_BYTES, JsonList, readUnreadLists } from "../../src/core/scan/json-list.js";
 import { parseScanReport } from "../../src/core/scan/parse-scan-report.js";
 import { parseJsonBody } from "../../src/http/parse-json-body.js";
 import { parseReportOrThrow } from "../../src/services/ingest-scan.js";
@@ -159,14 +159,41 @@ describe("parseJsonBody", () => {
     expect(err.message).not.toMatch(/position/);
   });
 
+  it("names the entries around a broken finding, whichever batch it is in, and keeps batches small", () => {
+    const many = syntheticVulns(120);
+    const text = JSON.stringify(
+      grypeReport({ image: "ghcr.io/acme/api:1", digest: digestOf(3), vulns: many }),
+    );
+    const list = lean(text) as { matches: JsonList };
+    const batches = (list.matches as unknown as { batches: number[] }).batches;
+    expect(batches.length / 3).toBeGreaterThan(3);
+    for (let k = 0; k < batches.length; k += 3) {
+      // Small enough to stay out of V8's large-object space (128 KiB), however long the list.
+      expect((batches[k + 1] ?? 0) - (batches[k] ?? 0)).toBeLessThan(JSON_LIST_BATCH_BYTES + 8 * 1024);
+    }
+    for (const broken of [1, 23, 24, 25, 60, 119, 120]) {
+      const id = many[broken - 1]?.id ?? "";
+      const bad = text.replace(`"id":"${id}"`, `"id":${id}`);
+      expect(bad).not.toBe(text);
+      const err = errorOf(() => materialize(lean(bad)));
+      const m = /in entries (\d+)–(\d+) of a findings list/.exec(err.message);
+      expect(m, err.message).not.toBeNull();
+      expect(Number(m?.[1])).toBeLessThanOrEqual(broken);
+      expect(Number(m?.[2])).toBeGreaterThanOrEqual(broken);
+      expect(Number(m?.[2]) - Number(m?.[1])).toBeLessThan(60);
+    }
+  });
+
   it("refuses as JSON.parse does any byte-level damage to a report (property)", () => {
     const text = JSON.stringify(
       grypeReport({
         image: "ghcr.io/acme/api:1",
         digest: digestOf(2),
-        vulns: syntheticVulns(JSON_LIST_BATCH + 3),
+        vulns: syntheticVulns(60),
       }),
     );
+    // Damage lands in every batch and at their boundaries.
+    expect(text.length).toBeGreaterThan(2 * JSON_LIST_BATCH_BYTES);
     const pretty = JSON.stringify(trivy, null, 1);
     const damage = fc.record({
       doc: fc.constantFrom(text, pretty),
@@ -185,10 +212,13 @@ describe("parseJsonBody", () => {
   });
 
   it("refuses the damage a batch, a key or a duplicate key would hide", () => {
-    const entries = Array.from({ length: JSON_LIST_BATCH }, () => "{}").join(",");
+    // Entries that fill a batch exactly: the comma after them ends it.
+    const entries = `"${"x".repeat(JSON_LIST_BATCH_BYTES / 2 - 3)}",${"{}".padEnd(JSON_LIST_BATCH_BYTES / 2, " ")}`;
+    expect(entries.length).toBe(JSON_LIST_BATCH_BYTES);
     for (const text of [
       `{"matches":[${entries},]}`, // a trailing comma after a whole batch
       `{"matches":[${entries}, ]}`,
+      `{"matches":[${entries},,{}]}`,
       '{"matches":[],[]:0}', // a list where a key belongs
       '{"matches":[1 2],"matches":[]}', // a broken list dropped by a duplicate key
       '{"SchemaVersion":2,"Results":[{"Vulnerabilities":[nope]}],"Results":[]}',
