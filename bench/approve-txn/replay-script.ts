@@ -61,11 +61,14 @@ export async function captureStatements<T>(
     ) as unknown[];
     // Several statements in one simple query (no parameters) answer with one result each: they
     // are recorded one by one, as pgbench sends them (it splits its commands at semicolons).
-    const parts = params.length === 0 ? text.split(/;\s*/).filter((t) => t.trim() !== "") : [text];
+    const parts = params.length === 0 ? splitStatements(text) : [text];
     const first = statements.length + 1;
     const entries: Captured[] = parts.map((t, i) => ({
-      text: t,
-      values: params,
+      // An INSERT whose values travel inlined is recorded with them as parameters, as the same
+      // statement sent with parameters would be: pgbench replays it prepared, with its values traced.
+      ...(params.length === 0 && /^\s*insert/i.test(t)
+        ? literalsAsParameters(t)
+        : { text: t, values: params }),
       row: null,
       rows: 0,
       ...(i > 0 ? { sameRoundTripAs: first } : {}),
@@ -101,6 +104,39 @@ export async function captureStatements<T>(
   }
 }
 
+// A string literal ('…', or E'…' when it holds backslashes), or an integer in a VALUES list.
+const LITERAL = /(?:\bE)?'((?:[^']|'')*)'|(?<=[(,]\s*)-?\d+(?=\s*[,)])/g;
+
+/** The statements of one simple query, split at semicolons outside string literals. */
+function splitStatements(text: string): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === "'") quoted = !quoted;
+    else if (text[i] === ";" && !quoted) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start));
+  return parts.map((p) => p.trim()).filter((p) => p !== "");
+}
+
+/** A statement's literals as `$n` parameters with their values (the driver's escaping undone). */
+function literalsAsParameters(text: string): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const replaced = text.replace(LITERAL, (m: string, quoted: string | undefined) => {
+    if (quoted === undefined) values.push(Number(m));
+    else {
+      const unquoted = quoted.replaceAll("''", "'");
+      values.push(m.startsWith("E") ? unquoted.replaceAll("\\\\", "\\") : unquoted);
+    }
+    return `$${values.length}`;
+  });
+  return { text: replaced, values };
+}
+
 /** How the script finds the approval's own rollout (`:rid`) and what must differ per transaction. */
 export type ReplayKnowledge = {
   rolloutId: number;
@@ -116,7 +152,13 @@ export type ReplayKnowledge = {
 export type ReplayScript = { script: string; defines: string[]; summary: string[] };
 
 const asText = (v: unknown): string =>
-  v instanceof Date ? v.toISOString() : typeof v === "object" ? JSON.stringify(v) : String(v);
+  v instanceof Date
+    ? v.toISOString()
+    : Array.isArray(v)
+      ? `{${v.map((x) => JSON.stringify(String(x))).join(",")}}` // as pg sends an array
+      : typeof v === "object"
+        ? JSON.stringify(v)
+        : String(v);
 
 // A value worth tracing to an earlier result: ids, digests, hashes (not 1, true or 'ok').
 const distinctive = (s: string) => s.length >= 8 || (/^\d+$/.test(s) && Number(s) >= 1000);
@@ -215,10 +257,24 @@ export function replayScript(statements: readonly Captured[], know: ReplayKnowle
       for (const [col, v] of Object.entries(st.row))
         if (v !== null && v !== undefined && !sources.has(asText(v))) sources.set(asText(v), `q${i}_${col}`);
   });
-  body.forEach((part, i) => {
-    const last = part.length - 1;
-    lines.push(...part.slice(0, last), `${part[last]}${gset.has(i) ? ` \\aset q${i}_` : ";"}`);
+  // Statements we sent in one round trip go to pgbench as one pipeline (one round trip too),
+  // unless a later statement needs one of their results: `\aset` cannot be used in a pipeline.
+  const groups: number[][] = [];
+  statements.forEach((st, i) => {
+    if (st.sameRoundTripAs !== undefined && groups.length > 0) groups.at(-1)?.push(i);
+    else groups.push([i]);
   });
+  for (const group of groups) {
+    const pipelined = group.length > 1 && !group.some((i) => gset.has(i));
+    for (const i of group) lines.push(...(body[i] ?? []).slice(0, -1));
+    if (pipelined) lines.push("\\startpipeline");
+    for (const i of group) lines.push(`${body[i]?.at(-1)}${gset.has(i) ? ` \\aset q${i}_` : ";"}`);
+    if (pipelined) lines.push("\\endpipeline");
+    if (group.length > 1)
+      summary.push(
+        `statements ${group.map((i) => i + 1).join(", ")}: ${pipelined ? "one pipeline" : "one round trip each (a result is read by a later statement, so no pipeline)"}`,
+      );
+  }
   return {
     script: `${lines.join("\n")}\n`,
     defines: [...constants].flatMap(([value, name]) => ["-D", `${name}=${value}`]),

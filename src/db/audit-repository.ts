@@ -1,9 +1,10 @@
 import { and, asc, gt, gte, lt, lte, type SQL, sql } from "drizzle-orm";
+import type pg from "pg";
 import type { AuditEventInput, ChainHead, StoredAuditEvent } from "../core/audit/audit-event.js";
 import { toAuditRecord } from "../core/audit/audit-event.js";
 import { canonicalJson } from "../core/audit/canonical-json.js";
 import { GENESIS_HASH, hashAuditRecord } from "../core/audit/hash-audit-event.js";
-import type { Db } from "./client.js";
+import { clientOf, type Db } from "./client.js";
 import { auditEvents } from "./schema/index.js";
 
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
@@ -22,37 +23,81 @@ export async function appendAuditEvent(tx: Tx, event: AuditEventInput): Promise<
   return appendAuditEvents(tx, [event]);
 }
 
-/** Several events of one decision, in order: one lock, one read of the head, one insert. */
+/** Several events of one decision, in order: the lock and the head in one round trip, one insert. */
 export async function appendAuditEvents(tx: Tx, events: readonly AuditEventInput[]): Promise<ChainHead> {
-  await tx.execute(sql`SELECT pg_advisory_xact_lock(${AUDIT_APPEND_LOCK_KEY}::bigint)`);
-  let head = await readChainHead(tx);
+  const client = clientOf(tx);
+  const head = await lockChainHead(client);
   if (events.length === 0) return head;
+  const append = auditInsert(client, head, events);
+  await client.query(append.statement);
+  return append.head;
+}
+
+/**
+ * Appends the events and commits the transaction open on `client`: two round trips where the
+ * lock, the head, the insert and COMMIT took four. For a caller that ends its own transaction (see
+ * `rolloutTransaction`); on an error the transaction is left for the caller to roll back.
+ */
+export async function appendAuditEventsAndCommit(
+  client: pg.PoolClient,
+  events: readonly AuditEventInput[],
+): Promise<void> {
+  if (events.length === 0) {
+    await client.query("COMMIT");
+    return;
+  }
+  const append = auditInsert(client, await lockChainHead(client), events);
+  await client.query(`${append.statement};\nCOMMIT`);
+}
+
+/**
+ * Takes the chain's lock, then reads its head: one simple query of two statements, the second
+ * with its own snapshot taken once the lock is held (READ COMMITTED), so it sees every row
+ * committed before the lock was granted. No parameters: the only value is the constant key.
+ */
+async function lockChainHead(client: pg.PoolClient): Promise<ChainHead> {
+  const results = (await client.query(
+    `SELECT pg_advisory_xact_lock(${AUDIT_APPEND_LOCK_KEY}::bigint); ${CHAIN_HEAD}`,
+  )) as unknown as Array<{ rows: Array<{ seq: string; hash: string }> }>;
+  return headOf(results[1]?.rows[0]);
+}
+
+/**
+ * The INSERT of the events after `head`, its values as literals (escaped by the driver, so the
+ * statement can travel with others in one simple query), and the chain's new head.
+ */
+function auditInsert(
+  client: pg.PoolClient,
+  head: ChainHead,
+  events: readonly AuditEventInput[],
+): { statement: string; head: ChainHead } {
+  const text = (s: string | null) => (s === null ? "NULL" : client.escapeLiteral(s));
+  let at = head;
   const rows = events.map((event) => {
-    const record = toAuditRecord(head.seq + 1, event);
-    const hash = hashAuditRecord(head.hash, record);
+    const record = toAuditRecord(at.seq + 1, event);
+    if (!Number.isSafeInteger(record.seq)) throw new Error(`audit seq ${record.seq} is not an integer`);
+    const hash = hashAuditRecord(at.hash, record);
     // The JSON stored is the very text that was hashed, so what is stored cannot drift from it.
-    const row = sql`(${record.seq}, ${record.at.toISOString()}::timestamptz, ${record.actorId}, ${record.actorName},
-      ${record.action}, ${record.outcome}, ${canonicalJson(record.origin)}::jsonb,
-      ${canonicalJson(record.resource)}::jsonb, ${canonicalJson(record.payload)}::jsonb, ${head.hash}, ${hash})`;
-    head = { seq: record.seq, hash };
+    const row = `(${record.seq}, ${text(record.at.toISOString())}::timestamptz, ${text(record.actorId)}, ${text(record.actorName)},
+      ${text(record.action)}, ${text(record.outcome)}, ${text(canonicalJson(record.origin))}::jsonb,
+      ${text(canonicalJson(record.resource))}::jsonb, ${text(canonicalJson(record.payload))}::jsonb, ${text(at.hash)}, ${text(hash)})`;
+    at = { seq: record.seq, hash };
     return row;
   });
-  // A fixed text per number of events (every decision appends here), not a query built per call.
-  await tx.execute(sql`
-    INSERT INTO audit_events
+  const statement = `INSERT INTO audit_events
       (seq, at, actor_id, actor_name, action, outcome, origin, resource, payload, prev_hash, hash)
-    VALUES ${sql.join(rows, sql`, `)}`);
-  return head;
+    VALUES ${rows.join(", ")}`;
+  return { statement, head: at };
 }
+
+const CHAIN_HEAD = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1";
+const headOf = (row: { seq: string; hash: string } | undefined): ChainHead =>
+  row ? { seq: Number(row.seq), hash: row.hash } : { seq: 0, hash: GENESIS_HASH };
 
 /** The last row's seq and hash; seq 0 and the genesis hash when the trail is empty. */
 export async function readChainHead(db: Db | Tx): Promise<ChainHead> {
-  // Read in every decision's transaction: a fixed text, not a query built each time.
-  const r = await db.execute<{ seq: string; hash: string }>(
-    sql`SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1`,
-  );
-  const row = r.rows[0];
-  return row ? { seq: Number(row.seq), hash: row.hash } : { seq: 0, hash: GENESIS_HASH };
+  const r = await db.execute<{ seq: string; hash: string }>(sql.raw(CHAIN_HEAD));
+  return headOf(r.rows[0]);
 }
 
 export type AuditPage = {

@@ -13,6 +13,25 @@ export function poolOf(db: Db): pg.Pool {
   return pool;
 }
 
+/**
+ * The connection under a transaction (of `db.transaction` or `txOnClient`), for statements that
+ * travel together in one simple query.
+ */
+export function clientOf(tx: Tx): pg.PoolClient {
+  const client = (tx as unknown as { session?: { client?: unknown } }).session?.client;
+  if (!(client instanceof pg.Client)) throw new Error("this transaction is not on a pg connection");
+  return client as pg.PoolClient;
+}
+
+/**
+ * The driver under a handle (its pool, or a transaction's connection), for a written-out
+ * statement sent as a named prepared statement: each connection parses and plans it once.
+ */
+export function driverOf(db: Db | Tx): pg.Pool | pg.PoolClient {
+  const pool = (db as { $client?: unknown }).$client;
+  return pool instanceof pg.Pool ? pool : clientOf(db as Tx);
+}
+
 // The same drizzle API as `db.transaction` gives, on one pooled connection whose transaction
 // the caller opened and will end itself. Made once per connection: drizzle reads the whole schema
 // each time it is set up.

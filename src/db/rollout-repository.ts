@@ -1,4 +1,6 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import type { AuditEventInput } from "../core/audit/audit-event.js";
+import { appendAuditEventsAndCommit } from "./audit-repository.js";
 import { type Db, poolOf, type Tx, txOnClient } from "./client.js";
 import {
   approvals,
@@ -137,13 +139,14 @@ export type RolloutTxOpening = {
  * does (given one), and reads the runtime freezes (a decision that dispatches needs them): one
  * round trip where BEGIN, SET LOCAL, the locking read and the freezes took four. The statements
  * go as one simple query, each with its own snapshot, so the freezes are read after the lock is
- * held; there are no parameters: the only values are integers checked here. Commits when `fn`
- * resolves, rolls back when it throws.
+ * held; there are no parameters: the only values are integers checked here. When `fn` resolves,
+ * the audit events it returns are appended and the transaction committed (two round trips, see
+ * `appendAuditEventsAndCommit`); when it throws, the transaction rolls back.
  */
 export async function rolloutTransaction<T>(
   db: Db,
   opts: { lockTimeoutMs: number; lock?: number },
-  fn: (tx: Tx, opening: RolloutTxOpening) => Promise<T>,
+  fn: (tx: Tx, opening: RolloutTxOpening) => Promise<{ value: T; audits: readonly AuditEventInput[] }>,
 ): Promise<T> {
   const { lockTimeoutMs, lock } = opts;
   if (!Number.isSafeInteger(lockTimeoutMs) || lockTimeoutMs < 0)
@@ -191,23 +194,24 @@ export async function rolloutTransaction<T>(
       throw e;
     }
     const tx = txOnClient(client);
-    let value: T;
+    let done: { value: T; audits: readonly AuditEventInput[] };
     try {
-      value = await fn(tx, opening);
+      done = await fn(tx, opening);
     } catch (e) {
       await client.query("ROLLBACK").catch((r: Error) => {
         broken = r;
       });
       throw e;
     }
-    await client.query("COMMIT").catch(async (e: Error) => {
+    // The decision's audit events go last, with COMMIT: the chain's lock is held the least.
+    await appendAuditEventsAndCommit(client, done.audits).catch(async (e: Error) => {
       // A failed COMMIT has ended the transaction; a lost connection has not answered at all.
       await client.query("ROLLBACK").catch((r: Error) => {
         broken = r;
       });
       throw e;
     });
-    return value;
+    return done.value;
   } finally {
     client.release(broken);
   }

@@ -2,7 +2,12 @@ import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { AuditEventInput, StoredAuditEvent } from "../../src/core/audit/audit-event.js";
 import { verifyChain } from "../../src/core/audit/verify-chain.js";
-import { appendAuditEvent, readAuditEvents, readChainHead } from "../../src/db/audit-repository.js";
+import {
+  appendAuditEvent,
+  appendAuditEventsAndCommit,
+  readAuditEvents,
+  readChainHead,
+} from "../../src/db/audit-repository.js";
 import { createDatabase, type Database } from "../../src/db/client.js";
 import { exportAuditTrail } from "../../src/services/audit/export-audit-trail.js";
 import { verifyAuditTrail } from "../../src/services/audit/verify-audit-trail.js";
@@ -77,6 +82,49 @@ describe("appending to the audit trail", () => {
     );
     const verdict = await verifyAuditTrail(app.db);
     expect(verdict).toEqual({ ok: true, count: CONCURRENT, head: results.find((r) => r.seq === CONCURRENT) });
+  });
+
+  it("keeps one chain when some appenders commit with their append (two round trips) and others do not", async () => {
+    const before = await readChainHead(app.db);
+    const tricky = (i: number) =>
+      event(2000 + i, { actor: { id: `U'${i}\\`, name: `O'Brien; DROP TABLE x; -- $1 \\' é ${i}` } });
+    await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        if (i % 2 === 0) return append(tricky(i));
+        const client = await app.pool.connect();
+        try {
+          await client.query("BEGIN");
+          await appendAuditEventsAndCommit(client, [tricky(i), event(3000 + i)]);
+        } finally {
+          client.release();
+        }
+      }),
+    );
+    const head = await readChainHead(app.db);
+    expect(head.seq).toBe(before.seq + 30);
+    expect(await verifyAuditTrail(app.db)).toMatchObject({ ok: true, head });
+    const names = (await readAuditEvents(app.db, { afterSeq: before.seq, limit: 100 })).map(
+      (e) => e.actorName,
+    );
+    expect(names).toContain("O'Brien; DROP TABLE x; -- $1 \\' é 4");
+  });
+
+  it("appends nothing and leaves the transaction to roll back when the append-and-commit fails", async () => {
+    const before = await count();
+    const client = await app.pool.connect();
+    try {
+      await client.query("BEGIN");
+      await expect(
+        // Postgres refuses the row (text cannot hold NUL): after the lock, before COMMIT.
+        appendAuditEventsAndCommit(client, [event(1), event(2, { actor: { id: "U\u0000", name: null } })]),
+      ).rejects.toThrow();
+      const state = await client.query("SELECT 1").catch((e: Error) => e.message);
+      expect(state).toMatch(/current transaction is aborted/);
+      await client.query("ROLLBACK");
+    } finally {
+      client.release();
+    }
+    expect(await count()).toBe(before);
   });
 
   it("leaves no audit row when the transaction that records the decision rolls back", async () => {

@@ -1,12 +1,18 @@
-import { sql } from "drizzle-orm";
 import {
   type CandidateDelta,
   candidateDelta,
   type DeltaFinding,
 } from "../../core/rollout/candidate-delta.js";
 import type { Severity } from "../../core/scan/normalized-report.js";
-import type { Db } from "../../db/client.js";
+import { type Db, driverOf } from "../../db/client.js";
 import type { Tx } from "../../db/rollout-repository.js";
+
+const FINDINGS_OF_DIGESTS = `
+  SELECT l.digest, f.vulnerability_id, f.package_name, f.severity, f.known_exploited
+    FROM (SELECT DISTINCT ON (digest) id, digest FROM scans
+           WHERE image_id = $1 AND digest = ANY($2::text[])
+           ORDER BY digest, received_at DESC) l
+    LEFT JOIN findings f ON f.scan_id = l.id`;
 
 /**
  * The findings of the newest scan of each digest, by digest; a digest never scanned is absent.
@@ -17,23 +23,16 @@ async function findingsOfDigests(
   imageId: string,
   digests: string[],
 ): Promise<Map<string, DeltaFinding[]>> {
-  // Written out rather than built: it runs in every approval's transaction, and building the
-  // DISTINCT ON subquery and mapping each finding row cost more CPU than Postgres spent on it.
-  const found = await db.execute<{
+  // Written out rather than built, and prepared once per connection: it runs in every
+  // approval's transaction, and building the DISTINCT ON subquery and mapping each finding row
+  // cost more CPU than Postgres spent on it.
+  const found = await driverOf(db).query<{
     digest: string;
     vulnerability_id: string | null;
     package_name: string | null;
     severity: string | null;
     known_exploited: boolean | null;
-  }>(sql`
-    SELECT l.digest, f.vulnerability_id, f.package_name, f.severity, f.known_exploited
-      FROM (SELECT DISTINCT ON (digest) id, digest FROM scans
-             WHERE image_id = ${imageId} AND digest IN (${sql.join(
-               digests.map((d) => sql`${d}`),
-               sql`, `,
-             )})
-             ORDER BY digest, received_at DESC) l
-      LEFT JOIN findings f ON f.scan_id = l.id`);
+  }>({ name: "pp_findings_of_digests", text: FINDINGS_OF_DIGESTS, values: [imageId, digests] });
   const rows = found.rows.map((r) => ({
     digest: r.digest,
     vulnerabilityId: r.vulnerability_id,

@@ -4,7 +4,6 @@ import type { AuditEventInput } from "../../core/audit/audit-event.js";
 import { rolloutState } from "../../core/rollout/rollout-state.js";
 import type { StagePolicy } from "../../core/rollout/stage-policy.js";
 import type { StageKind, StageState } from "../../core/rollout/stage-state.js";
-import { appendAuditEvents } from "../../db/audit-repository.js";
 import { insertIntents, type OutboxIntent } from "../../db/outbox-repository.js";
 import {
   type LoadedRollout,
@@ -74,7 +73,7 @@ export async function inRolloutTx<T>(
   const result = await rolloutTransaction(deps.db, opening, async (tx, opened) => {
     const intents: OutboxIntent[] = [];
     const created = typeof which === "number" ? which : await which(tx);
-    if (typeof created !== "number") return created;
+    if (typeof created !== "number") return { value: created, audits: [] };
     const rolloutId = created;
     const locked = await lockRollout(tx, rolloutId, known, opened.locked);
     if (!locked) throw new RolloutNotFound(`rollout #${rolloutId} does not exist`);
@@ -175,8 +174,7 @@ export async function inRolloutTx<T>(
     }
     // Every intent of the decision in one statement.
     outboxIds.push(...(await insertIntents(tx, intents)));
-    if (audits.length > 0) await appendAuditEvents(tx, audits);
-    return value;
+    return { value, audits };
   });
   if (outboxIds.length > 0) await deps.afterCommit(outboxIds);
   return result;
