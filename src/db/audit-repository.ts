@@ -4,10 +4,8 @@ import type { AuditEventInput, ChainHead, StoredAuditEvent } from "../core/audit
 import { toAuditRecord } from "../core/audit/audit-event.js";
 import { canonicalJson } from "../core/audit/canonical-json.js";
 import { GENESIS_HASH, hashAuditRecord } from "../core/audit/hash-audit-event.js";
-import { clientOf, type Db } from "./client.js";
+import { clientOf, type Db, poolOf, type Tx, txOnClient } from "./client.js";
 import { auditEvents } from "./schema/index.js";
-
-type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
 // An arbitrary constant shared by every patchpilot process: the key that serializes appends.
 const AUDIT_APPEND_LOCK_KEY = 7_310_445_201;
@@ -51,6 +49,42 @@ export async function appendAuditEventsAndCommit(
 }
 
 /**
+ * Runs `fn` as one transaction on a pooled connection, like `db.transaction`, for a decision that
+ * records audit events: the events `fn` returns are appended and the transaction committed in two
+ * round trips (see `appendAuditEventsAndCommit`), and the chain's lock is held only for those.
+ * `opening` statements (no parameters) travel with BEGIN, each with its own snapshot; `fn` gets
+ * their results. Rolls back when `fn` or the commit throws.
+ */
+export async function auditedTransaction<T>(
+  db: Db,
+  opening: readonly string[],
+  fn: (
+    tx: Tx,
+    opened: ReadonlyArray<{ rows: Array<Record<string, unknown>> }>,
+  ) => Promise<{ value: T; audits: readonly AuditEventInput[] }>,
+): Promise<T> {
+  const client = await poolOf(db).connect();
+  let broken: Error | undefined;
+  const rollBack = async (e: unknown): Promise<never> => {
+    // A failed COMMIT has ended the transaction; a lost connection has not answered at all.
+    await client.query("ROLLBACK").catch((r: Error) => {
+      broken = r;
+    });
+    throw e;
+  };
+  try {
+    const results = (await client
+      .query(["BEGIN", ...opening].join("; "))
+      .catch(rollBack)) as unknown as Array<{ rows: Array<Record<string, unknown>> }>;
+    const done = await fn(txOnClient(client), opening.length > 0 ? results.slice(1) : []).catch(rollBack);
+    await appendAuditEventsAndCommit(client, done.audits).catch(rollBack);
+    return done.value;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/**
  * Takes the chain's lock, then reads its head: one simple query of two statements, the second
  * with its own snapshot taken once the lock is held (READ COMMITTED), so it sees every row
  * committed before the lock was granted. No parameters: the only value is the constant key.
@@ -71,7 +105,10 @@ function auditInsert(
   head: ChainHead,
   events: readonly AuditEventInput[],
 ): { statement: string; head: ChainHead } {
-  const text = (s: string | null) => (s === null ? "NULL" : client.escapeLiteral(s));
+  const text = (s: string | null) => {
+    if (s !== null && typeof s !== "string") throw new Error(`audit value ${String(s)} is not text`);
+    return s === null ? "NULL" : client.escapeLiteral(s);
+  };
   let at = head;
   const rows = events.map((event) => {
     const record = toAuditRecord(at.seq + 1, event);

@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { AuditEventInput } from "../core/audit/audit-event.js";
-import { appendAuditEventsAndCommit } from "./audit-repository.js";
-import { type Db, poolOf, type Tx, txOnClient } from "./client.js";
+import { auditedTransaction } from "./audit-repository.js";
+import type { Db, Tx } from "./client.js";
 import {
   approvals,
   images,
@@ -134,14 +134,12 @@ export type RolloutTxOpening = {
 };
 
 /**
- * Runs `fn` as one transaction on a pooled connection, like `db.transaction`, but its opening
- * round trip also sets the transaction's lock timeout, locks the rollout `lock` as `lockRollout`
- * does (given one), and reads the runtime freezes (a decision that dispatches needs them): one
- * round trip where BEGIN, SET LOCAL, the locking read and the freezes took four. The statements
- * go as one simple query, each with its own snapshot, so the freezes are read after the lock is
- * held; there are no parameters: the only values are integers checked here. When `fn` resolves,
- * the audit events it returns are appended and the transaction committed (two round trips, see
- * `appendAuditEventsAndCommit`); when it throws, the transaction rolls back.
+ * Runs `fn` as an `auditedTransaction` whose opening round trip also sets the transaction's lock
+ * timeout, locks the rollout `lock` as `lockRollout` does (given one), and reads the runtime
+ * freezes (a decision that dispatches needs them): one round trip where BEGIN, SET LOCAL, the
+ * locking read and the freezes took four. The freezes are read after the lock is held; there are
+ * no parameters: the only values are integers checked here. The audit events `fn` returns are
+ * appended with the COMMIT.
  */
 export async function rolloutTransaction<T>(
   db: Db,
@@ -153,68 +151,35 @@ export async function rolloutTransaction<T>(
     throw new Error(`lock timeout ${lockTimeoutMs} is not a whole number of ms`);
   if (lock !== undefined && !Number.isSafeInteger(lock))
     throw new Error(`rollout id ${lock} is not an integer`);
-  const client = await poolOf(db).connect();
-  let broken: Error | undefined;
-  try {
-    const statements = [`BEGIN`, `SET LOCAL lock_timeout = '${lockTimeoutMs}ms'`];
-    if (lock !== undefined)
-      statements.push(
-        `SELECT r.version, i.repository, i.config_id FROM rollouts r LEFT JOIN images i ON i.id = r.image_id WHERE r.id = ${lock} FOR UPDATE OF r`,
-      );
+  const statements = [`SET LOCAL lock_timeout = '${lockTimeoutMs}ms'`];
+  if (lock !== undefined)
     statements.push(
-      "SELECT id, environment, reason, started_by, started_at, ended_by, ended_at FROM runtime_freezes WHERE ended_at IS NULL",
+      `SELECT r.version, i.repository, i.config_id FROM rollouts r LEFT JOIN images i ON i.id = r.image_id WHERE r.id = ${lock} FOR UPDATE OF r`,
     );
-    let opening: RolloutTxOpening;
-    try {
-      const results = (await client.query(statements.join("; "))) as unknown as Array<{
-        rows: Array<Record<string, unknown>>;
-      }>;
-      const freezes = (results.at(-1)?.rows ?? []) as RawFreezeRow[];
-      opening = {
-        runtimeFreezes: freezes.map((f) => ({
-          id: f.id,
-          environment: f.environment,
-          reason: f.reason,
-          startedBy: f.started_by,
-          startedAt: f.started_at,
-          endedBy: f.ended_by,
-          endedAt: f.ended_at,
-        })),
-      };
-      if (lock !== undefined) {
-        const row = results[2]?.rows[0] as RawLockedRow | undefined;
-        opening.locked = row
-          ? { version: row.version, repository: row.repository, configId: row.config_id }
-          : null;
-      }
-    } catch (e) {
-      await client.query("ROLLBACK").catch((r: Error) => {
-        broken = r;
-      });
-      throw e;
+  statements.push(
+    "SELECT id, environment, reason, started_by, started_at, ended_by, ended_at FROM runtime_freezes WHERE ended_at IS NULL",
+  );
+  return auditedTransaction(db, statements, (tx, results) => {
+    const freezes = (results.at(-1)?.rows ?? []) as RawFreezeRow[];
+    const opening: RolloutTxOpening = {
+      runtimeFreezes: freezes.map((f) => ({
+        id: f.id,
+        environment: f.environment,
+        reason: f.reason,
+        startedBy: f.started_by,
+        startedAt: f.started_at,
+        endedBy: f.ended_by,
+        endedAt: f.ended_at,
+      })),
+    };
+    if (lock !== undefined) {
+      const row = results[1]?.rows[0] as RawLockedRow | undefined;
+      opening.locked = row
+        ? { version: row.version, repository: row.repository, configId: row.config_id }
+        : null;
     }
-    const tx = txOnClient(client);
-    let done: { value: T; audits: readonly AuditEventInput[] };
-    try {
-      done = await fn(tx, opening);
-    } catch (e) {
-      await client.query("ROLLBACK").catch((r: Error) => {
-        broken = r;
-      });
-      throw e;
-    }
-    // The decision's audit events go last, with COMMIT: the chain's lock is held the least.
-    await appendAuditEventsAndCommit(client, done.audits).catch(async (e: Error) => {
-      // A failed COMMIT has ended the transaction; a lost connection has not answered at all.
-      await client.query("ROLLBACK").catch((r: Error) => {
-        broken = r;
-      });
-      throw e;
-    });
-    return done.value;
-  } finally {
-    client.release(broken);
-  }
+    return fn(tx, opening);
+  });
 }
 
 /** The open rollout of an image (active, halted or rolling back), if any. */

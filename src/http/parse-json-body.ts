@@ -177,6 +177,8 @@ function findingLists(b: Buffer, from: number): FoundList[] | null {
     } else if (c === 0x2c) {
       valuePlace = OTHER;
       if (depth === listDepth && current !== null) {
+        // A missing entry: a batch could be only blanks and parse as `[]` (JSON.parse says why).
+        if (isBlank(b, entryStart, i)) return null;
         if (i - batchStart >= JSON_LIST_BATCH_BYTES) {
           current.batches.push(batchStart, i, batchFirst);
           batchStart = i + 1;

@@ -1,12 +1,13 @@
 import { createHash, randomUUID } from "node:crypto";
 import { alertWindow, DEFAULT_BURST_WINDOW_MS } from "../core/alerts/alert-window.js";
+import type { AuditEventInput } from "../core/audit/audit-event.js";
 import { userError } from "../core/errors.js";
 import { diffScans, findingKey, type ScanDiff } from "../core/scan/diff-scans.js";
 import { type JsonList, readUnreadLists } from "../core/scan/json-list.js";
 import { parseImageRef } from "../core/scan/normalize-image-ref.js";
 import type { NormalizedFinding, NormalizedReport } from "../core/scan/normalized-report.js";
 import { parseScanReport } from "../core/scan/parse-scan-report.js";
-import { appendAuditEvent } from "../db/audit-repository.js";
+import { auditedTransaction } from "../db/audit-repository.js";
 import type { Db, Tx } from "../db/client.js";
 import { insertIntent } from "../db/outbox-repository.js";
 import {
@@ -78,6 +79,17 @@ export function parseReportOrThrow(doc: unknown, unparsed: readonly JsonList[] =
   return parsed.report;
 }
 
+/** What an upload's transaction decided. */
+type IngestOutcome = {
+  scan: { id: string; format: string; findingCount: number; diff: ScanDiff };
+  owner: string | null;
+  created: boolean;
+  /** Intents to deliver after commit. */
+  outboxIds: number[];
+  /** New fixable-critical or known-exploited findings in an owned image's posture. */
+  urgent: boolean;
+};
+
 async function storedScan(
   tx: Tx,
   imageId: string,
@@ -87,7 +99,8 @@ async function storedScan(
 ) {
   const same = await findScanByContent(tx, imageId, digest, contentHash);
   if (!same) throw new Error(`scan of ${digest} neither inserted nor found`);
-  return { scan: same, owner, created: false, outboxIds: [] as number[], urgent: false };
+  const value: IngestOutcome = { scan: same, owner, created: false, outboxIds: [], urgent: false };
+  return { value, audits: [] };
 }
 
 export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<IngestResult> {
@@ -99,7 +112,9 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
   const contentHash = hashContent(digest, report.findings);
   const now = deps.now();
 
-  const outcome = await deps.db.transaction(async (tx) => {
+  // The audit event is appended with the COMMIT: the chain's lock, which every upload and
+  // decision takes, is held for one round trip.
+  const outcome = await auditedTransaction<IngestOutcome>(deps.db, [], async (tx) => {
     // The owner may have been set (config sync) since the check above: check again under the lock.
     const locked = await lockImage(tx, image.id, { digest, contentHash });
     if (!locked) throw new Error(`image ${repository} vanished during the upload`);
@@ -173,7 +188,7 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
     }
     // The owning team's posture changed: refresh its viewers' App Homes (coalesced per window).
     if (owner !== null && !candidate) outboxIds.push(await insertIntent(tx, homeRefreshIntent(owner, now)));
-    await appendAuditEvent(tx, {
+    const audit: AuditEventInput = {
       at: now,
       actor: { id: input.actor.id, name: input.actor.name ?? null },
       action: "scan.ingested",
@@ -194,15 +209,16 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
         newCriticalOrKev: alerting.length,
         candidate,
       },
-    });
+    };
     const scan = { id: scanId, format: report.format, findingCount: report.findings.length, diff: diff.diff };
-    return {
+    const value = {
       scan,
       owner,
       created: true,
       outboxIds,
       urgent: alerting.length > 0 && owner !== null && !candidate,
     };
+    return { value, audits: [audit] };
   });
 
   if (outcome.outboxIds.length > 0) await deps.afterCommit?.(outcome.outboxIds);

@@ -219,6 +219,8 @@ describe("parseJsonBody", () => {
       `{"matches":[${entries},]}`, // a trailing comma after a whole batch
       `{"matches":[${entries}, ]}`,
       `{"matches":[${entries},,{}]}`,
+      `{"matches":[${" ".repeat(JSON_LIST_BATCH_BYTES)},1]}`, // a blank entry as long as a batch
+      `{"matches":[${entries},${" ".repeat(JSON_LIST_BATCH_BYTES + 1)},2]}`,
       '{"matches":[],[]:0}', // a list where a key belongs
       '{"matches":[1 2],"matches":[]}', // a broken list dropped by a duplicate key
       '{"SchemaVersion":2,"Results":[{"Vulnerabilities":[nope]}],"Results":[]}',
