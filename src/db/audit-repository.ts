@@ -76,7 +76,10 @@ export async function auditedTransaction<T>(
     const results = (await client
       .query(["BEGIN", ...opening].join("; "))
       .catch(rollBack)) as unknown as Array<{ rows: Array<Record<string, unknown>> }>;
-    const done = await fn(txOnClient(client), opening.length > 0 ? results.slice(1) : []).catch(rollBack);
+    // A throw before `fn` returns its promise rolls back too.
+    const done = await Promise.resolve()
+      .then(() => fn(txOnClient(client), opening.length > 0 ? results.slice(1) : []))
+      .catch(rollBack);
     await appendAuditEventsAndCommit(client, done.audits).catch(rollBack);
     return done.value;
   } finally {

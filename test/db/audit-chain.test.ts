@@ -5,6 +5,7 @@ import { verifyChain } from "../../src/core/audit/verify-chain.js";
 import {
   appendAuditEvent,
   appendAuditEventsAndCommit,
+  auditedTransaction,
   readAuditEvents,
   readChainHead,
 } from "../../src/db/audit-repository.js";
@@ -125,6 +126,40 @@ describe("appending to the audit trail", () => {
       client.release();
     }
     expect(await count()).toBe(before);
+  });
+
+  it("commits an audited transaction's rows with its events, and rolls back on any throw, sync or async", async () => {
+    const single = createDatabase(database.url, { max: 1 });
+    try {
+      const before = await count();
+      await auditedTransaction(single.db, ["SELECT 1"], async (tx, opened) => {
+        expect(opened[0]?.rows).toEqual([{ "?column?": 1 }]);
+        await tx.execute("SELECT 1");
+        return { value: null, audits: [event(4000)] };
+      });
+      expect(await count()).toBe(before + 1);
+      const failing = [
+        () => {
+          throw new Error("sync");
+        },
+        async () => {
+          throw new Error("async");
+        },
+      ];
+      for (const fn of failing) {
+        await expect(
+          auditedTransaction(single.db, ["SELECT pg_advisory_xact_lock(42)"], fn as never),
+        ).rejects.toThrow(/sync/);
+        // The one pooled connection is out of that transaction: no lock held, a fresh statement time.
+        const fresh = await single.pool.query("SELECT now() = statement_timestamp() AS fresh");
+        expect(fresh.rows[0]).toEqual({ fresh: true });
+        const free = await app.pool.query("SELECT pg_try_advisory_xact_lock(42) AS free");
+        expect(free.rows[0]).toEqual({ free: true });
+      }
+      expect(await count()).toBe(before + 1);
+    } finally {
+      await single.close();
+    }
   });
 
   it("leaves no audit row when the transaction that records the decision rolls back", async () => {
