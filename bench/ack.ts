@@ -223,9 +223,11 @@ async function main(): Promise<void> {
     const metricsUrl = `http://127.0.0.1:${service.port}/metrics`;
     for (const rate of RATES) {
       await loopDelay(metricsUrl); // starts the web process's event-loop delay histogram afresh
+      const served0 = await servedWithin(metricsUrl);
       const cpu0 = await cpuMs(service.pid);
       const o = await load(ours, click, rate);
       const delay = await loopDelay(metricsUrl);
+      const served = bucketsSince(served0, await servedWithin(metricsUrl));
       clicks += o.total;
       const tail = await drained(answered, clicks);
       const web = (await cpuMs(service.pid)) - cpu0;
@@ -247,7 +249,7 @@ async function main(): Promise<void> {
       );
       row("bare Bolt", b, "— | — | — |");
       cpuLines.push(
-        `${rate} req/s: web process CPU ${(web / o.total).toFixed(2)} ms per click (ack and the work after it; last answer ${tail.toFixed(0)} ms after the load stopped); its event loop delayed p99 ${delay.p99} ms, max ${delay.max} ms during the load; bench process (bare Bolt) ${((own.user + own.system) / 1000 / b.total).toFixed(2)} ms per request`,
+        `${rate} req/s: web process CPU ${(web / o.total).toFixed(2)} ms per click (ack and the work after it; last answer ${tail.toFixed(0)} ms after the load stopped); its event loop delayed p99 ${delay.p99} ms, max ${delay.max} ms during the load; in the process (first middleware → response sent) p99 ${served}; bench process (bare Bolt) ${((own.user + own.system) / 1000 / b.total).toFixed(2)} ms per request`,
       );
     }
     log();
@@ -274,6 +276,34 @@ async function main(): Promise<void> {
 }
 
 await main();
+
+/**
+ * The web process's own request durations on /slack/events (from its first middleware to the
+ * response sent: reading the body, the signature, Bolt, the ack), as cumulative bucket counts by
+ * upper bound in ms: set beside the client's latency, it says whether a slow ack was slow inside
+ * the process or before it got there.
+ */
+async function servedWithin(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(url)).text();
+  const counts = new Map<string, number>();
+  const line =
+    /^patchpilot_http_request_duration_seconds_bucket\{(?=[^}]*route="\/slack\/events")[^}]*le="([^"]+)"[^}]*\} (\S+)$/gm;
+  for (const m of text.matchAll(line)) {
+    const le = m[1] === "+Inf" ? "+Inf" : String(Number(m[1]) * 1000);
+    counts.set(le, (counts.get(le) ?? 0) + Number(m[2]));
+  }
+  return counts;
+}
+
+/** The p99 bucket of the requests served between two readings, e.g. "≤ 25 ms (3 over 100 ms)". */
+function bucketsSince(before: Map<string, number>, after: Map<string, number>): string {
+  const since = [...after].map(([le, n]) => [le, n - (before.get(le) ?? 0)] as const);
+  const total = since.find(([le]) => le === "+Inf")?.[1] ?? 0;
+  if (total === 0) return "?";
+  const p99 = since.find(([, n]) => n >= 0.99 * total)?.[0] ?? "+Inf";
+  const within100 = since.find(([le]) => le === "100")?.[1] ?? total;
+  return `≤ ${p99} ms (${total - within100} of ${total} over 100 ms)`;
+}
 
 /**
  * The web process's event-loop delay since the last call (prom-client's default metrics reset it
