@@ -195,8 +195,8 @@ export function replayScript(statements: readonly Captured[], know: ReplayKnowle
     // A statement sent without parameters names the rollout in its text (an integer literal).
     const inlined = st.values.length === 0 ? st.text.replace(namesRolloutLiteral, "$1:rid$2") : st.text;
     if (inlined !== st.text) kinds.add("rid");
-    const text = inlined.replace(/\$(\d+)/g, (_, n: string) => {
-      const value = st.values[Number(n) - 1];
+    // One value as pgbench sends it: a variable (or NULL).
+    const param = (value: unknown, n: string): string => {
       if (value === null || value === undefined) {
         kinds.add("null");
         return "NULL";
@@ -247,6 +247,14 @@ export function replayScript(statements: readonly Captured[], know: ReplayKnowle
       }
       kinds.add("constant");
       return `:${name}`;
+    };
+    // An array parameter becomes ARRAY[…] of its elements, each traced, drawn or kept as above
+    // (a dedupe key inside an array must still differ per transaction).
+    const text = inlined.replace(/\$(\d+)/g, (_, n: string) => {
+      const value = st.values[Number(n) - 1];
+      return Array.isArray(value)
+        ? `ARRAY[${value.map((v, k) => param(v, `${n}_${k}`)).join(", ")}]`
+        : param(value, n);
     });
     body[i] = [...pre, st.row && st.rows === 1 ? aliasRepeatedColumns(text, st.row) : text];
     summary.push(
