@@ -64,9 +64,10 @@ export async function captureStatements<T>(
     const parts = params.length === 0 ? splitStatements(text) : [text];
     const first = statements.length + 1;
     const entries: Captured[] = parts.map((t, i) => ({
-      // An INSERT whose values travel inlined is recorded with them as parameters, as the same
-      // statement sent with parameters would be: pgbench replays it prepared, with its values traced.
-      ...(params.length === 0 && /^\s*insert/i.test(t)
+      // A write (INSERT, UPDATE, or WITH … of them) whose values travel inlined is recorded with
+      // them as parameters, as the same statement sent with parameters would be: pgbench replays
+      // it prepared, with its values traced.
+      ...(params.length === 0 && /^\s*(insert|update|with)\b/i.test(t)
         ? literalsAsParameters(t)
         : { text: t, values: params }),
       row: null,

@@ -3,7 +3,7 @@ import type pg from "pg";
 import type { AuditEventInput, ChainHead, StoredAuditEvent } from "../core/audit/audit-event.js";
 import { toAuditRecord } from "../core/audit/audit-event.js";
 import { canonicalJson } from "../core/audit/canonical-json.js";
-import { GENESIS_HASH, hashAuditRecord } from "../core/audit/hash-audit-event.js";
+import { canonicalUpToSeq, GENESIS_HASH } from "../core/audit/hash-audit-event.js";
 import { clientOf, type Db, poolOf, type Tx, txOnClient } from "./client.js";
 import { auditEvents } from "./schema/index.js";
 
@@ -21,39 +21,44 @@ export async function appendAuditEvent(tx: Tx, event: AuditEventInput): Promise<
   return appendAuditEvents(tx, [event]);
 }
 
-/** Several events of one decision, in order: the lock and the head in one round trip, one insert. */
+/**
+ * Several events of one decision, in order, in one round trip: the chain's lock, then one INSERT
+ * that reads the head and computes each row's hash in Postgres (see `auditAppend`).
+ */
 export async function appendAuditEvents(tx: Tx, events: readonly AuditEventInput[]): Promise<ChainHead> {
   const client = clientOf(tx);
-  const head = await lockChainHead(client);
-  if (events.length === 0) return head;
-  const append = auditInsert(client, head, events);
-  await client.query(append.statement);
-  return append.head;
+  const statements = events.length === 0 ? `${LOCK}; ${CHAIN_HEAD}` : auditAppend(client, events);
+  const results = (await client.query(statements)) as unknown as QueryResults;
+  return headOf(results[1]?.rows.at(-1) as { seq: string; hash: string } | undefined);
 }
 
+/** A statement sent with a transaction's audit events and COMMIT; `read` gets its rows once committed. */
+export type ClosingStatement = { sql: string; read?: (rows: Array<Record<string, unknown>>) => void };
+
 /**
- * Appends the events and commits the transaction open on `client`: two round trips where the
- * lock, the head, the insert and COMMIT took four. For a caller that ends its own transaction (see
- * `rolloutTransaction`); on an error the transaction is left for the caller to roll back.
+ * Sends the `closing` statements, appends the events and commits the transaction open on
+ * `client`, all in one round trip. For a caller that ends its own transaction (see
+ * `auditedTransaction`); on an error the transaction is left for the caller to roll back.
  */
 export async function appendAuditEventsAndCommit(
   client: pg.PoolClient,
   events: readonly AuditEventInput[],
+  closing: readonly ClosingStatement[] = [],
 ): Promise<void> {
-  if (events.length === 0) {
-    await client.query("COMMIT");
-    return;
-  }
-  const append = auditInsert(client, await lockChainHead(client), events);
-  await client.query(`${append.statement};\nCOMMIT`);
+  const statements = closing.map((c) => c.sql);
+  if (events.length > 0) statements.push(auditAppend(client, events));
+  statements.push("COMMIT");
+  const sent = await client.query(statements.join(";\n"));
+  const results = (Array.isArray(sent) ? sent : [sent]) as QueryResults;
+  for (const [i, c] of closing.entries()) c.read?.(results[i]?.rows ?? []);
 }
 
 /**
  * Runs `fn` as one transaction on a pooled connection, like `db.transaction`, for a decision that
- * records audit events: the events `fn` returns are appended and the transaction committed in two
- * round trips (see `appendAuditEventsAndCommit`), and the chain's lock is held only for those.
- * `opening` statements (no parameters) travel with BEGIN, each with its own snapshot; `fn` gets
- * their results. Rolls back when `fn` or the commit throws.
+ * records audit events: the `closing` statements and the events `fn` returns are sent with the
+ * COMMIT in one round trip (see `appendAuditEventsAndCommit`), and the chain's lock is held only
+ * for it. `opening` statements (no parameters) travel with BEGIN, each with its own snapshot; `fn`
+ * gets their results. Rolls back when `fn` or the commit throws.
  */
 export async function auditedTransaction<T>(
   db: Db,
@@ -61,7 +66,7 @@ export async function auditedTransaction<T>(
   fn: (
     tx: Tx,
     opened: ReadonlyArray<{ rows: Array<Record<string, unknown>> }>,
-  ) => Promise<{ value: T; audits: readonly AuditEventInput[] }>,
+  ) => Promise<{ value: T; audits: readonly AuditEventInput[]; closing?: readonly ClosingStatement[] }>,
 ): Promise<T> {
   const client = await poolOf(db).connect();
   let broken: Error | undefined;
@@ -75,59 +80,62 @@ export async function auditedTransaction<T>(
   try {
     const results = (await client
       .query(["BEGIN", ...opening].join("; "))
-      .catch(rollBack)) as unknown as Array<{ rows: Array<Record<string, unknown>> }>;
+      .catch(rollBack)) as unknown as QueryResults;
     // A throw before `fn` returns its promise rolls back too.
     const done = await Promise.resolve()
       .then(() => fn(txOnClient(client), opening.length > 0 ? results.slice(1) : []))
       .catch(rollBack);
-    await appendAuditEventsAndCommit(client, done.audits).catch(rollBack);
+    await appendAuditEventsAndCommit(client, done.audits, done.closing).catch(rollBack);
     return done.value;
   } finally {
     client.release(broken);
   }
 }
 
-/**
- * Takes the chain's lock, then reads its head: one simple query of two statements, the second
- * with its own snapshot taken once the lock is held (READ COMMITTED), so it sees every row
- * committed before the lock was granted. No parameters: the only value is the constant key.
- */
-async function lockChainHead(client: pg.PoolClient): Promise<ChainHead> {
-  const results = (await client.query(
-    `SELECT pg_advisory_xact_lock(${AUDIT_APPEND_LOCK_KEY}::bigint); ${CHAIN_HEAD}`,
-  )) as unknown as Array<{ rows: Array<{ seq: string; hash: string }> }>;
-  return headOf(results[1]?.rows[0]);
-}
+type QueryResults = Array<{ rows: Array<Record<string, unknown>> }>;
+
+const LOCK = `SELECT pg_advisory_xact_lock(${AUDIT_APPEND_LOCK_KEY}::bigint)`;
 
 /**
- * The INSERT of the events after `head`, its values as literals (escaped by the driver, so the
- * statement can travel with others in one simple query), and the chain's new head.
+ * The chain's lock, then the INSERT of the events after the head, as one simple query of two
+ * statements: the second takes its snapshot once the lock is held (READ COMMITTED), so it sees
+ * every row committed before. Postgres computes each hash as `hashAuditRecord` does (the canonical
+ * JSON's last key is `seq`, so the text hashed is the event's canonical JSON up to `"seq":`, then
+ * the seq and `}`), so no round trip is spent fetching the head and the lock is held for one
+ * statement and the COMMIT. Values are literals (escaped by the driver), so the statements can
+ * travel with others; the JSON stored is the very text hashed.
  */
-function auditInsert(
-  client: pg.PoolClient,
-  head: ChainHead,
-  events: readonly AuditEventInput[],
-): { statement: string; head: ChainHead } {
+function auditAppend(client: pg.PoolClient, events: readonly AuditEventInput[]): string {
   const text = (s: string | null) => {
     if (s !== null && typeof s !== "string") throw new Error(`audit value ${String(s)} is not text`);
     return s === null ? "NULL" : client.escapeLiteral(s);
   };
-  let at = head;
-  const rows = events.map((event) => {
-    const record = toAuditRecord(at.seq + 1, event);
-    if (!Number.isSafeInteger(record.seq)) throw new Error(`audit seq ${record.seq} is not an integer`);
-    const hash = hashAuditRecord(at.hash, record);
-    // The JSON stored is the very text that was hashed, so what is stored cannot drift from it.
-    const row = `(${record.seq}, ${text(record.at.toISOString())}::timestamptz, ${text(record.actorId)}, ${text(record.actorName)},
+  const rows = events.map((event, i) => {
+    // The seq is Postgres's to add; what JSON cannot carry, or an invalid date, is refused here.
+    const record = toAuditRecord(0, event);
+    const upToSeq = canonicalUpToSeq(record);
+    return `(${i + 1}::int, ${text(record.at.toISOString())}::timestamptz, ${text(record.actorId)}, ${text(record.actorName)}::text,
       ${text(record.action)}, ${text(record.outcome)}, ${text(canonicalJson(record.origin))}::jsonb,
-      ${text(canonicalJson(record.resource))}::jsonb, ${text(canonicalJson(record.payload))}::jsonb, ${text(at.hash)}, ${text(hash)})`;
-    at = { seq: record.seq, hash };
-    return row;
+      ${text(canonicalJson(record.resource))}::jsonb, ${text(canonicalJson(record.payload))}::jsonb,
+      ${text(upToSeq)})`;
   });
-  const statement = `INSERT INTO audit_events
+  return `${LOCK};
+    WITH RECURSIVE ev(n, at, actor_id, actor_name, action, outcome, origin, resource, payload, up_to_seq) AS (
+      VALUES ${rows.join(", ")}),
+    head AS (
+      SELECT seq, hash FROM (${CHAIN_HEAD}) last UNION ALL SELECT 0, ${text(GENESIS_HASH)} ORDER BY seq DESC LIMIT 1),
+    chain(n, seq, prev_hash, hash) AS (
+      SELECT 0, seq, NULL::text, hash FROM head
+      UNION ALL
+      SELECT c.n + 1, c.seq + 1, c.hash,
+        encode(sha256(convert_to(c.hash || chr(10) || e.up_to_seq || (c.seq + 1)::text || '}', 'UTF8')), 'hex')
+      FROM chain c JOIN ev e ON e.n = c.n + 1)
+    INSERT INTO audit_events
       (seq, at, actor_id, actor_name, action, outcome, origin, resource, payload, prev_hash, hash)
-    VALUES ${rows.join(", ")}`;
-  return { statement, head: at };
+    SELECT c.seq, e.at, e.actor_id, e.actor_name, e.action, e.outcome, e.origin, e.resource, e.payload,
+      c.prev_hash, c.hash
+    FROM chain c JOIN ev e ON e.n = c.n ORDER BY c.n
+    RETURNING seq, hash`;
 }
 
 const CHAIN_HEAD = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1";

@@ -1,5 +1,7 @@
 import { and, asc, eq, inArray, lte, type SQL, sql } from "drizzle-orm";
+import type { ClosingStatement } from "./audit-repository.js";
 import { type Db, poolOf, type Tx, txOnClient } from "./client.js";
+import { inlineSql } from "./inline-sql.js";
 import { outbox } from "./schema/index.js";
 
 export type OutboxIntent = {
@@ -26,10 +28,20 @@ export async function insertIntent(db: Executor, intent: OutboxIntent): Promise<
  */
 export async function insertIntents(db: Executor, intents: readonly OutboxIntent[]): Promise<number[]> {
   if (intents.length === 0) return [];
-  // One round trip: the inserted rows, and those already recorded under the same keys as of the
-  // statement's start. One committed by another transaction meanwhile (its insert made ours wait)
-  // is after that snapshot, and is read in a second statement.
-  const found = await db.execute<{ id: string | number; dedupe_key: string }>(sql`
+  const found = await db.execute<IntentRow>(intentsInsert(intents));
+  return idsOfIntents(db, intents, found.rows);
+}
+
+type IntentRow = { id: string | number; dedupe_key: string };
+
+/**
+ * The statement of `insertIntents` (non-empty `intents`), for a caller that sends it with others;
+ * give its rows to `idsOfIntents`. It returns the inserted rows, and those already recorded under
+ * the same keys as of the statement's start. One committed by another transaction meanwhile (its
+ * insert made ours wait) is after that snapshot: `idsOfIntents` reads it.
+ */
+function intentsInsert(intents: readonly OutboxIntent[]): SQL {
+  return sql`
     WITH v(n, kind, dedupe_key, payload, available_at) AS (VALUES ${intentValues(intents)}),
     ins AS (
       INSERT INTO outbox (kind, dedupe_key, payload, available_at)
@@ -40,8 +52,41 @@ export async function insertIntents(db: Executor, intents: readonly OutboxIntent
     UNION ALL
     SELECT o.id, o.dedupe_key FROM outbox o
      WHERE o.dedupe_key IN (SELECT dedupe_key FROM v)
-       AND NOT EXISTS (SELECT 1 FROM ins WHERE ins.dedupe_key = o.dedupe_key)`);
-  const ids = new Map(found.rows.map((r) => [r.dedupe_key, Number(r.id)]));
+       AND NOT EXISTS (SELECT 1 FROM ins WHERE ins.dedupe_key = o.dedupe_key)`;
+}
+
+/**
+ * Intents recorded by a statement that travels with the transaction's COMMIT (see
+ * `auditedTransaction`): `closing` to send, and `ids` to read once the transaction has committed.
+ */
+export function intentsAtCommit(intents: readonly OutboxIntent[]): {
+  closing: ClosingStatement[];
+  ids(db: Executor): Promise<number[]>;
+} {
+  let rows: readonly Record<string, unknown>[] | null = null;
+  return {
+    closing:
+      intents.length === 0
+        ? []
+        : [
+            {
+              sql: inlineSql(intentsInsert(intents)),
+              read: (r) => {
+                rows = r;
+              },
+            },
+          ],
+    ids: async (db) => (rows === null ? [] : idsOfIntents(db, intents, rows)),
+  };
+}
+
+/** The ids of `intents` in the order given, from the rows of `intentsInsert` (and a read of any missing). */
+async function idsOfIntents(
+  db: Executor,
+  intents: readonly OutboxIntent[],
+  rows: readonly Record<string, unknown>[],
+): Promise<number[]> {
+  const ids = new Map((rows as IntentRow[]).map((r) => [r.dedupe_key, Number(r.id)]));
   const missing = [...new Set(intents.map((i) => i.dedupeKey).filter((k) => !ids.has(k)))];
   if (missing.length > 0) {
     const existing = await db

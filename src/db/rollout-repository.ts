@@ -1,6 +1,6 @@
-import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { AuditEventInput } from "../core/audit/audit-event.js";
-import { auditedTransaction } from "./audit-repository.js";
+import { auditedTransaction, type ClosingStatement } from "./audit-repository.js";
 import type { Db, Tx } from "./client.js";
 import {
   approvals,
@@ -144,7 +144,10 @@ export type RolloutTxOpening = {
 export async function rolloutTransaction<T>(
   db: Db,
   opts: { lockTimeoutMs: number; lock?: number },
-  fn: (tx: Tx, opening: RolloutTxOpening) => Promise<{ value: T; audits: readonly AuditEventInput[] }>,
+  fn: (
+    tx: Tx,
+    opening: RolloutTxOpening,
+  ) => Promise<{ value: T; audits: readonly AuditEventInput[]; closing?: readonly ClosingStatement[] }>,
 ): Promise<T> {
   const { lockTimeoutMs, lock } = opts;
   if (!Number.isSafeInteger(lockTimeoutMs) || lockTimeoutMs < 0)
@@ -212,22 +215,24 @@ export async function findStageByRun(
 }
 
 /**
- * Records the rollout's (derived) state and bumps its version (the card renders each version
- * once), writing the patched stages in the same statement, each bumping its own version.
+ * The statement that records the rollout's (derived) state and bumps its version (the card
+ * renders each version once), writing the patched stages in the same statement, each bumping its
+ * own version. It is sent with the decision's COMMIT (see `inRolloutTx`); the rollout is locked,
+ * so its new version is the one read under the lock plus one.
  */
-export async function touchRollout(
+export function rolloutTouch(
   tx: Tx,
   id: number,
   patch: Partial<RolloutRow>,
   now: Date,
   stagePatches: ReadonlyMap<number, Partial<StageRow>> = new Map(),
-): Promise<number> {
+): SQL {
   const touch = tx
     .update(rollouts)
     .set({ ...patch, updatedAt: now, version: sql`${rollouts.version} + 1` })
     .where(eq(rollouts.id, id))
-    .returning({ version: rollouts.version });
-  if (stagePatches.size === 0) return (await touch)[0]?.version ?? 0;
+    .getSQL();
+  if (stagePatches.size === 0) return touch;
   const stages = [...stagePatches].map(
     ([stageId, stagePatch], i) =>
       sql`${sql.identifier(`stage${i}`)} AS (${tx
@@ -236,8 +241,5 @@ export async function touchRollout(
         .where(eq(rolloutStages.id, stageId))
         .getSQL()})`,
   );
-  const result = await tx.execute<{ version: number }>(
-    sql`WITH ${sql.join(stages, sql`, `)} ${touch.getSQL()}`,
-  );
-  return result.rows[0]?.version ?? 0;
+  return sql`WITH ${sql.join(stages, sql`, `)} ${touch}`;
 }

@@ -9,7 +9,7 @@ import type { NormalizedFinding, NormalizedReport } from "../core/scan/normalize
 import { parseScanReport } from "../core/scan/parse-scan-report.js";
 import { auditedTransaction } from "../db/audit-repository.js";
 import type { Db, Tx } from "../db/client.js";
-import { insertIntent } from "../db/outbox-repository.js";
+import { intentsAtCommit, type OutboxIntent } from "../db/outbox-repository.js";
 import {
   ensureImage,
   findingKeysOfScan,
@@ -84,8 +84,6 @@ type IngestOutcome = {
   scan: { id: string; format: string; findingCount: number; diff: ScanDiff };
   owner: string | null;
   created: boolean;
-  /** Intents to deliver after commit. */
-  outboxIds: number[];
   /** New fixable-critical or known-exploited findings in an owned image's posture. */
   urgent: boolean;
 };
@@ -99,7 +97,7 @@ async function storedScan(
 ) {
   const same = await findScanByContent(tx, imageId, digest, contentHash);
   if (!same) throw new Error(`scan of ${digest} neither inserted nor found`);
-  const value: IngestOutcome = { scan: same, owner, created: false, outboxIds: [], urgent: false };
+  const value: IngestOutcome = { scan: same, owner, created: false, urgent: false };
   return { value, audits: [] };
 }
 
@@ -111,6 +109,7 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
   refuseOtherTeam(repository, image.teamId, input.uploaderTeam);
   const contentHash = hashContent(digest, report.findings);
   const now = deps.now();
+  let recorded: ReturnType<typeof intentsAtCommit> | undefined;
 
   // The audit event is appended with the COMMIT: the chain's lock, which every upload and
   // decision takes, is held for one round trip.
@@ -163,7 +162,7 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
       candidate ? null : { imageId: image.id, at: now, present: diff.presentKeys, gone: diff.goneKeys },
     );
 
-    const outboxIds: number[] = [];
+    const intents: OutboxIntent[] = [];
     const alerting = report.findings.filter(
       (f) =>
         diff.newKeys.has(findingKey(f)) &&
@@ -173,21 +172,21 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
       // One intent per team and window: the scans of a mass disclosure share it, and its
       // delivery waits for the window to close so it reads them all at once.
       const window = alertWindow(now, deps.burstWindowMs ?? DEFAULT_BURST_WINDOW_MS);
-      outboxIds.push(
-        await insertIntent(tx, {
-          kind: "notify.new-findings",
-          dedupeKey: `new-findings:${owner}:${window.start.toISOString()}`,
-          payload: {
-            teamId: owner,
-            windowStart: window.start.toISOString(),
-            windowEnd: window.end.toISOString(),
-          },
-          availableAt: window.end,
-        }),
-      );
+      intents.push({
+        kind: "notify.new-findings",
+        dedupeKey: `new-findings:${owner}:${window.start.toISOString()}`,
+        payload: {
+          teamId: owner,
+          windowStart: window.start.toISOString(),
+          windowEnd: window.end.toISOString(),
+        },
+        availableAt: window.end,
+      });
     }
     // The owning team's posture changed: refresh its viewers' App Homes (coalesced per window).
-    if (owner !== null && !candidate) outboxIds.push(await insertIntent(tx, homeRefreshIntent(owner, now)));
+    if (owner !== null && !candidate) intents.push(homeRefreshIntent(owner, now));
+    // The intents go with the audit event and COMMIT; their ids are read once committed.
+    recorded = intentsAtCommit(intents);
     const audit: AuditEventInput = {
       at: now,
       actor: { id: input.actor.id, name: input.actor.name ?? null },
@@ -215,13 +214,13 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
       scan,
       owner,
       created: true,
-      outboxIds,
       urgent: alerting.length > 0 && owner !== null && !candidate,
     };
-    return { value, audits: [audit] };
+    return { value, audits: [audit], closing: recorded.closing };
   });
 
-  if (outcome.outboxIds.length > 0) await deps.afterCommit?.(outcome.outboxIds);
+  const outboxIds = (await recorded?.ids(deps.db)) ?? [];
+  if (outboxIds.length > 0) await deps.afterCommit?.(outboxIds);
   if (outcome.urgent && input.rolloutId === undefined)
     await deps.onUrgentFindings?.({ imageId: image.id, repository });
   if (input.rolloutId !== undefined)

@@ -15,11 +15,22 @@ export function hashAuditEvent(prevHash: string, seq: number, event: AuditEventI
 }
 
 export function hashAuditRecord(prevHash: string, record: AuditRecord): string {
+  return createHash("sha256")
+    .update(`${prevHash}\n${canonicalUpToSeq(record)}${record.seq}}`, "utf8")
+    .digest("hex");
+}
+
+/**
+ * The canonical JSON of the hashed fields up to and including `"seq":`: `seq` sorts last, so the
+ * text hashed is this, the seq's digits and `}`. Postgres completes it when it appends a row (see
+ * `db/audit-repository.ts`), which is why the seq must be a whole number.
+ */
+export function canonicalUpToSeq(record: AuditRecord): string {
   if (!(record.at instanceof Date) || Number.isNaN(record.at.getTime())) {
     throw new TypeError(`audit event seq ${record.seq} has an invalid date`);
   }
+  if (!Number.isSafeInteger(record.seq)) throw new TypeError(`audit seq ${record.seq} is not an integer`);
   const body = canonicalJson({
-    seq: record.seq,
     at: record.at.toISOString(),
     actorId: record.actorId,
     actorName: record.actorName,
@@ -29,5 +40,5 @@ export function hashAuditRecord(prevHash: string, record: AuditRecord): string {
     resource: record.resource,
     payload: record.payload,
   });
-  return createHash("sha256").update(`${prevHash}\n${body}`, "utf8").digest("hex");
+  return `${body.slice(0, -1)},"seq":`;
 }

@@ -4,15 +4,17 @@ import type { AuditEventInput } from "../../core/audit/audit-event.js";
 import { rolloutState } from "../../core/rollout/rollout-state.js";
 import type { StagePolicy } from "../../core/rollout/stage-policy.js";
 import type { StageKind, StageState } from "../../core/rollout/stage-state.js";
-import { insertIntents, type OutboxIntent } from "../../db/outbox-repository.js";
+import type { ClosingStatement } from "../../db/audit-repository.js";
+import { inlineSql } from "../../db/inline-sql.js";
+import { intentsAtCommit, type OutboxIntent } from "../../db/outbox-repository.js";
 import {
   type LoadedRollout,
   lockRollout,
   type RuntimeFreezeRow,
+  rolloutTouch,
   rolloutTransaction,
   type StageRow,
   type Tx,
-  touchRollout,
 } from "../../db/rollout-repository.js";
 import { promoteCandidateScan } from "../../db/scan-repository.js";
 import { homeRefreshIntent } from "../home-refresh-intent.js";
@@ -66,7 +68,7 @@ export async function inRolloutTx<T>(
   /** The rollout as read just before (for checks that must not wait on the lock), reused if current. */
   known?: LoadedRollout | null,
 ): Promise<T> {
-  const outboxIds: number[] = [];
+  let recorded: ReturnType<typeof intentsAtCommit> | undefined;
   // A click must be answered quickly even when something holds a lock for long (scenario 8). A
   // known rollout is locked in the transaction's opening round trip.
   const opening = { lockTimeoutMs: LOCK_TIMEOUT_MS, ...(typeof which === "number" ? { lock: which } : {}) };
@@ -82,6 +84,8 @@ export async function inRolloutTx<T>(
     const team = deps.config.teams.find((t) => t.id === loaded.rollout.teamId) ?? null;
     const now = deps.now();
     const audits: AuditEventInput[] = [];
+    // Sent with the audit events and COMMIT, in one round trip.
+    const closing: ClosingStatement[] = [];
     let changed = false;
     const stagePatches = new Map<number, Partial<StageRow>>();
     let rolloutPatch: { candidateDigest?: string | null } = {};
@@ -161,7 +165,12 @@ export async function inRolloutTx<T>(
           },
         });
       }
-      const version = await touchRollout(tx, rolloutId, { ...rolloutPatch, state }, now, stagePatches);
+      closing.push({
+        sql: inlineSql(rolloutTouch(tx, rolloutId, { ...rolloutPatch, state }, now, stagePatches)),
+      });
+      // The rollout is locked, so the statement above makes this its version.
+      const version = loaded.rollout.version + 1;
+      loaded.rollout.version = version;
       loaded.rollout.state = state;
       intents.push({
         kind: "rollout.card",
@@ -172,10 +181,11 @@ export async function inRolloutTx<T>(
       const teamId = loaded.rollout.teamId;
       if (teamId !== null) intents.push(homeRefreshIntent(teamId, now));
     }
-    // Every intent of the decision in one statement.
-    outboxIds.push(...(await insertIntents(tx, intents)));
-    return { value, audits };
+    // Every intent of the decision in one statement; its ids are read once committed.
+    recorded = intentsAtCommit(intents);
+    return { value, audits, closing: [...closing, ...recorded.closing] };
   });
+  const outboxIds = (await recorded?.ids(deps.db)) ?? [];
   if (outboxIds.length > 0) await deps.afterCommit(outboxIds);
   return result;
 }

@@ -1,0 +1,5 @@
+// The driver's own conversion of a parameter to its text form (used by `inline-sql.ts`); the
+// module ships without types.
+declare module "pg/lib/utils.js" {
+  export function prepareValue(value: unknown): string | Buffer | null | undefined;
+}
