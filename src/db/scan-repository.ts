@@ -2,6 +2,7 @@ import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { diffScans, type FindingKey, findingKey, type ScanDiff } from "../core/scan/diff-scans.js";
 import type { NormalizedFinding, Severity } from "../core/scan/normalized-report.js";
 import type { Db } from "./client.js";
+import { inlineSql } from "./inline-sql.js";
 import { findings, images, OPEN_ROLLOUT_STATES, rollouts, scans } from "./schema/index.js";
 
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
@@ -15,29 +16,50 @@ const cleanAll = (xs: string[]) => xs.map((x) => clean(x) ?? "");
 // Each array is one bound parameter (sql.param): drizzle would otherwise expand it into a list.
 const LIST_SEP = "\u001f";
 
-async function findImageByRepository(db: Db | Tx, repository: string): Promise<ImageRow | null> {
-  const rows = await db.select().from(images).where(eq(images.repository, repository));
-  return rows[0] ?? null;
-}
+/** The image an upload stores its scan under, as `lockImageStatements` read it. */
+export type LockedImage = {
+  id: string;
+  teamId: string | null;
+  latestScanId: string | null;
+  /** This very report's scan, when it is stored already (a re-upload). */
+  sameScanId: string | null;
+};
 
 /**
- * The image of a repository, created (and so kept under "unowned", its findings surfaced, never
- * dropped) when no config names it: one round trip either way.
+ * The statements that open an upload's transaction, in its first round trip: the image of the
+ * repository is created if new (and so kept under "unowned", its findings surfaced, never
+ * dropped), then locked, which serializes the ingests of one image (two uploads cannot both diff
+ * against the same predecessor), and read with its owner and latest scan as they are once the lock
+ * is held, and whether this very report is stored already. The row lock is the one making a scan
+ * the latest takes anyway; it does not block foreign keys to the image. An image created by an
+ * upload that fails is rolled back with it. Read the result with `lockedImageOf`.
  */
-export async function ensureImage(
-  db: Db | Tx,
+export function lockImageStatements(
   repository: string,
-): Promise<{ id: string; teamId: string | null }> {
-  const r = await db.execute<{ id: string; team_id: string | null }>(sql`
-    WITH created AS (
-      INSERT INTO images (repository) VALUES (${repository}) ON CONFLICT (repository) DO NOTHING
-      RETURNING id, team_id
-    )
-    SELECT id, team_id FROM created UNION ALL SELECT id, team_id FROM images WHERE repository = ${repository}`);
-  // Empty only when another upload created it meanwhile (after this statement's snapshot).
-  const row = r.rows[0] ?? (await findImageByRepository(db, repository));
-  if (!row) throw new Error(`image ${repository} vanished after insert`);
-  return "team_id" in row ? { id: row.id, teamId: row.team_id } : { id: row.id, teamId: row.teamId };
+  report: { digest: string; contentHash: string },
+): string[] {
+  return [
+    inlineSql(
+      sql`INSERT INTO images (repository) VALUES (${repository}) ON CONFLICT (repository) DO NOTHING`,
+    ),
+    inlineSql(sql`
+      SELECT i.id, i.team_id, i.latest_scan_id,
+        (SELECT s.id FROM scans s WHERE s.image_id = i.id AND s.digest = ${report.digest}
+          AND s.content_hash = ${report.contentHash}) AS same_scan_id
+      FROM images i WHERE i.repository = ${repository}
+      FOR NO KEY UPDATE OF i`),
+  ];
+}
+
+export function lockedImageOf(
+  result: { rows: Array<Record<string, unknown>> } | undefined,
+): LockedImage | null {
+  const row = result?.rows[0] as
+    | { id: string; team_id: string | null; latest_scan_id: string | null; same_scan_id: string | null }
+    | undefined;
+  return row
+    ? { id: row.id, teamId: row.team_id, latestScanId: row.latest_scan_id, sameScanId: row.same_scan_id }
+    : null;
 }
 
 export type StoredScan = typeof scans.$inferSelect;
@@ -196,32 +218,6 @@ const markFixed = (
   FROM unnest(${sql.param(cleanAll(gone.map((k) => k.vulnerabilityId)))}::text[], ${sql.param(cleanAll(gone.map((k) => k.packageName)))}::text[]) AS u(vid, pkg)
   WHERE l.image_id = ${imageId}::uuid AND l.vulnerability_id = u.vid AND l.package_name = u.pkg AND l.fixed_at IS NULL`;
 
-/**
- * Serializes ingests of one image (so two uploads cannot both diff against the same predecessor)
- * and reads its owner and latest scan as they are once the lock is held. The row lock is the one
- * making it the latest takes anyway; it does not block foreign keys to the image.
- */
-export async function lockImage(
-  tx: Tx,
-  imageId: string,
-  /** Asks as well whether this very report is stored already, so a re-upload stops there. */
-  report?: { digest: string; contentHash: string },
-): Promise<{ teamId: string | null; latestScanId: string | null; sameScanId: string | null } | null> {
-  const rows = await tx
-    .select({
-      teamId: images.teamId,
-      latestScanId: images.latestScanId,
-      sameScanId: report
-        ? sql<string | null>`(SELECT ${scans.id} FROM ${scans} WHERE ${scans.imageId} = ${images.id}
-            AND ${scans.digest} = ${report.digest} AND ${scans.contentHash} = ${report.contentHash})`
-        : sql<null>`NULL`,
-    })
-    .from(images)
-    .where(eq(images.id, imageId))
-    .for("no key update");
-  return rows[0] ?? null;
-}
-
 /** The newest scan of one digest of an image, or null if it was never scanned. */
 export async function latestScanOfDigest(
   db: Db | Tx,
@@ -250,6 +246,16 @@ export async function isOpenRolloutOf(tx: Tx, rolloutId: number, imageId: string
       ),
     );
   return rows.length > 0;
+}
+
+/** Locks an image row as an upload does (see `lockImageStatements`) and reads its latest scan. */
+async function lockImage(tx: Tx, imageId: string): Promise<{ latestScanId: string | null } | null> {
+  const rows = await tx
+    .select({ latestScanId: images.latestScanId })
+    .from(images)
+    .where(eq(images.id, imageId))
+    .for("no key update");
+  return rows[0] ?? null;
 }
 
 /**

@@ -11,13 +11,13 @@ import { auditedTransaction } from "../db/audit-repository.js";
 import type { Db, Tx } from "../db/client.js";
 import { intentsAtCommit, type OutboxIntent } from "../db/outbox-repository.js";
 import {
-  ensureImage,
   findingKeysOfScan,
   findScanByContent,
   insertFindings,
   insertScan,
   isOpenRolloutOf,
-  lockImage,
+  lockedImageOf,
+  lockImageStatements,
 } from "../db/scan-repository.js";
 import { homeRefreshIntent } from "./home-refresh-intent.js";
 
@@ -82,6 +82,7 @@ export function parseReportOrThrow(doc: unknown, unparsed: readonly JsonList[] =
 /** What an upload's transaction decided. */
 type IngestOutcome = {
   scan: { id: string; format: string; findingCount: number; diff: ScanDiff };
+  imageId: string;
   owner: string | null;
   created: boolean;
   /** New fixable-critical or known-exploited findings in an owned image's posture. */
@@ -97,7 +98,7 @@ async function storedScan(
 ) {
   const same = await findScanByContent(tx, imageId, digest, contentHash);
   if (!same) throw new Error(`scan of ${digest} neither inserted nor found`);
-  const value: IngestOutcome = { scan: same, owner, created: false, urgent: false };
+  const value: IngestOutcome = { scan: same, imageId, owner, created: false, urgent: false };
   return { value, audits: [] };
 }
 
@@ -105,27 +106,26 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
   const report = input.report;
   const { repository, digest } = identify(report, input);
 
-  const image = await ensureImage(deps.db, repository);
-  refuseOtherTeam(repository, image.teamId, input.uploaderTeam);
   const contentHash = hashContent(digest, report.findings);
   const now = deps.now();
   let recorded: ReturnType<typeof intentsAtCommit> | undefined;
 
-  // The audit event is appended with the COMMIT: the chain's lock, which every upload and
-  // decision takes, is held for one round trip.
-  const outcome = await auditedTransaction<IngestOutcome>(deps.db, [], async (tx) => {
-    // The owner may have been set (config sync) since the check above: check again under the lock.
-    const locked = await lockImage(tx, image.id, { digest, contentHash });
+  // The image is created if new and locked in the transaction's opening round trip; the audit
+  // event and the intents go with the COMMIT, so the chain's lock, which every upload and decision
+  // takes, is held for one round trip.
+  const opening = lockImageStatements(repository, { digest, contentHash });
+  const outcome = await auditedTransaction<IngestOutcome>(deps.db, opening, async (tx, opened) => {
+    const locked = lockedImageOf(opened[1]);
     if (!locked) throw new Error(`image ${repository} vanished during the upload`);
     const owner = locked.teamId;
     refuseOtherTeam(repository, owner, input.uploaderTeam);
     // The same report again: answered with the stored scan, before reading anything else.
-    if (locked.sameScanId !== null) return storedScan(tx, image.id, digest, contentHash, owner);
+    if (locked.sameScanId !== null) return storedScan(tx, locked.id, digest, contentHash, owner);
 
     // A build's scan for an open rollout describes a candidate, not what runs: it is kept (the
     // rollout card compares it with the running digest) but moves posture only when the rollout
     // reaches production (see promoteCandidateScan).
-    const candidate = input.rolloutId !== undefined && (await isOpenRolloutOf(tx, input.rolloutId, image.id));
+    const candidate = input.rolloutId !== undefined && (await isOpenRolloutOf(tx, input.rolloutId, locked.id));
     const before = locked.latestScanId ? await findingKeysOfScan(tx, locked.latestScanId) : [];
     const diff = diffScans(before, report.findings);
 
@@ -134,7 +134,7 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
       tx,
       {
         id: scanId,
-        imageId: image.id,
+        imageId: locked.id,
         digest,
         tag: report.image.tag,
         format: report.format,
@@ -153,13 +153,13 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
       !candidate,
     );
     // Stored meanwhile by a concurrent upload of the same report.
-    if (!created) return storedScan(tx, image.id, digest, contentHash, owner);
+    if (!created) return storedScan(tx, locked.id, digest, contentHash, owner);
     // Not a candidate's: the lifecycle follows, in the same statements.
     await insertFindings(
       tx,
       scanId,
       report.findings,
-      candidate ? null : { imageId: image.id, at: now, present: diff.presentKeys, gone: diff.goneKeys },
+      candidate ? null : { imageId: locked.id, at: now, present: diff.presentKeys, gone: diff.goneKeys },
     );
 
     const intents: OutboxIntent[] = [];
@@ -212,6 +212,7 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
     const scan = { id: scanId, format: report.format, findingCount: report.findings.length, diff: diff.diff };
     const value = {
       scan,
+      imageId: locked.id,
       owner,
       created: true,
       urgent: alerting.length > 0 && owner !== null && !candidate,
@@ -222,11 +223,11 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
   const outboxIds = (await recorded?.ids(deps.db)) ?? [];
   if (outboxIds.length > 0) await deps.afterCommit?.(outboxIds);
   if (outcome.urgent && input.rolloutId === undefined)
-    await deps.onUrgentFindings?.({ imageId: image.id, repository });
+    await deps.onUrgentFindings?.({ imageId: outcome.imageId, repository });
   if (input.rolloutId !== undefined)
     await deps.onRolloutScan?.({
       rolloutId: input.rolloutId,
-      imageId: image.id,
+      imageId: outcome.imageId,
       digest,
       origin: input.origin,
     });
