@@ -125,7 +125,8 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
     // A build's scan for an open rollout describes a candidate, not what runs: it is kept (the
     // rollout card compares it with the running digest) but moves posture only when the rollout
     // reaches production (see promoteCandidateScan).
-    const candidate = input.rolloutId !== undefined && (await isOpenRolloutOf(tx, input.rolloutId, locked.id));
+    const candidate =
+      input.rolloutId !== undefined && (await isOpenRolloutOf(tx, input.rolloutId, locked.id));
     const before = locked.latestScanId ? await findingKeysOfScan(tx, locked.latestScanId) : [];
     const diff = diffScans(before, report.findings);
 
