@@ -14,7 +14,7 @@ export type Statement = SQL | { toSQL(): { sql: string; params: unknown[] } };
  * written as the driver would send them as parameters (`prepareValue`: dates, arrays, JSON) and
  * escaped by the driver. A quoted literal takes its type from the context as a parameter does;
  * write a cast (`::jsonb`) wherever the context does not give one. Only for statements we write:
- * `$n` is replaced outside quotes, and dollar-quoted text is refused.
+ * `$n` is replaced outside quotes; comments, `E'…'` strings and dollar-quoted text are refused.
  */
 export function inlineSql(statement: Statement): string {
   const query = "toSQL" in statement ? statement.toSQL() : dialect.sqlToQuery(statement);
@@ -26,6 +26,11 @@ export function withLiterals(text: string, params: readonly unknown[]): string {
   let i = 0;
   while (i < text.length) {
     const c = text[i];
+    // A comment or an escape string would end where this scan does not see it end.
+    if ((c === "-" && text[i + 1] === "-") || (c === "/" && text[i + 1] === "*"))
+      throw new Error("inlineSql cannot place values into a statement with comments");
+    if (c === "'" && /[eE]/.test(text[i - 1] ?? "") && !/\w/.test(text[i - 2] ?? ""))
+      throw new Error("inlineSql cannot place values into a statement with E'…' strings");
     if (c === "'" || c === '"') {
       // A quoted string or identifier, with its doubled quotes: copied as it is.
       let j = i + 1;

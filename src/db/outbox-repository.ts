@@ -76,7 +76,11 @@ export function intentsAtCommit(intents: readonly OutboxIntent[]): {
               },
             },
           ],
-    ids: async (db) => (rows === null ? [] : idsOfIntents(db, intents, rows)),
+    ids: async (db) => {
+      if (intents.length === 0) return [];
+      if (rows === null) throw new Error("the intents' statement was not sent with the COMMIT");
+      return idsOfIntents(db, intents, rows);
+    },
   };
 }
 

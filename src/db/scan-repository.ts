@@ -31,12 +31,15 @@ export type LockedImage = {
  * dropped), then locked, which serializes the ingests of one image (two uploads cannot both diff
  * against the same predecessor), and read with its owner and latest scan as they are once the lock
  * is held, and whether this very report is stored already. The row lock is the one making a scan
- * the latest takes anyway; it does not block foreign keys to the image. An image created by an
- * upload that fails is rolled back with it. Read the result with `lockedImageOf`.
+ * the latest takes anyway; it does not block foreign keys to the image. An image owned by another
+ * team than the uploader's is not locked (so a refused upload never waits for, nor delays, that
+ * team's uploads): only its owner is read. An image created by an upload that fails is rolled back
+ * with it. Read the results with `lockedImageOf`.
  */
 export function lockImageStatements(
   repository: string,
   report: { digest: string; contentHash: string },
+  uploaderTeam: string | null,
 ): string[] {
   return [
     inlineSql(
@@ -46,20 +49,31 @@ export function lockImageStatements(
       SELECT i.id, i.team_id, i.latest_scan_id,
         (SELECT s.id FROM scans s WHERE s.image_id = i.id AND s.digest = ${report.digest}
           AND s.content_hash = ${report.contentHash}) AS same_scan_id
-      FROM images i WHERE i.repository = ${repository}
+      FROM images i
+      WHERE i.repository = ${repository}
+        AND (${uploaderTeam}::text IS NULL OR i.team_id IS NULL OR i.team_id = ${uploaderTeam}::text)
       FOR NO KEY UPDATE OF i`),
+    inlineSql(sql`SELECT team_id FROM images WHERE repository = ${repository}`),
   ];
 }
 
+/** The locked image, or else the team that owns it (another than the uploader's), from `lockImageStatements`. */
 export function lockedImageOf(
-  result: { rows: Array<Record<string, unknown>> } | undefined,
-): LockedImage | null {
-  const row = result?.rows[0] as
+  results: ReadonlyArray<{ rows: Array<Record<string, unknown>> }>,
+): { image: LockedImage } | { image: null; owner: string | null } {
+  const row = results[1]?.rows[0] as
     | { id: string; team_id: string | null; latest_scan_id: string | null; same_scan_id: string | null }
     | undefined;
-  return row
-    ? { id: row.id, teamId: row.team_id, latestScanId: row.latest_scan_id, sameScanId: row.same_scan_id }
-    : null;
+  if (!row)
+    return { image: null, owner: (results[2]?.rows[0]?.team_id as string | null | undefined) ?? null };
+  return {
+    image: {
+      id: row.id,
+      teamId: row.team_id,
+      latestScanId: row.latest_scan_id,
+      sameScanId: row.same_scan_id,
+    },
+  };
 }
 
 export type StoredScan = typeof scans.$inferSelect;

@@ -113,12 +113,15 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
   // The image is created if new and locked in the transaction's opening round trip; the audit
   // event and the intents go with the COMMIT, so the chain's lock, which every upload and decision
   // takes, is held for one round trip.
-  const opening = lockImageStatements(repository, { digest, contentHash });
+  const opening = lockImageStatements(repository, { digest, contentHash }, input.uploaderTeam);
   const outcome = await auditedTransaction<IngestOutcome>(deps.db, opening, async (tx, opened) => {
-    const locked = lockedImageOf(opened[1]);
-    if (!locked) throw new Error(`image ${repository} vanished during the upload`);
+    const read = lockedImageOf(opened);
+    if (!read.image) {
+      refuseOtherTeam(repository, read.owner, input.uploaderTeam);
+      throw new Error(`image ${repository} vanished during the upload`);
+    }
+    const locked = read.image;
     const owner = locked.teamId;
-    refuseOtherTeam(repository, owner, input.uploaderTeam);
     // The same report again: answered with the stored scan, before reading anything else.
     if (locked.sameScanId !== null) return storedScan(tx, locked.id, digest, contentHash, owner);
 

@@ -49,6 +49,13 @@ describe("statements with their values written in as literals", () => {
       `SELECT 'it''s $1', "col$1", 'b''s', '10'`,
     );
     expect(() => withLiterals("SELECT $$x$$", [])).toThrow(/dollar-quoted/);
+    // A quote in a comment or an E'' string would put a value outside its quotes.
+    expect(() => withLiterals("SELECT $1 -- it's\n, 'cost: $1'", ["x"])).toThrow(/comments/);
+    expect(() => withLiterals("SELECT /* it's */ $1", ["x"])).toThrow(/comments/);
+    expect(() => withLiterals("SELECT E'it\\'s', $1", ["x"])).toThrow(/E'…' strings/);
+    expect(withLiterals("SELECT 'e', name'x' FROM t WHERE a = $1", ["y"])).toBe(
+      "SELECT 'e', name'x' FROM t WHERE a = 'y'",
+    );
     expect(() => withLiterals("SELECT $2", ["only one"])).toThrow(/no value for \$2/);
   });
 });

@@ -121,6 +121,24 @@ describe("POST /api/v1/scans", () => {
     expect(await scanCount()).toBe(before);
   });
 
+  it("refuses another team's upload without waiting for that team's upload in progress", async () => {
+    // An upload of team payments holds its image's lock (here, a transaction that took it).
+    const holder = await t.owner.pool.connect();
+    try {
+      await holder.query("BEGIN");
+      await holder.query(
+        "SELECT 1 FROM images WHERE repository = 'ghcr.io/acme/payments-api' FOR NO KEY UPDATE",
+      );
+      // Answered while the lock is still held: waiting for it would never end before ROLLBACK.
+      const r = await upload(report(40), { token: search });
+      expect(r.status).toBe(403);
+      expect(r.json.error?.message).toMatch(/owned by team payments/);
+    } finally {
+      await holder.query("ROLLBACK");
+      holder.release();
+    }
+  });
+
   it.each([
     ["truncated JSON", report(4).slice(0, 200), 400, "is the file complete?"],
     ["not JSON", "hello", 400, "not valid JSON"],
