@@ -22,6 +22,13 @@ const MAX_LINES = 120;
 const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 const words = (text: string, max = MAX_REASON) => escapeMrkdwn(clipLine(text, max));
+/**
+ * A refusal's message names the approvers as the clicker was told, with Slack's user and user
+ * group mentions (`<@U…>`, `<!subteam^S…>`); escaped, those would show as markup. Exactly those
+ * two forms are let through (shown as names; this answer is ephemeral, so nobody is notified).
+ */
+const withMentions = (escaped: string) =>
+  escaped.replace(/&lt;(@[UW][A-Z0-9]+|!subteam\^[A-Z0-9]+)&gt;/g, "<$1>");
 const code = (text: string) => `\`${escapeMrkdwn(clipLine(text, 80)).replaceAll("`", "'")}\``;
 const digest = (d: string) => code(shortDigest(d));
 const reasonOf = (p: Record<string, unknown>) => {
@@ -72,7 +79,7 @@ export function describeAuditEntry(e: RolloutAuditEntry): string {
     const message = str(p.message);
     const tried = VERBS[e.action] ?? e.action;
     const attempt = `_(tried to ${escapeMrkdwn(tried)}${on})_`;
-    return `denied: ${message === null ? "not allowed" : words(message, MAX_MESSAGE)} ${attempt}`;
+    return `denied: ${message === null ? "not allowed" : withMentions(words(message, MAX_MESSAGE))} ${attempt}`;
   }
   const run = runLink(p);
   switch (e.action) {

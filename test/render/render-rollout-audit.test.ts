@@ -86,6 +86,18 @@ describe("describeAuditEntry", () => {
       "denied: four-eyes: you asked for it _(tried to approve *canary*)_",
     ],
     [
+      "a denied approval naming the approvers as the clicker was told, and nothing else as markup",
+      entry("stage.approve", {
+        outcome: "denied",
+        stage: "staging",
+        payload: {
+          message:
+            "You are not an approver. Approvers: <!subteam^S0PAYAPPR>, <@U0LEE>. <!channel> <https://x|y>",
+        },
+      }),
+      "denied: You are not an approver. Approvers: <!subteam^S0PAYAPPR>, <@U0LEE>. &lt;!channel&gt; &lt;https://x|y&gt; _(tried to approve *staging*)_",
+    ],
+    [
       "a dispatch, linked to its run",
       entry("stage.dispatched", { stage: "production", payload: { repo: "acme/payments-api", run: 123 } }),
       "dispatched *production* (run <https://github.com/acme/payments-api/actions/runs/123|123>)",
