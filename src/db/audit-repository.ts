@@ -5,6 +5,7 @@ import { toAuditRecord } from "../core/audit/audit-event.js";
 import { canonicalJson } from "../core/audit/canonical-json.js";
 import { canonicalUpToSeq, GENESIS_HASH } from "../core/audit/hash-audit-event.js";
 import { clientOf, type Db, poolOf, type Tx, txOnClient } from "./client.js";
+import { withLiterals } from "./inline-sql.js";
 import { auditEvents } from "./schema/index.js";
 
 // An arbitrary constant shared by every patchpilot process: the key that serializes appends.
@@ -27,7 +28,7 @@ export async function appendAuditEvent(tx: Tx, event: AuditEventInput): Promise<
  */
 export async function appendAuditEvents(tx: Tx, events: readonly AuditEventInput[]): Promise<ChainHead> {
   const client = clientOf(tx);
-  const statements = events.length === 0 ? `${LOCK}; ${CHAIN_HEAD}` : auditAppend(client, events);
+  const statements = events.length === 0 ? `${LOCK}; ${CHAIN_HEAD}` : auditAppend(events);
   const results = (await client.query(statements)) as unknown as QueryResults;
   return headOf(results[1]?.rows.at(-1) as { seq: string; hash: string } | undefined);
 }
@@ -46,7 +47,7 @@ export async function appendAuditEventsAndCommit(
   closing: readonly ClosingStatement[] = [],
 ): Promise<void> {
   const statements = closing.map((c) => c.sql);
-  if (events.length > 0) statements.push(auditAppend(client, events));
+  if (events.length > 0) statements.push(auditAppend(events));
   statements.push("COMMIT");
   const sent = await client.query(statements.join(";\n"));
   const results = (Array.isArray(sent) ? sent : [sent]) as QueryResults;
@@ -102,28 +103,28 @@ const LOCK = `SELECT pg_advisory_xact_lock(${AUDIT_APPEND_LOCK_KEY}::bigint)`;
  * every row committed before. Postgres computes each hash as `hashAuditRecord` does (the canonical
  * JSON's last key is `seq`, so the text hashed is the event's canonical JSON up to `"seq":`, then
  * the seq and `}`), so no round trip is spent fetching the head and the lock is held for one
- * statement and the COMMIT. Values are literals (escaped by the driver), so the statements can
- * travel with others; the JSON stored is the very text hashed.
+ * statement and the COMMIT. Values are literals (`withLiterals`), so the statements can travel
+ * with others; the JSON stored is the very text hashed.
  */
-function auditAppend(client: pg.PoolClient, events: readonly AuditEventInput[]): string {
-  const text = (s: string | null) => {
-    if (s !== null && typeof s !== "string") throw new Error(`audit value ${String(s)} is not text`);
-    return s === null ? "NULL" : client.escapeLiteral(s);
+function auditAppend(events: readonly AuditEventInput[]): string {
+  const values: unknown[] = [];
+  const v = (value: unknown) => {
+    values.push(value);
+    return `$${values.length}`;
   };
   const rows = events.map((event, i) => {
     // The seq is Postgres's to add; what JSON cannot carry, or an invalid date, is refused here.
     const record = toAuditRecord(0, event);
     const upToSeq = canonicalUpToSeq(record);
-    return `(${i + 1}::int, ${text(record.at.toISOString())}::timestamptz, ${text(record.actorId)}, ${text(record.actorName)}::text,
-      ${text(record.action)}, ${text(record.outcome)}, ${text(canonicalJson(record.origin))}::jsonb,
-      ${text(canonicalJson(record.resource))}::jsonb, ${text(canonicalJson(record.payload))}::jsonb,
-      ${text(upToSeq)})`;
+    return `(${i + 1}::int, ${v(record.at.toISOString())}::timestamptz, ${v(record.actorId)}::text,
+      ${v(record.actorName)}::text, ${v(record.action)}::text, ${v(record.outcome)}::text,
+      ${v(canonicalJson(record.origin))}::jsonb, ${v(canonicalJson(record.resource))}::jsonb,
+      ${v(canonicalJson(record.payload))}::jsonb, ${v(upToSeq)}::text)`;
   });
-  return `${LOCK};
-    WITH RECURSIVE ev(n, at, actor_id, actor_name, action, outcome, origin, resource, payload, up_to_seq) AS (
+  const append = `WITH RECURSIVE ev(n, at, actor_id, actor_name, action, outcome, origin, resource, payload, up_to_seq) AS (
       VALUES ${rows.join(", ")}),
     head AS (
-      SELECT seq, hash FROM (${CHAIN_HEAD}) last UNION ALL SELECT 0, ${text(GENESIS_HASH)} ORDER BY seq DESC LIMIT 1),
+      SELECT seq, hash FROM (${CHAIN_HEAD}) last UNION ALL SELECT 0, ${v(GENESIS_HASH)}::text ORDER BY seq DESC LIMIT 1),
     chain(n, seq, prev_hash, hash) AS (
       SELECT 0, seq, NULL::text, hash FROM head
       UNION ALL
@@ -136,6 +137,7 @@ function auditAppend(client: pg.PoolClient, events: readonly AuditEventInput[]):
       c.prev_hash, c.hash
     FROM chain c JOIN ev e ON e.n = c.n ORDER BY c.n
     RETURNING seq, hash`;
+  return `${LOCK};\n${withLiterals(append, values)}`;
 }
 
 const CHAIN_HEAD = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1";
