@@ -118,7 +118,12 @@ export async function ingestScan(deps: IngestDeps, input: IngestInput): Promise<
     const read = lockedImageOf(opened);
     if (!read.image) {
       refuseOtherTeam(repository, read.owner, input.uploaderTeam);
-      throw new Error(`image ${repository} vanished during the upload`);
+      // Not locked for another team, then read as the uploader's: its owner changed meanwhile.
+      throw userError(
+        "image_owner_changed",
+        `the owner of ${repository} changed during the upload; nothing was stored, upload again`,
+        409,
+      );
     }
     const locked = read.image;
     const owner = locked.teamId;

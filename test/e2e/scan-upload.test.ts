@@ -139,6 +139,28 @@ describe("POST /api/v1/scans", () => {
     }
   });
 
+  it("refuses an upload whose image changed owner while it waited for the image, and stores nothing", async () => {
+    const repo = "ghcr.io/acme/payments-api";
+    const before = await scanCount();
+    const holder = await t.owner.pool.connect();
+    try {
+      // A change of owner in progress holds the image's row.
+      await holder.query("BEGIN");
+      await holder.query("UPDATE images SET team_id = 'search' WHERE repository = $1", [repo]);
+      const waiting = upload(report(41));
+      await new Promise((r) => setTimeout(r, 300));
+      await holder.query("COMMIT");
+      const r = await waiting;
+      expect(r.status).toBe(403);
+      expect(r.json.error?.message).toMatch(/owned by team search/);
+      expect(await scanCount()).toBe(before);
+    } finally {
+      await holder.query("ROLLBACK").catch(() => {});
+      await holder.query("UPDATE images SET team_id = 'payments' WHERE repository = $1", [repo]);
+      holder.release();
+    }
+  });
+
   it.each([
     ["truncated JSON", report(4).slice(0, 200), 400, "is the file complete?"],
     ["not JSON", "hello", 400, "not valid JSON"],
