@@ -108,7 +108,10 @@ const LOCK = `SELECT pg_advisory_xact_lock(${AUDIT_APPEND_LOCK_KEY}::bigint)`;
  */
 function auditAppend(events: readonly AuditEventInput[]): string {
   const values: unknown[] = [];
-  const v = (value: unknown) => {
+  const v = (value: string | null) => {
+    // A value that is not text would be stored as its text and fail verification from then on.
+    if (value !== null && typeof value !== "string")
+      throw new Error(`audit value ${String(value)} is not text`);
     values.push(value);
     return `$${values.length}`;
   };

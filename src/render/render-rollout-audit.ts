@@ -6,7 +6,7 @@ import { renderDateTime } from "./render-date-time.js";
 import { renderFallback } from "./render-fallback.js";
 import { renderFitted } from "./render-fitted.js";
 import { renderImageLink } from "./render-links.js";
-import { renderPerson } from "./render-mentions.js";
+import { renderPerson, renderUserGroup } from "./render-mentions.js";
 import { linesToSections } from "./render-thread-messages.js";
 import { shortDigest } from "./severity.js";
 import { escapeMrkdwn, type SlackMessage } from "./slack-message.js";
@@ -25,10 +25,15 @@ const words = (text: string, max = MAX_REASON) => escapeMrkdwn(clipLine(text, ma
 /**
  * A refusal's message names the approvers as the clicker was told, with Slack's user and user
  * group mentions (`<@U…>`, `<!subteam^S…>`); escaped, those would show as markup. Exactly those
- * two forms are let through (shown as names; this answer is ephemeral, so nobody is notified).
+ * two forms are shown as the rest of the history shows people and groups, except that a history
+ * shared in the channel names a group by its id: a group mention there would notify all its members.
  */
-const withMentions = (escaped: string) =>
-  escaped.replace(/&lt;(@[UW][A-Z0-9]+|!subteam\^[A-Z0-9]+)&gt;/g, "<$1>");
+const withMentions = (escaped: string, share: boolean) =>
+  escaped.replace(
+    /&lt;(?:@([UW][A-Z0-9]+)|!subteam\^([A-Z0-9]+))&gt;/g,
+    (_, user?: string, group?: string) =>
+      user ? renderPerson(user) : share ? `user group ${group}` : renderUserGroup(group ?? ""),
+  );
 const code = (text: string) => `\`${escapeMrkdwn(clipLine(text, 80)).replaceAll("`", "'")}\``;
 const digest = (d: string) => code(shortDigest(d));
 const reasonOf = (p: Record<string, unknown>) => {
@@ -71,7 +76,7 @@ const VERBS: Record<string, string> = {
 };
 
 /** What happened, in words: "approved canary", "dispatched production (run 123)", "denied: …". */
-export function describeAuditEntry(e: RolloutAuditEntry): string {
+export function describeAuditEntry(e: RolloutAuditEntry, opts: { share?: boolean } = {}): string {
   const p = e.payload;
   const stage = e.stage === null ? "" : `*${escapeMrkdwn(clipLine(e.stage, 60))}*`;
   const on = stage === "" ? "" : ` ${stage}`;
@@ -79,7 +84,7 @@ export function describeAuditEntry(e: RolloutAuditEntry): string {
     const message = str(p.message);
     const tried = VERBS[e.action] ?? e.action;
     const attempt = `_(tried to ${escapeMrkdwn(tried)}${on})_`;
-    return `denied: ${message === null ? "not allowed" : withMentions(words(message, MAX_MESSAGE))} ${attempt}`;
+    return `denied: ${message === null ? "not allowed" : withMentions(words(message, MAX_MESSAGE), opts.share === true)} ${attempt}`;
   }
   const run = runLink(p);
   switch (e.action) {
@@ -195,21 +200,23 @@ function healthNumbers(p: Record<string, unknown>): string {
   return `: ${name ? `${words(name, 40)} ` : ""}${reason ? words(reason, MAX_MESSAGE) : ""}${traffic}`;
 }
 
-const line = (e: RolloutAuditEntry) => `• ${renderDateTime(e.at)} · ${who(e)} · ${describeAuditEntry(e)}`;
+const line = (e: RolloutAuditEntry, share: boolean) =>
+  `• ${renderDateTime(e.at)} · ${who(e)} · ${describeAuditEntry(e, { share })}`;
 
 const more = (n: number) => `… ${n} more; \`patchpilot audit export\` has all`;
 
 /** The first events and the latest ones, `shown` in all, with a marker for what lies between. */
-function selectLines(v: RolloutAuditView, shown: number): string[] {
+function selectLines(v: RolloutAuditView, shown: number, share: boolean): string[] {
   const all = [...v.head, ...v.tail];
-  if (shown >= all.length && v.skipped === 0) return all.map(line);
+  const lines = (entries: RolloutAuditEntry[]) => entries.map((e) => line(e, share));
+  if (shown >= all.length && v.skipped === 0) return lines(all);
   const first = Math.min(FIRST_SHOWN, shown, v.head.length);
   const last = Math.max(0, Math.min(shown - first, all.length - first));
   const hidden = all.length - first - last + v.skipped;
   return [
-    ...all.slice(0, first).map(line),
+    ...lines(all.slice(0, first)),
     ...(hidden > 0 ? [more(hidden)] : []),
-    ...all.slice(all.length - last).map(line),
+    ...lines(all.slice(all.length - last)),
   ];
 }
 
@@ -233,7 +240,7 @@ function build(v: RolloutAuditView, shown: number, share: boolean): SlackMessage
   const blocks: KnownBlock[] = [
     { type: "header", text: { type: "plain_text", text: title(v) } },
     { type: "section", text: { type: "mrkdwn", text: started } },
-    ...linesToSections(all.length > 0 ? selectLines(v, shown) : []),
+    ...linesToSections(all.length > 0 ? selectLines(v, shown, share) : []),
     { type: "context", elements: [{ type: "mrkdwn", text: seqs }] },
   ];
   const count = all.length + v.skipped;

@@ -191,6 +191,14 @@ describe("appending to the audit trail", () => {
     expect(await verifyAuditTrail(app.db)).toMatchObject({ ok: true });
   });
 
+  it("refuses a name that is not text (it would be stored as text and fail verification), appending nothing", async () => {
+    const before = await count();
+    await expect(append(event(1, { actor: { id: "U1", name: 42 as unknown as string } }))).rejects.toThrow(
+      /audit value 42 is not text/,
+    );
+    expect(await count()).toBe(before);
+  });
+
   it("refuses an event JSON cannot carry, without appending anything", async () => {
     const before = await count();
     await expect(append(event(1, { payload: { reason: undefined } }))).rejects.toThrow(

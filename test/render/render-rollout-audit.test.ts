@@ -147,6 +147,20 @@ describe("describeAuditEntry", () => {
   ])("%s", (_, e, expected) => {
     expect(describeAuditEntry(e)).toBe(expected);
   });
+
+  it("names a refusal's user group by its id in a history shared in the channel, so nobody is notified", () => {
+    const denied = entry("stage.approve", {
+      outcome: "denied",
+      stage: "staging",
+      payload: { message: "You are not an approver. Approvers: <!subteam^S0PAYAPPR>." },
+    });
+    expect(describeAuditEntry(denied, { share: true })).toBe(
+      "denied: You are not an approver. Approvers: user group S0PAYAPPR. _(tried to approve *staging*)_",
+    );
+    const shared = JSON.stringify(renderRolloutAudit(view([denied]), { share: true }).blocks);
+    expect(shared).not.toContain("<!subteam^");
+    expect(JSON.stringify(renderRolloutAudit(view([denied])).blocks)).toContain("<!subteam^S0PAYAPPR>");
+  });
 });
 
 describe("renderRolloutAudit", () => {
