@@ -163,6 +163,13 @@ async function main(): Promise<void> {
     await owner.end();
     const ids = (await startRollouts(deps, images)).sort((a, b) => a - b);
     await giveCandidates(database);
+    // Fresh statistics for the tables the set-up filled, as autovacuum keeps them in a running
+    // system: plans cached by pooled connections while they were near empty are made again.
+    // (As the tables' owner: the application's role may not analyze them.)
+    const analyst = new pg.Client({ connectionString: url });
+    await analyst.connect();
+    await analyst.query("ANALYZE");
+    await analyst.end();
     log(
       `prepared ${images} rollouts (one per image, staging awaiting 1 approval, candidate scanned) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );

@@ -46,11 +46,16 @@ function aliasRepeatedColumns(text: string, row: Record<string, unknown>): strin
   return `${m[1]}${items.join(", ")}${m[3]}`;
 }
 
-/** Runs `fn` and returns what it sent to Postgres through any `pg` client of this process. */
+/**
+ * Runs `fn` and returns what it sent to Postgres through any `pg` client of this process. A query
+ * written while the same connection still owes an answer travelled in the same round trip (the
+ * pool's connections pipeline); it is marked so.
+ */
 export async function captureStatements<T>(
   fn: () => Promise<T>,
 ): Promise<{ value: T; statements: Captured[] }> {
   const statements: Captured[] = [];
+  const inFlight = new Map<unknown, { count: number; first: number }>();
   const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
   const original = proto.query;
   proto.query = function (this: unknown, ...args: unknown[]) {
@@ -62,17 +67,16 @@ export async function captureStatements<T>(
     // Several statements in one simple query (no parameters) answer with one result each: they
     // are recorded one by one, as pgbench sends them (it splits its commands at semicolons).
     const parts = params.length === 0 ? splitStatements(text) : [text];
-    const first = statements.length + 1;
+    const flight = inFlight.get(this) ?? { count: 0, first: statements.length + 1 };
+    if (flight.count === 0) flight.first = statements.length + 1;
+    flight.count++;
+    inFlight.set(this, flight);
     const entries: Captured[] = parts.map((t, i) => ({
-      // A write (INSERT, UPDATE, or WITH … of them) whose values travel inlined is recorded with
-      // them as parameters, as the same statement sent with parameters would be: pgbench replays
-      // it prepared, with its values traced.
-      ...(params.length === 0 && /^\s*(insert|update|with)\b/i.test(t)
-        ? literalsAsParameters(t)
-        : { text: t, values: params }),
+      text: t,
+      values: params,
       row: null,
       rows: 0,
-      ...(i > 0 ? { sameRoundTripAs: first } : {}),
+      ...(i > 0 || statements.length + 1 > flight.first ? { sameRoundTripAs: flight.first } : {}),
     }));
     statements.push(...entries);
     const seen = (r: QueryResult | QueryResult[] | undefined) => {
@@ -82,20 +86,31 @@ export async function captureStatements<T>(
         entry.rows = results[i]?.rows?.length ?? 0;
       });
     };
+    const answered = () => {
+      flight.count--;
+    };
     // pg-pool's `query` passes a callback; drizzle's transactions await the promise.
     const last = args.length - 1;
     const callback = args[last];
     if (typeof callback === "function")
       args[last] = (err: unknown, r: QueryResult | QueryResult[]) => {
+        answered();
         if (!err) seen(r);
         callback(err, r);
       };
     const out = original.apply(this, args);
     if (out instanceof Promise)
-      return out.then((r: QueryResult | QueryResult[]) => {
-        seen(r);
-        return r;
-      });
+      return out.then(
+        (r: QueryResult | QueryResult[]) => {
+          answered();
+          seen(r);
+          return r;
+        },
+        (e: unknown) => {
+          answered();
+          throw e;
+        },
+      );
     return out;
   };
   try {
@@ -104,9 +119,6 @@ export async function captureStatements<T>(
     proto.query = original;
   }
 }
-
-// A string literal ('…', or E'…' when it holds backslashes), or an integer in a VALUES list.
-const LITERAL = /(?:\bE)?'((?:[^']|'')*)'|(?<=[(,]\s*)-?\d+(?=\s*[,)])/g;
 
 /** The statements of one simple query, split at semicolons outside string literals. */
 function splitStatements(text: string): string[] {
@@ -122,20 +134,6 @@ function splitStatements(text: string): string[] {
   }
   parts.push(text.slice(start));
   return parts.map((p) => p.trim()).filter((p) => p !== "");
-}
-
-/** A statement's literals as `$n` parameters with their values (the driver's escaping undone). */
-function literalsAsParameters(text: string): { text: string; values: unknown[] } {
-  const values: unknown[] = [];
-  const replaced = text.replace(LITERAL, (m: string, quoted: string | undefined) => {
-    if (quoted === undefined) values.push(Number(m));
-    else {
-      const unquoted = quoted.replaceAll("''", "'");
-      values.push(m.startsWith("E") ? unquoted.replaceAll("\\\\", "\\") : unquoted);
-    }
-    return `$${values.length}`;
-  });
-  return { text: replaced, values };
 }
 
 /** How the script finds the approval's own rollout (`:rid`) and what must differ per transaction. */
@@ -184,7 +182,6 @@ export function replayScript(statements: readonly Captured[], know: ReplayKnowle
   const summary: string[] = [];
   const rid = String(know.rolloutId);
   const namesRollout = new RegExp(`(^|\\D)${rid}(\\D|$)`);
-  const namesRolloutLiteral = new RegExp(`(^|[^\\w'"])${rid}([^\\w'"]|$)`, "g");
   const namesTeam = new RegExp(
     `(^|[^\\w-])${know.perTeam.value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}([^\\w-]|$)`,
   );
@@ -193,9 +190,6 @@ export function replayScript(statements: readonly Captured[], know: ReplayKnowle
   statements.forEach((st, i) => {
     const pre: string[] = [];
     const kinds = new Set<string>();
-    // A statement sent without parameters names the rollout in its text (an integer literal).
-    const inlined = st.values.length === 0 ? st.text.replace(namesRolloutLiteral, "$1:rid$2") : st.text;
-    if (inlined !== st.text) kinds.add("rid");
     // One value as pgbench sends it: a variable (or NULL).
     const param = (value: unknown, n: string): string => {
       if (value === null || value === undefined) {
@@ -251,7 +245,7 @@ export function replayScript(statements: readonly Captured[], know: ReplayKnowle
     };
     // An array parameter becomes ARRAY[…] of its elements, each traced, drawn or kept as above
     // (a dedupe key inside an array must still differ per transaction).
-    const text = inlined.replace(/\$(\d+)/g, (_, n: string) => {
+    const text = st.text.replace(/\$(\d+)/g, (_, n: string) => {
       const value = st.values[Number(n) - 1];
       return Array.isArray(value)
         ? `ARRAY[${value.map((v, k) => param(v, `${n}_${k}`)).join(", ")}]`

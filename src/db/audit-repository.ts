@@ -5,8 +5,8 @@ import { toAuditRecord } from "../core/audit/audit-event.js";
 import { canonicalJson } from "../core/audit/canonical-json.js";
 import { canonicalUpToSeq, GENESIS_HASH } from "../core/audit/hash-audit-event.js";
 import { clientOf, type Db, poolOf, type Tx, txOnClient } from "./client.js";
-import { withLiterals } from "./inline-sql.js";
 import { auditEvents } from "./schema/index.js";
+import { type Rows, type Statement, sendTogether } from "./statements.js";
 
 // An arbitrary constant shared by every patchpilot process: the key that serializes appends.
 const AUDIT_APPEND_LOCK_KEY = 7_310_445_201;
@@ -27,14 +27,12 @@ export async function appendAuditEvent(tx: Tx, event: AuditEventInput): Promise<
  * that reads the head and computes each row's hash in Postgres (see `auditAppend`).
  */
 export async function appendAuditEvents(tx: Tx, events: readonly AuditEventInput[]): Promise<ChainHead> {
-  const client = clientOf(tx);
-  const statements = events.length === 0 ? `${LOCK}; ${CHAIN_HEAD}` : auditAppend(events);
-  const results = (await client.query(statements)) as unknown as QueryResults;
-  return headOf(results[1]?.rows.at(-1) as { seq: string; hash: string } | undefined);
+  const results = await sendTogether(clientOf(tx), auditAppend(events));
+  return headOf(results[1]?.at(-1) as { seq: string; hash: string } | undefined);
 }
 
 /** A statement sent with a transaction's audit events and COMMIT; `read` gets its rows once committed. */
-export type ClosingStatement = { sql: string; read?: (rows: Array<Record<string, unknown>>) => void };
+export type ClosingStatement = Statement & { read?: (rows: Rows) => void };
 
 /**
  * Sends the `closing` statements, appends the events and commits the transaction open on
@@ -46,27 +44,27 @@ export async function appendAuditEventsAndCommit(
   events: readonly AuditEventInput[],
   closing: readonly ClosingStatement[] = [],
 ): Promise<void> {
-  const statements = closing.map((c) => c.sql);
-  if (events.length > 0) statements.push(auditAppend(events));
-  statements.push("COMMIT");
-  const sent = await client.query(statements.join(";\n"));
-  const results = (Array.isArray(sent) ? sent : [sent]) as QueryResults;
-  for (const [i, c] of closing.entries()) c.read?.(results[i]?.rows ?? []);
+  const results = await sendTogether(client, [
+    ...closing,
+    ...(events.length > 0 ? auditAppend(events) : []),
+    "COMMIT",
+  ]);
+  for (const [i, c] of closing.entries()) c.read?.(results[i] ?? []);
 }
 
 /**
  * Runs `fn` as one transaction on a pooled connection, like `db.transaction`, for a decision that
  * records audit events: the `closing` statements and the events `fn` returns are sent with the
  * COMMIT in one round trip (see `appendAuditEventsAndCommit`), and the chain's lock is held only
- * for it. `opening` statements (no parameters) travel with BEGIN, each with its own snapshot; `fn`
- * gets their results. Rolls back when `fn` or the commit throws.
+ * for it. `opening` statements travel with BEGIN, each with its own snapshot; `fn` gets their rows.
+ * Rolls back when `fn` or the commit throws.
  */
 export async function auditedTransaction<T>(
   db: Db,
-  opening: readonly string[],
+  opening: readonly Statement[],
   fn: (
     tx: Tx,
-    opened: ReadonlyArray<{ rows: Array<Record<string, unknown>> }>,
+    opened: readonly Rows[],
   ) => Promise<{ value: T; audits: readonly AuditEventInput[]; closing?: readonly ClosingStatement[] }>,
 ): Promise<T> {
   const client = await poolOf(db).connect();
@@ -79,12 +77,10 @@ export async function auditedTransaction<T>(
     throw e;
   };
   try {
-    const results = (await client
-      .query(["BEGIN", ...opening].join("; "))
-      .catch(rollBack)) as unknown as QueryResults;
+    const results = await sendTogether(client, ["BEGIN", ...opening]).catch(rollBack);
     // A throw before `fn` returns its promise rolls back too.
     const done = await Promise.resolve()
-      .then(() => fn(txOnClient(client), opening.length > 0 ? results.slice(1) : []))
+      .then(() => fn(txOnClient(client), results.slice(1)))
       .catch(rollBack);
     await appendAuditEventsAndCommit(client, done.audits, done.closing).catch(rollBack);
     return done.value;
@@ -93,20 +89,18 @@ export async function auditedTransaction<T>(
   }
 }
 
-type QueryResults = Array<{ rows: Array<Record<string, unknown>> }>;
-
-const LOCK = `SELECT pg_advisory_xact_lock(${AUDIT_APPEND_LOCK_KEY}::bigint)`;
+const LOCK: Statement = { text: "SELECT pg_advisory_xact_lock($1::bigint)", values: [AUDIT_APPEND_LOCK_KEY] };
 
 /**
- * The chain's lock, then the INSERT of the events after the head, as one simple query of two
- * statements: the second takes its snapshot once the lock is held (READ COMMITTED), so it sees
+ * The chain's lock, then the INSERT of the events after the head (or, with no events, the head),
+ * sent together: the second takes its snapshot once the lock is held (READ COMMITTED), so it sees
  * every row committed before. Postgres computes each hash as `hashAuditRecord` does (the canonical
  * JSON's last key is `seq`, so the text hashed is the event's canonical JSON up to `"seq":`, then
  * the seq and `}`), so no round trip is spent fetching the head and the lock is held for one
- * statement and the COMMIT. Values are literals (`withLiterals`), so the statements can travel
- * with others; the JSON stored is the very text hashed.
+ * statement and the COMMIT. The JSON stored is the very text hashed.
  */
-function auditAppend(events: readonly AuditEventInput[]): string {
+function auditAppend(events: readonly AuditEventInput[]): Statement[] {
+  if (events.length === 0) return [LOCK, { text: CHAIN_HEAD, values: [] }];
   const values: unknown[] = [];
   const v = (value: string | null) => {
     // A value that is not text would be stored as its text and fail verification from then on.
@@ -140,7 +134,7 @@ function auditAppend(events: readonly AuditEventInput[]): string {
       c.prev_hash, c.hash
     FROM chain c JOIN ev e ON e.n = c.n ORDER BY c.n
     RETURNING seq, hash`;
-  return `${LOCK};\n${withLiterals(append, values)}`;
+  return [LOCK, { text: append, values }];
 }
 
 const CHAIN_HEAD = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1";

@@ -58,8 +58,53 @@ export type Database = { pool: pg.Pool; db: Db; close(): Promise<void> };
 /** The role the application acts as; it may not UPDATE, DELETE or TRUNCATE the audit trail. */
 export const APP_ROLE = "patchpilot_app";
 
+// Statement texts given a name so far, process-wide; a text's name is the same on every connection.
+const names = new Map<string, string>();
+const MAX_NAMED = 2_000;
+const MAX_NAMED_LENGTH = 16_384;
+
+/**
+ * The name a statement text is prepared under, or undefined once 2,000 texts have names or for a
+ * text over 16 KiB: those go unnamed (parsed and planned each time), so a connection holds a
+ * bounded number of prepared statements.
+ */
+export function statementName(text: string): string | undefined {
+  let name = names.get(text);
+  if (name === undefined && names.size < MAX_NAMED && text.length <= MAX_NAMED_LENGTH) {
+    name = `pp${names.size + 1}`;
+    names.set(text, name);
+  }
+  return name;
+}
+
+/**
+ * A connection that sends each parameterized statement (drizzle's included) as a named prepared
+ * statement: Postgres parses and plans a text once per connection, then only binds and executes
+ * it. Protocol-level, so PgBouncer's transaction pooling keeps them (`max_prepared_statements`).
+ */
+class PreparingClient extends pg.Client {
+  // biome-ignore lint/suspicious/noExplicitAny: pg's overloads cannot be forwarded with their types
+  override query(config: any, values?: any, callback?: any): any {
+    // A text without parameters may hold several statements: only the simple protocol takes those.
+    if (typeof config === "string" && Array.isArray(values) && values.length > 0) config = { text: config };
+    if (
+      config !== null &&
+      typeof config === "object" &&
+      typeof config.submit !== "function" &&
+      config.name === undefined &&
+      typeof config.text === "string" &&
+      (values ?? config.values)?.length > 0
+    )
+      config.name = statementName(config.text);
+    return super.query(config, values, callback);
+  }
+}
+
 export function createDatabase(url: string, opts: { max?: number; appRole?: boolean } = {}): Database {
   const pool = new pg.Pool({
+    Client: PreparingClient,
+    // Statements a caller sends together travel in one round trip (`sendTogether`).
+    pipeline: true,
     connectionString: url,
     max: opts.max ?? DB_POOL_SIZE,
     // A click must be answered within 2.5 s even when Postgres stalls (QUALITY.md scenario 8).

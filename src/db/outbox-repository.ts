@@ -1,8 +1,8 @@
 import { and, asc, eq, inArray, lte, type SQL, sql } from "drizzle-orm";
 import type { ClosingStatement } from "./audit-repository.js";
 import { type Db, poolOf, type Tx, txOnClient } from "./client.js";
-import { inlineSql } from "./inline-sql.js";
 import { outbox } from "./schema/index.js";
+import { statementOf } from "./statements.js";
 
 export type OutboxIntent = {
   kind: string;
@@ -70,7 +70,7 @@ export function intentsAtCommit(intents: readonly OutboxIntent[]): {
         ? []
         : [
             {
-              sql: inlineSql(intentsInsert(intents)),
+              ...statementOf(intentsInsert(intents)),
               read: (r) => {
                 rows = r;
               },

@@ -10,6 +10,7 @@ import {
   rollouts,
   type runtimeFreezes,
 } from "./schema/index.js";
+import type { Statement } from "./statements.js";
 
 export type { Tx };
 export type RolloutRow = typeof rollouts.$inferSelect;
@@ -136,10 +137,9 @@ export type RolloutTxOpening = {
 /**
  * Runs `fn` as an `auditedTransaction` whose opening round trip also sets the transaction's lock
  * timeout, locks the rollout `lock` as `lockRollout` does (given one), and reads the runtime
- * freezes (a decision that dispatches needs them): one round trip where BEGIN, SET LOCAL, the
- * locking read and the freezes took four. The freezes are read after the lock is held; there are
- * no parameters: the only values are integers checked here. The audit events `fn` returns are
- * appended with the COMMIT.
+ * freezes (a decision that dispatches needs them): one round trip where BEGIN, the lock timeout,
+ * the locking read and the freezes took four. The freezes are read after the lock is held. The
+ * audit events `fn` returns are appended with the COMMIT.
  */
 export async function rolloutTransaction<T>(
   db: Db,
@@ -152,18 +152,20 @@ export async function rolloutTransaction<T>(
   const { lockTimeoutMs, lock } = opts;
   if (!Number.isSafeInteger(lockTimeoutMs) || lockTimeoutMs < 0)
     throw new Error(`lock timeout ${lockTimeoutMs} is not a whole number of ms`);
-  if (lock !== undefined && !Number.isSafeInteger(lock))
-    throw new Error(`rollout id ${lock} is not an integer`);
-  const statements = [`SET LOCAL lock_timeout = '${lockTimeoutMs}ms'`];
+  const statements: Statement[] = [
+    { text: "SELECT set_config('lock_timeout', $1, true)", values: [`${lockTimeoutMs}ms`] },
+  ];
   if (lock !== undefined)
-    statements.push(
-      `SELECT r.version, i.repository, i.config_id FROM rollouts r LEFT JOIN images i ON i.id = r.image_id WHERE r.id = ${lock} FOR UPDATE OF r`,
-    );
-  statements.push(
-    "SELECT id, environment, reason, started_by, started_at, ended_by, ended_at FROM runtime_freezes WHERE ended_at IS NULL",
-  );
+    statements.push({
+      text: "SELECT r.version, i.repository, i.config_id FROM rollouts r LEFT JOIN images i ON i.id = r.image_id WHERE r.id = $1 FOR UPDATE OF r",
+      values: [lock],
+    });
+  statements.push({
+    text: "SELECT id, environment, reason, started_by, started_at, ended_by, ended_at FROM runtime_freezes WHERE ended_at IS NULL",
+    values: [],
+  });
   return auditedTransaction(db, statements, (tx, results) => {
-    const freezes = (results.at(-1)?.rows ?? []) as RawFreezeRow[];
+    const freezes = (results.at(-1) ?? []) as RawFreezeRow[];
     const opening: RolloutTxOpening = {
       runtimeFreezes: freezes.map((f) => ({
         id: f.id,
@@ -176,7 +178,7 @@ export async function rolloutTransaction<T>(
       })),
     };
     if (lock !== undefined) {
-      const row = results[1]?.rows[0] as RawLockedRow | undefined;
+      const row = results[1]?.[0] as RawLockedRow | undefined;
       opening.locked = row
         ? { version: row.version, repository: row.repository, configId: row.config_id }
         : null;

@@ -2,8 +2,8 @@ import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { diffScans, type FindingKey, findingKey, type ScanDiff } from "../core/scan/diff-scans.js";
 import type { NormalizedFinding, Severity } from "../core/scan/normalized-report.js";
 import type { Db } from "./client.js";
-import { inlineSql } from "./inline-sql.js";
 import { findings, images, OPEN_ROLLOUT_STATES, rollouts, scans } from "./schema/index.js";
+import { type Rows, type Statement, statementOf } from "./statements.js";
 
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 export type ImageRow = typeof images.$inferSelect;
@@ -40,12 +40,12 @@ export function lockImageStatements(
   repository: string,
   report: { digest: string; contentHash: string },
   uploaderTeam: string | null,
-): string[] {
+): Statement[] {
   return [
-    inlineSql(
+    statementOf(
       sql`INSERT INTO images (repository) VALUES (${repository}) ON CONFLICT (repository) DO NOTHING`,
     ),
-    inlineSql(sql`
+    statementOf(sql`
       SELECT i.id, i.team_id, i.latest_scan_id,
         (SELECT s.id FROM scans s WHERE s.image_id = i.id AND s.digest = ${report.digest}
           AND s.content_hash = ${report.contentHash}) AS same_scan_id
@@ -53,19 +53,18 @@ export function lockImageStatements(
       WHERE i.repository = ${repository}
         AND (${uploaderTeam}::text IS NULL OR i.team_id IS NULL OR i.team_id = ${uploaderTeam}::text)
       FOR NO KEY UPDATE OF i`),
-    inlineSql(sql`SELECT team_id FROM images WHERE repository = ${repository}`),
+    statementOf(sql`SELECT team_id FROM images WHERE repository = ${repository}`),
   ];
 }
 
 /** The locked image, or else the team that owns it (another than the uploader's), from `lockImageStatements`. */
 export function lockedImageOf(
-  results: ReadonlyArray<{ rows: Array<Record<string, unknown>> }>,
+  results: readonly Rows[],
 ): { image: LockedImage } | { image: null; owner: string | null } {
-  const row = results[1]?.rows[0] as
+  const row = results[1]?.[0] as
     | { id: string; team_id: string | null; latest_scan_id: string | null; same_scan_id: string | null }
     | undefined;
-  if (!row)
-    return { image: null, owner: (results[2]?.rows[0]?.team_id as string | null | undefined) ?? null };
+  if (!row) return { image: null, owner: (results[2]?.[0]?.team_id as string | null | undefined) ?? null };
   return {
     image: {
       id: row.id,

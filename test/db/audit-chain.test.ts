@@ -110,17 +110,33 @@ describe("appending to the audit trail", () => {
     expect(names).toContain("O'Brien; DROP TABLE x; -- $1 \\' é 4");
   });
 
-  it("appends nothing and leaves the transaction to roll back when the append-and-commit fails", async () => {
+  it("commits nothing when the append-and-commit fails, in Postgres or before a statement is sent", async () => {
     const before = await count();
     const client = await app.pool.connect();
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
     try {
       await client.query("BEGIN");
+      await client.query("CREATE TEMP TABLE written (v text) ON COMMIT DROP");
       await expect(
-        // Postgres refuses the row (text cannot hold NUL): after the lock, before COMMIT.
-        appendAuditEventsAndCommit(client, [event(1), event(2, { actor: { id: "U\u0000", name: null } })]),
-      ).rejects.toThrow();
-      const state = await client.query("SELECT 1").catch((e: Error) => e.message);
-      expect(state).toMatch(/current transaction is aborted/);
+        // Postgres refuses the row (text cannot hold NUL): after the lock, before COMMIT, which
+        // then rolls the transaction back.
+        appendAuditEventsAndCommit(
+          client,
+          [event(1), event(2, { actor: { id: "U\u0000", name: null } })],
+          [{ text: "INSERT INTO written VALUES ($1)", values: ["closing"] }],
+        ),
+      ).rejects.toThrow(/0x00/);
+      const fresh = await client.query("SELECT now() = statement_timestamp() AS fresh");
+      expect(fresh.rows[0]).toEqual({ fresh: true });
+      // A value the driver cannot write stops everything before it is sent: the audit rows and
+      // the COMMIT behind it are never sent, so the closing statement before it is not committed.
+      await client.query("BEGIN");
+      await expect(
+        appendAuditEventsAndCommit(client, [event(3)], [{ text: "SELECT $1::text", values: [circular] }]),
+      ).rejects.toThrow(/circular/i);
+      const state = await client.query("SELECT now() = statement_timestamp() AS fresh");
+      expect(state.rows[0]).toEqual({ fresh: false });
       await client.query("ROLLBACK");
     } finally {
       client.release();
@@ -132,11 +148,15 @@ describe("appending to the audit trail", () => {
     const single = createDatabase(database.url, { max: 1 });
     try {
       const before = await count();
-      await auditedTransaction(single.db, ["SELECT 1"], async (tx, opened) => {
-        expect(opened[0]?.rows).toEqual([{ "?column?": 1 }]);
-        await tx.execute("SELECT 1");
-        return { value: null, audits: [event(4000)] };
-      });
+      await auditedTransaction(
+        single.db,
+        [{ text: "SELECT $1::int AS one", values: [1] }],
+        async (tx, opened) => {
+          expect(opened[0]).toEqual([{ one: 1 }]);
+          await tx.execute("SELECT 1");
+          return { value: null, audits: [event(4000)] };
+        },
+      );
       expect(await count()).toBe(before + 1);
       const failing = [
         () => {
@@ -148,7 +168,11 @@ describe("appending to the audit trail", () => {
       ];
       for (const fn of failing) {
         await expect(
-          auditedTransaction(single.db, ["SELECT pg_advisory_xact_lock(42)"], fn as never),
+          auditedTransaction(
+            single.db,
+            [{ text: "SELECT pg_advisory_xact_lock($1)", values: [42] }],
+            fn as never,
+          ),
         ).rejects.toThrow(/sync/);
         // The one pooled connection is out of that transaction: no lock held, a fresh statement time.
         const fresh = await single.pool.query("SELECT now() = statement_timestamp() AS fresh");

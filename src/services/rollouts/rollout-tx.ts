@@ -5,7 +5,6 @@ import { rolloutState } from "../../core/rollout/rollout-state.js";
 import type { StagePolicy } from "../../core/rollout/stage-policy.js";
 import type { StageKind, StageState } from "../../core/rollout/stage-state.js";
 import type { ClosingStatement } from "../../db/audit-repository.js";
-import { inlineSql } from "../../db/inline-sql.js";
 import { intentsAtCommit, type OutboxIntent } from "../../db/outbox-repository.js";
 import {
   type LoadedRollout,
@@ -17,6 +16,7 @@ import {
   type Tx,
 } from "../../db/rollout-repository.js";
 import { promoteCandidateScan } from "../../db/scan-repository.js";
+import { statementOf } from "../../db/statements.js";
 import { homeRefreshIntent } from "../home-refresh-intent.js";
 import { type Actor, type Origin, type RolloutDeps, SYSTEM_ACTOR } from "./rollout-deps.js";
 import { rolloutPolicy } from "./rollout-policy.js";
@@ -166,7 +166,7 @@ export async function inRolloutTx<T>(
         });
       }
       closing.push({
-        sql: inlineSql(rolloutTouch(tx, rolloutId, { ...rolloutPatch, state }, now, stagePatches)),
+        ...statementOf(rolloutTouch(tx, rolloutId, { ...rolloutPatch, state }, now, stagePatches)),
       });
       // The rollout is locked, so the statement above makes this its version.
       const version = loaded.rollout.version + 1;

@@ -1,0 +1,44 @@
+import type { SQL } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
+import type pg from "pg";
+import { prepareValue } from "pg/lib/utils.js";
+import { statementName } from "./client.js";
+
+const dialect = new PgDialect();
+
+/** One statement with its parameters, sent as a named prepared statement (see `statementName`). */
+export type Statement = { text: string; values: readonly unknown[] };
+
+/** A drizzle statement (a `sql` template or a query builder) as text and parameters. */
+export function statementOf(statement: SQL | { toSQL(): { sql: string; params: unknown[] } }): Statement {
+  const query = "toSQL" in statement ? statement.toSQL() : dialect.sqlToQuery(statement);
+  return { text: query.sql, values: query.params };
+}
+
+export type Rows = Array<Record<string, unknown>>;
+
+/**
+ * Sends the statements on `client` together, in one round trip (the pool's connections pipeline:
+ * each is written without waiting for the answer to the one before), and returns their rows in
+ * order. A string is sent as it is (BEGIN, COMMIT); a `Statement` as a named prepared statement,
+ * so Postgres parses and plans its text once per connection. When one fails in Postgres, the rest
+ * are still answered (inside a transaction, with "transaction is aborted", and a COMMIT then rolls
+ * back); once all are, the first error is thrown. Every value is written as the driver writes a
+ * parameter before anything is sent, so a value it cannot write (a circular object) fails here,
+ * not between statements: a COMMIT behind it would commit the statements before it.
+ */
+export async function sendTogether(
+  client: pg.PoolClient,
+  statements: ReadonlyArray<Statement | string>,
+): Promise<Rows[]> {
+  const queries = statements.map((s) =>
+    typeof s === "string"
+      ? s
+      : { name: statementName(s.text), text: s.text, values: s.values.map((v) => prepareValue(v)) },
+  );
+  const sent = queries.map((q) => client.query(q));
+  const settled = await Promise.allSettled(sent);
+  const failed = settled.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r.status === "fulfilled" ? (r.value.rows as Rows) : []));
+}

@@ -1,0 +1,69 @@
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDatabase, type Database } from "../../src/db/client.js";
+import { sendTogether, statementOf } from "../../src/db/statements.js";
+import { createTestDatabase, type TestDatabase } from "../support/databases.js";
+
+let database: TestDatabase;
+let app: Database;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  app = createDatabase(database.url, { max: 1 });
+});
+
+afterAll(async () => {
+  await app.close();
+  await database.drop();
+});
+
+const prepared = async () =>
+  (await app.pool.query("SELECT statement FROM pg_prepared_statements ORDER BY statement")).rows.map(
+    (r: { statement: string }) => r.statement,
+  );
+
+describe("statements sent as prepared statements", () => {
+  it("prepares a parameterized text once per connection, drizzle's included, and reuses it", async () => {
+    const text = "SELECT $1::int + 1 AS next";
+    for (const n of [1, 2, 3]) {
+      const r = await app.pool.query(text, [n]);
+      expect(r.rows).toEqual([{ next: n + 1 }]);
+    }
+    const viaDrizzle = await app.db.execute(sql`SELECT ${"x"}::text || 'y' AS xy`);
+    expect(viaDrizzle.rows).toEqual([{ xy: "xy" }]);
+    const statements = await prepared();
+    expect(statements.filter((s) => s === text)).toHaveLength(1);
+    expect(statements.filter((s) => s.includes("|| 'y' AS xy"))).toHaveLength(1);
+    // A text without parameters may hold several statements: it goes as a simple query.
+    const several = (await app.pool.query("SELECT 1 AS a; SELECT 2 AS b")) as unknown as Array<{
+      rows: unknown[];
+    }>;
+    expect(several.map((r) => r.rows)).toEqual([[{ a: 1 }], [{ b: 2 }]]);
+  });
+
+  it("sends statements together and answers each in order; a failing one fails the call after all are answered", async () => {
+    const client = await app.pool.connect();
+    try {
+      const rows = await sendTogether(client, [
+        "BEGIN",
+        statementOf(sql`SELECT ${41}::int + 1 AS answer`),
+        { text: "SELECT $1::text AS echo", values: ["it's"] },
+        "COMMIT",
+      ]);
+      expect(rows).toEqual([[], [{ answer: 42 }], [{ echo: "it's" }], []]);
+      await expect(
+        sendTogether(client, [
+          "BEGIN",
+          { text: "SELECT 1 / $1::int", values: [0] },
+          { text: "SELECT $1::int", values: [1] },
+          "COMMIT",
+        ]),
+      ).rejects.toThrow(/division by zero/);
+      // The COMMIT behind the failure ended the aborted transaction: the connection is usable.
+      const after = await client.query("SELECT $1::int AS ok", [7]);
+      expect(after.rows).toEqual([{ ok: 7 }]);
+    } finally {
+      client.release();
+    }
+  });
+});
