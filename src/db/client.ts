@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
 import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
 import pg from "pg";
+import { prepareValue } from "pg/lib/utils.js";
 import * as schema from "./schema/index.js";
 
 export type Db = NodePgDatabase<typeof schema>;
@@ -58,7 +60,8 @@ export type Database = { pool: pg.Pool; db: Db; close(): Promise<void> };
 /** The role the application acts as; it may not UPDATE, DELETE or TRUNCATE the audit trail. */
 export const APP_ROLE = "patchpilot_app";
 
-// Statement texts given a name so far, process-wide; a text's name is the same on every connection.
+// Statement texts given a name so far, process-wide. A name is a digest of its text, so one text
+// has one name on every connection and two texts never share one.
 const names = new Map<string, string>();
 const MAX_NAMED = 2_000;
 const MAX_NAMED_LENGTH = 16_384;
@@ -71,7 +74,7 @@ const MAX_NAMED_LENGTH = 16_384;
 export function statementName(text: string): string | undefined {
   let name = names.get(text);
   if (name === undefined && names.size < MAX_NAMED && text.length <= MAX_NAMED_LENGTH) {
-    name = `pp${names.size + 1}`;
+    name = `pp_${createHash("sha256").update(text).digest("hex").slice(0, 24)}`;
     names.set(text, name);
   }
   return name;
@@ -85,17 +88,35 @@ export function statementName(text: string): string | undefined {
 class PreparingClient extends pg.Client {
   // biome-ignore lint/suspicious/noExplicitAny: pg's overloads cannot be forwarded with their types
   override query(config: any, values?: any, callback?: any): any {
+    if (typeof values === "function") return super.query(config, values, callback);
     // A text without parameters may hold several statements: only the simple protocol takes those.
     if (typeof config === "string" && Array.isArray(values) && values.length > 0) config = { text: config };
+    const params = values ?? config?.values;
     if (
       config !== null &&
       typeof config === "object" &&
       typeof config.submit !== "function" &&
       config.name === undefined &&
       typeof config.text === "string" &&
-      (values ?? config.values)?.length > 0
-    )
+      Array.isArray(params) &&
+      params.length > 0
+    ) {
+      // Values are written before the statement is sent: a value the driver fails to write while
+      // sending makes it close the named statement on the server but not forget it was parsed,
+      // and every later use of the text on this connection would fail.
+      let written: unknown[];
+      try {
+        written = params.map((v: unknown) => prepareValue(v));
+      } catch (e) {
+        if (typeof callback === "function") {
+          process.nextTick(callback, e);
+          return undefined;
+        }
+        return Promise.reject(e);
+      }
       config.name = statementName(config.text);
+      return super.query(config, written, callback);
+    }
     return super.query(config, values, callback);
   }
 }

@@ -1,3 +1,4 @@
+import type { Writable } from "node:stream";
 import type { SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import type pg from "pg";
@@ -36,7 +37,15 @@ export async function sendTogether(
       ? s
       : { name: statementName(s.text), text: s.text, values: s.values.map((v) => prepareValue(v)) },
   );
-  const sent = queries.map((q) => client.query(q));
+  // Corked, so the queries leave in one write (one packet for Postgres to wake up to), not one each.
+  const stream = (client as unknown as { connection?: { stream?: Partial<Writable> } }).connection?.stream;
+  stream?.cork?.();
+  let sent: Array<Promise<pg.QueryResult>>;
+  try {
+    sent = queries.map((q) => client.query(q));
+  } finally {
+    stream?.uncork?.();
+  }
   const settled = await Promise.allSettled(sent);
   const failed = settled.find((r) => r.status === "rejected");
   if (failed) throw failed.reason;

@@ -41,6 +41,17 @@ describe("statements sent as prepared statements", () => {
     expect(several.map((r) => r.rows)).toEqual([[{ a: 1 }], [{ b: 2 }]]);
   });
 
+  it("a value the driver cannot write fails its query alone: the statement still works on that connection", async () => {
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const query = (db: Pick<Database["db"], "execute">, v: unknown) =>
+      db.execute(sql`SELECT ${v}::jsonb ->> 'k' AS k`);
+    expect((await query(app.db, { k: "before" })).rows).toEqual([{ k: "before" }]);
+    // In a transaction, whose connection goes back to the pool as sound once rolled back.
+    await expect(app.db.transaction((tx) => query(tx, circular))).rejects.toThrow(/Failed query/);
+    expect((await query(app.db, { k: "after" })).rows).toEqual([{ k: "after" }]);
+  });
+
   it("sends statements together and answers each in order; a failing one fails the call after all are answered", async () => {
     const client = await app.pool.connect();
     try {
