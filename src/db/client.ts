@@ -80,50 +80,54 @@ export function statementName(text: string): string | undefined {
   return name;
 }
 
+type QueryConfigLike = { text?: unknown; name?: unknown; values?: unknown; submit?: unknown };
+
 /**
- * A connection that sends each parameterized statement (drizzle's included) as a named prepared
+ * Makes `client` send each parameterized statement (drizzle's included) as a named prepared
  * statement: Postgres parses and plans a text once per connection, then only binds and executes
  * it. Protocol-level, so PgBouncer's transaction pooling keeps them (`max_prepared_statements`).
  */
-class PreparingClient extends pg.Client {
-  // biome-ignore lint/suspicious/noExplicitAny: pg's overloads cannot be forwarded with their types
-  override query(config: any, values?: any, callback?: any): any {
-    if (typeof values === "function") return super.query(config, values, callback);
+function prepareStatements(client: pg.PoolClient): void {
+  const query = (config: unknown, values?: unknown, callback?: unknown): unknown => {
+    // Looked up on each call, so a wrapper installed on the prototype later (the bench's capture) runs.
+    const send = (...args: unknown[]) =>
+      (pg.Client.prototype.query as (...a: unknown[]) => unknown).apply(client, args);
+    if (typeof values === "function") return send(config, values);
     // A text without parameters may hold several statements: only the simple protocol takes those.
-    if (typeof config === "string" && Array.isArray(values) && values.length > 0) config = { text: config };
-    const params = values ?? config?.values;
+    const c: unknown =
+      typeof config === "string" && Array.isArray(values) && values.length > 0 ? { text: config } : config;
+    if (c === null || typeof c !== "object") return send(config, values, callback);
+    const q = c as QueryConfigLike;
+    const params = values ?? q.values;
     if (
-      config !== null &&
-      typeof config === "object" &&
-      typeof config.submit !== "function" &&
-      config.name === undefined &&
-      typeof config.text === "string" &&
-      Array.isArray(params) &&
-      params.length > 0
-    ) {
-      // Values are written before the statement is sent: a value the driver fails to write while
-      // sending makes it close the named statement on the server but not forget it was parsed,
-      // and every later use of the text on this connection would fail.
-      let written: unknown[];
-      try {
-        written = params.map((v: unknown) => prepareValue(v));
-      } catch (e) {
-        if (typeof callback === "function") {
-          process.nextTick(callback, e);
-          return undefined;
-        }
-        return Promise.reject(e);
+      q.submit !== undefined ||
+      q.name !== undefined ||
+      typeof q.text !== "string" ||
+      !Array.isArray(params) ||
+      params.length === 0
+    )
+      return send(config, values, callback);
+    // Values are written before the statement is sent: a value the driver fails to write while
+    // sending makes it close the named statement on the server but not forget it was parsed,
+    // and every later use of the text on this connection would fail.
+    let written: unknown[];
+    try {
+      written = params.map((v: unknown) => prepareValue(v));
+    } catch (e) {
+      if (typeof callback === "function") {
+        process.nextTick(callback, e);
+        return undefined;
       }
-      config.name = statementName(config.text);
-      return super.query(config, written, callback);
+      return Promise.reject(e);
     }
-    return super.query(config, values, callback);
-  }
+    q.name = statementName(q.text);
+    return send(q, written, callback);
+  };
+  client.query = query as pg.PoolClient["query"];
 }
 
 export function createDatabase(url: string, opts: { max?: number; appRole?: boolean } = {}): Database {
   const pool = new pg.Pool({
-    Client: PreparingClient,
     // Statements a caller sends together travel in one round trip (`sendTogether`).
     pipeline: true,
     connectionString: url,
@@ -139,7 +143,10 @@ export function createDatabase(url: string, opts: { max?: number; appRole?: bool
   // A client losing its server (restart, network) must not crash the process: idle ones report
   // on the pool, busy ones on themselves (their query fails and its caller sees that).
   pool.on("error", () => {});
-  pool.on("connect", (client) => client.on("error", () => {}));
+  pool.on("connect", (client) => {
+    client.on("error", () => {});
+    prepareStatements(client);
+  });
   const db = drizzle(pool, { schema });
   return { pool, db, close: () => pool.end() };
 }
