@@ -17,7 +17,7 @@ export function poolOf(db: Db): pg.Pool {
 
 /**
  * The connection under a transaction (of `db.transaction` or `txOnClient`), for statements that
- * travel together in one simple query.
+ * travel together in one round trip (`sendTogether`).
  */
 export function clientOf(tx: Tx): pg.PoolClient {
   const client = (tx as unknown as { session?: { client?: unknown } }).session?.client;
