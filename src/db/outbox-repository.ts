@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, lte, type SQL, sql } from "drizzle-orm";
 import type { ClosingStatement } from "./audit-repository.js";
 import { type Db, poolOf, type Tx, txOnClient } from "./client.js";
 import { outbox } from "./schema/index.js";
-import { statementOf } from "./statements.js";
+import { type Rows, type Statement, sendTogether, statementOf } from "./statements.js";
 
 export type OutboxIntent = {
   kind: string;
@@ -220,9 +220,9 @@ export type IntentTx = {
    */
   mayHaveActed: boolean;
   /** The rows of `performIntent`'s `alsoRead`, read in the transaction's opening round trip. */
-  alsoRead?: Array<Record<string, unknown>> | undefined;
-  /** A statement (no parameters) to send with the done-mark: one round trip for both. */
-  withDoneMark(statement: string): void;
+  alsoRead?: Rows | undefined;
+  /** A statement to send with the done-mark: one round trip for both. */
+  withDoneMark(statement: Statement): void;
 };
 
 /**
@@ -240,43 +240,43 @@ export async function performIntent(
   db: Db,
   id: number,
   effect: (row: OutboxRow, intent: IntentTx) => Promise<Record<string, unknown>>,
-  opts: { alsoRead?: string | undefined; mayHaveActed?: boolean } = {},
+  opts: { alsoRead?: Statement | undefined; mayHaveActed?: boolean } = {},
 ): Promise<"done" | "skipped" | { dueInMs: number }> {
-  if (!Number.isSafeInteger(id)) throw new Error(`outbox id ${id} is not an integer`);
   const client = await poolOf(db).connect();
   let open = false;
   let broken: Error | undefined;
   try {
-    // Simple-query protocol, so BEGIN and the locking read travel together: no parameters, and
-    // the only value, the id, is an integer checked above.
     open = true;
-    const results = (await client.query(
-      [
-        `BEGIN; SELECT ${OUTBOX_COLUMNS}, ${DUE_IN_MS} AS due_in_ms FROM outbox WHERE id = ${id} AND status = 'pending' FOR UPDATE SKIP LOCKED`,
-        ...(opts.alsoRead ? [opts.alsoRead] : []),
-      ].join("; "),
-    )) as unknown as Array<{ rows: Array<Record<string, unknown>> }>;
-    const raw = results[1]?.rows[0] as (RawOutboxRow & { due_in_ms?: number }) | undefined;
+    const results = await sendTogether(client, [
+      "BEGIN",
+      {
+        text: `SELECT ${OUTBOX_COLUMNS}, ${DUE_IN_MS} AS due_in_ms FROM outbox WHERE id = $1 AND status = 'pending' FOR UPDATE SKIP LOCKED`,
+        values: [id],
+      },
+      ...(opts.alsoRead ? [opts.alsoRead] : []),
+    ]);
+    const raw = results[1]?.[0] as (RawOutboxRow & { due_in_ms?: number }) | undefined;
     const dueInMs = Number(raw?.due_in_ms ?? 0);
     if (!raw || dueInMs > 0) {
       await client.query("ROLLBACK");
       open = false;
       return raw ? { dueInMs } : "skipped";
     }
-    const withDoneMark: string[] = [];
+    const withDoneMark: Statement[] = [];
     const result = await effect(fromRaw(raw), {
       tx: txOnClient(client),
       mayHaveActed: raw.attempts > 0 || opts.mayHaveActed === true,
-      alsoRead: opts.alsoRead ? results[2]?.rows : undefined,
+      alsoRead: opts.alsoRead ? results[2] : undefined,
       withDoneMark: (statement) => withDoneMark.push(statement),
     });
-    await client.query(
-      [
-        ...withDoneMark,
-        `UPDATE outbox SET status = 'done', done_at = now(), attempts = attempts + 1, last_error = NULL, result = ${client.escapeLiteral(JSON.stringify(result))}::jsonb WHERE id = ${id}`,
-        "COMMIT",
-      ].join(";\n"),
-    );
+    await sendTogether(client, [
+      ...withDoneMark,
+      {
+        text: "UPDATE outbox SET status = 'done', done_at = now(), attempts = attempts + 1, last_error = NULL, result = $1::jsonb WHERE id = $2",
+        values: [JSON.stringify(result), id],
+      },
+      "COMMIT",
+    ]);
     open = false;
     return "done";
   } catch (e) {

@@ -2,7 +2,6 @@ import type { Block, KnownBlock } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
 import { UnrecoverableError } from "bullmq";
 import { eq, inArray } from "drizzle-orm";
-import pg from "pg";
 import { z } from "zod";
 import type { ChannelGate } from "../adapters/channel-gate.js";
 import { classifySlackError, NotYet } from "../adapters/slack-errors.js";
@@ -10,6 +9,7 @@ import { botIdsOf } from "../adapters/slack-web.js";
 import type { Db, Tx } from "../db/client.js";
 import type { IntentTx } from "../db/outbox-repository.js";
 import { outbox, slackMessages } from "../db/schema/index.js";
+import type { Statement } from "../db/statements.js";
 import { assertWithinBlockKitLimits } from "../render/block-kit-limits.js";
 
 export const slackPostPayload = z.object({
@@ -66,12 +66,14 @@ const SLEEP_WAIT_MS = 60;
 
 /**
  * The `alsoRead` of a `slack.post` delivery: the message itself and its thread's parent, read
- * with the intent's lock (the only value is the id, an integer).
+ * with the intent's lock.
  */
-export function knownMessagesRead(outboxId: number): string {
-  if (!Number.isSafeInteger(outboxId)) throw new Error(`outbox id ${outboxId} is not an integer`);
-  const payload = (field: string) => `SELECT payload->>'${field}' FROM outbox WHERE id = ${outboxId}`;
-  return `SELECT key, channel, ts FROM slack_messages WHERE key IN (${payload("key")} UNION ALL ${payload("threadKey")})`;
+export function knownMessagesRead(outboxId: number): Statement {
+  const payload = (field: string) => `SELECT payload->>'${field}' FROM outbox WHERE id = $1`;
+  return {
+    text: `SELECT key, channel, ts FROM slack_messages WHERE key IN (${payload("key")} UNION ALL ${payload("threadKey")})`,
+    values: [outboxId],
+  };
 }
 type KnownMessage = { key: string; channel: string; ts: string };
 
@@ -106,7 +108,10 @@ export async function upsertSlackMessage(
       slack.chat.update({ channel: existing.channel, ts: existing.ts, text: post.text, blocks }),
     );
     if (intent?.withDoneMark)
-      intent.withDoneMark(`UPDATE slack_messages SET updated_at = now() WHERE key = ${lit(post.key)}`);
+      intent.withDoneMark({
+        text: "UPDATE slack_messages SET updated_at = now() WHERE key = $1",
+        values: [post.key],
+      });
     else await db.update(slackMessages).set({ updatedAt: new Date() }).where(eq(slackMessages.key, post.key));
     return { ts: existing.ts, updated: true };
   }
@@ -141,9 +146,10 @@ export async function upsertSlackMessage(
       ),
     );
   if (intent?.withDoneMark)
-    intent.withDoneMark(
-      `INSERT INTO slack_messages (key, channel, ts, thread_ts) VALUES (${lit(post.key)}, ${lit(answer.channel)}, ${lit(answer.ts)}, ${threadTs === undefined ? "NULL" : lit(threadTs)}) ON CONFLICT DO NOTHING`,
-    );
+    intent.withDoneMark({
+      text: "INSERT INTO slack_messages (key, channel, ts, thread_ts) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+      values: [post.key, answer.channel, answer.ts, threadTs ?? null],
+    });
   else
     await db
       .insert(slackMessages)
@@ -151,8 +157,6 @@ export async function upsertSlackMessage(
       .onConflictDoNothing();
   return { ts: answer.ts, updated: false };
 }
-
-const lit = (value: string) => pg.escapeLiteral(value);
 
 /** The metadata event every message the bot posts carries, with its key. */
 export const MESSAGE_KEY_EVENT = "patchpilot_message";

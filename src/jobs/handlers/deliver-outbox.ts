@@ -12,6 +12,7 @@ import {
   readIntents,
   recordIntentFailure,
 } from "../../db/outbox-repository.js";
+import type { Statement } from "../../db/statements.js";
 import { BlockKitLimitError } from "../../render/block-kit-limits.js";
 import type { JobContext, JobHandler } from "../job-catalogue.js";
 
@@ -30,7 +31,7 @@ export type OutboxEffects = Record<
  */
 export type OutboxPacing = Record<
   string,
-  (row: OutboxRow) => { channel: string; ticket: string; alsoRead?: string }
+  (row: OutboxRow) => { channel: string; ticket: string; alsoRead?: Statement }
 >;
 
 type Deps = { db: Db; effects: OutboxEffects; now: () => number };
@@ -56,7 +57,9 @@ async function deliverIntent(
      * Runs before the effect holding no connection; it returns what runs after the effect, and
      * the read the effect needs in its transaction (`performIntent`'s `alsoRead`).
      */
-    beforeEffect?: (row: OutboxRow) => Promise<{ after: () => Promise<void>; alsoRead?: string | undefined }>;
+    beforeEffect?: (
+      row: OutboxRow,
+    ) => Promise<{ after: () => Promise<void>; alsoRead?: Statement | undefined }>;
     read?: DueIntent | null;
   } = {},
 ): Promise<{ retryInMs: number } | null> {
