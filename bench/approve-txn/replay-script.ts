@@ -11,7 +11,7 @@ export type Captured = {
   /** The first row by column name, and how many rows came back. */
   row: Record<string, unknown> | null;
   rows: number;
-  /** Set on the second and later statements of a simple query that sent several at once. */
+  /** Set on a statement written while its connection still owed an earlier one's answer. */
   sameRoundTripAs?: number;
 };
 
@@ -64,27 +64,21 @@ export async function captureStatements<T>(
     const params = (
       Array.isArray(values) ? values : ((config as { values?: unknown[] }).values ?? [])
     ) as unknown[];
-    // Several statements in one simple query (no parameters) answer with one result each: they
-    // are recorded one by one, as pgbench sends them (it splits its commands at semicolons).
-    const parts = params.length === 0 ? splitStatements(text) : [text];
     const flight = inFlight.get(this) ?? { count: 0, first: statements.length + 1 };
     if (flight.count === 0) flight.first = statements.length + 1;
     flight.count++;
     inFlight.set(this, flight);
-    const entries: Captured[] = parts.map((t, i) => ({
-      text: t,
+    const entry: Captured = {
+      text,
       values: params,
       row: null,
       rows: 0,
-      ...(i > 0 || statements.length + 1 > flight.first ? { sameRoundTripAs: flight.first } : {}),
-    }));
-    statements.push(...entries);
-    const seen = (r: QueryResult | QueryResult[] | undefined) => {
-      const results = Array.isArray(r) ? r : [r];
-      entries.forEach((entry, i) => {
-        entry.row = firstRow(results[i]);
-        entry.rows = results[i]?.rows?.length ?? 0;
-      });
+      ...(statements.length + 1 > flight.first ? { sameRoundTripAs: flight.first } : {}),
+    };
+    statements.push(entry);
+    const seen = (r: QueryResult | undefined) => {
+      entry.row = firstRow(r);
+      entry.rows = r?.rows?.length ?? 0;
     };
     const answered = () => {
       flight.count--;
@@ -93,7 +87,7 @@ export async function captureStatements<T>(
     const last = args.length - 1;
     const callback = args[last];
     if (typeof callback === "function")
-      args[last] = (err: unknown, r: QueryResult | QueryResult[]) => {
+      args[last] = (err: unknown, r: QueryResult) => {
         answered();
         if (!err) seen(r);
         callback(err, r);
@@ -101,7 +95,7 @@ export async function captureStatements<T>(
     const out = original.apply(this, args);
     if (out instanceof Promise)
       return out.then(
-        (r: QueryResult | QueryResult[]) => {
+        (r: QueryResult) => {
           answered();
           seen(r);
           return r;
@@ -118,22 +112,6 @@ export async function captureStatements<T>(
   } finally {
     proto.query = original;
   }
-}
-
-/** The statements of one simple query, split at semicolons outside string literals. */
-function splitStatements(text: string): string[] {
-  const parts: string[] = [];
-  let start = 0;
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    if (text[i] === "'") quoted = !quoted;
-    else if (text[i] === ";" && !quoted) {
-      parts.push(text.slice(start, i));
-      start = i + 1;
-    }
-  }
-  parts.push(text.slice(start));
-  return parts.map((p) => p.trim()).filter((p) => p !== "");
 }
 
 /** How the script finds the approval's own rollout (`:rid`) and what must differ per transaction. */
