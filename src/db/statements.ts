@@ -1,6 +1,6 @@
 import type { Writable } from "node:stream";
-import type { SQL } from "drizzle-orm";
-import { PgDialect } from "drizzle-orm/pg-core";
+import { getTableColumns, getTableName, type SQL } from "drizzle-orm";
+import { PgDialect, type PgTable } from "drizzle-orm/pg-core";
 import type pg from "pg";
 import { prepareValue } from "pg/lib/utils.js";
 import { statementName } from "./client.js";
@@ -17,6 +17,24 @@ export function statementOf(statement: SQL | { toSQL(): { sql: string; params: u
 }
 
 export type Rows = Array<Record<string, unknown>>;
+
+/**
+ * `"column" = $n, …` for a patch of `table`'s columns (keyed as drizzle names them; undefined
+ * values are left out, as drizzle's update does), each value converted as its column converts it
+ * and appended to `values`. For a hot statement written by hand (see `rolloutTouch`).
+ */
+export function setList(table: PgTable, patch: Record<string, unknown>, values: unknown[]): string {
+  const columns = getTableColumns(table);
+  const set: string[] = [];
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    const column = columns[key];
+    if (!column) throw new Error(`${getTableName(table)} has no column ${key}`);
+    values.push(value === null ? null : column.mapToDriverValue(value));
+    set.push(`"${column.name}" = $${values.length}`);
+  }
+  return set.join(", ");
+}
 
 /**
  * Sends the statements on `client` together, in one round trip (the pool's connections pipeline:

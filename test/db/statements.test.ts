@@ -1,7 +1,8 @@
 import { sql } from "drizzle-orm";
+import { jsonb, pgTable, serial, text, timestamp } from "drizzle-orm/pg-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase, type Database } from "../../src/db/client.js";
-import { sendTogether, statementOf } from "../../src/db/statements.js";
+import { sendTogether, setList, statementOf } from "../../src/db/statements.js";
 import { createTestDatabase, type TestDatabase } from "../support/databases.js";
 
 let database: TestDatabase;
@@ -76,5 +77,43 @@ describe("statements sent as prepared statements", () => {
     } finally {
       client.release();
     }
+  });
+});
+
+describe("setList: a SET list written from a table's columns", () => {
+  const notes = pgTable("pp_setlist_notes", {
+    id: serial("id").primaryKey(),
+    note: text("note"),
+    tags: jsonb("tags").$type<string[]>(),
+    seenAt: timestamp("seen_at", { withTimezone: true }),
+  });
+
+  it("converts each value as its column does, leaves out undefined, and writes null", async () => {
+    // A temporary table on the pool's one connection: the application's role creates no tables.
+    await app.pool.query(
+      "CREATE TEMP TABLE pp_setlist_notes (id serial PRIMARY KEY, note text, tags jsonb, seen_at timestamptz)",
+    );
+    const inserted = await app.pool.query("INSERT INTO pp_setlist_notes (note) VALUES ('kept') RETURNING id");
+    const id = inserted.rows[0].id as number;
+    const values: unknown[] = [];
+    const set = setList(
+      notes,
+      { tags: ["a", "b"], seenAt: new Date("2026-11-25T10:00:00Z"), note: undefined },
+      values,
+    );
+    expect(set).toBe('"tags" = $1, "seen_at" = $2');
+    values.push(id);
+    await app.pool.query(`UPDATE pp_setlist_notes SET ${set} WHERE id = $3`, values);
+    const row = (await app.db.select().from(notes)).at(0);
+    expect(row).toEqual({ id, note: "kept", tags: ["a", "b"], seenAt: new Date("2026-11-25T10:00:00Z") });
+
+    const cleared: unknown[] = [];
+    const clear = setList(notes, { note: null }, cleared);
+    await app.pool.query(`UPDATE pp_setlist_notes SET ${clear} WHERE id = $2`, [...cleared, id]);
+    expect((await app.db.select().from(notes)).at(0)?.note).toBeNull();
+  });
+
+  it("refuses a key that is not a column of the table", () => {
+    expect(() => setList(notes, { color: "red" }, [])).toThrow(/pp_setlist_notes has no column color/);
   });
 });

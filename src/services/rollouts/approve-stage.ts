@@ -7,7 +7,7 @@ import { describeStageState, transitionStage } from "../../core/rollout/transiti
 import type { LoadedRollout, StageRow } from "../../db/rollout-repository.js";
 import { loadRollout } from "../../db/rollout-repository.js";
 import { findingLifecycle } from "../../db/schema/index.js";
-import { loadCandidateDelta } from "./load-candidate-delta.js";
+import { candidateFindingsRead, loadCandidateDelta } from "./load-candidate-delta.js";
 import type { Actor, Origin, Outcome, RolloutDeps } from "./rollout-deps.js";
 import { rolloutPolicy } from "./rollout-policy.js";
 import { inRolloutTx, type RolloutStep } from "./rollout-tx.js";
@@ -148,6 +148,7 @@ export async function approveStage(
           step.loaded.rollout.imageId,
           step.loaded.rollout.runningDigest,
           step.loaded.rollout.candidateDigest,
+          step.alsoRead,
         );
     const candidate = isBuild ? (stage.targetDigest ?? "build") : step.loaded.rollout.candidateDigest;
     const votes = votesOf(step.loaded, stage);
@@ -177,14 +178,12 @@ export async function approveStage(
         return { ok: false, message: verdict.refusal.message, needsOverrideReason: blocking };
       return denied(verdict.refusal.message, verdict.refusal.code);
     }
-    const vote = await recordVote(step, stage, input.actor, {
+    await recordVote(step, stage, input.actor, {
       candidateDigest: candidate,
       groups,
       reason: input.overrideReason ?? null,
       override: verdict.override,
     });
-    // The same click arriving twice at once: the other one counted it.
-    if (!vote) return { ok: false, message: alreadyDecided(step.loaded, stage) };
     step.audit(input.actor, "stage.approved", "ok", input.origin, {
       stage,
       payload: {
@@ -239,6 +238,11 @@ export async function approveStage(
       message: `✅ Approved. *${stage.name}* is being dispatched${emergency ? " now through the emergency lane (window skipped)" : ""}.`,
     };
   };
-  // The read above is used as is under the lock when the rollout has not changed since.
-  return inRolloutTx(deps, input.rolloutId, decide, peek);
+  // The read above is used as is under the lock when the rollout has not changed since; so is the
+  // candidate's scan, read from it in the transaction's opening round trip.
+  const findings =
+    peekStage.kind === "deploy"
+      ? candidateFindingsRead(peek.rollout.imageId, peek.rollout.runningDigest, peek.rollout.candidateDigest)
+      : null;
+  return inRolloutTx(deps, input.rolloutId, decide, peek, findings);
 }

@@ -6,6 +6,7 @@ import {
 import type { Severity } from "../../core/scan/normalized-report.js";
 import { type Db, driverOf } from "../../db/client.js";
 import type { Tx } from "../../db/rollout-repository.js";
+import type { Rows, Statement } from "../../db/statements.js";
 
 const FINDINGS_OF_DIGESTS = `
   SELECT l.digest, f.vulnerability_id, f.package_name, f.severity, f.known_exploited
@@ -15,42 +16,41 @@ const FINDINGS_OF_DIGESTS = `
     LEFT JOIN findings f ON f.scan_id = l.id`;
 
 /**
- * The findings of the newest scan of each digest, by digest; a digest never scanned is absent.
- * One statement for both digests of a rollout (it runs inside every approval's transaction).
+ * The statement reading the findings of the newest scan of each of a rollout's digests (one
+ * statement for both: it runs inside every approval's transaction, and is written out rather than
+ * built, since building the DISTINCT ON subquery each time cost more CPU than Postgres spent on it).
+ * Null when there is no candidate yet. `approveStage` sends it in its transaction's opening.
  */
-async function findingsOfDigests(
-  db: Db | Tx,
+export function candidateFindingsRead(
   imageId: string,
-  digests: string[],
-): Promise<Map<string, DeltaFinding[]>> {
-  // Written out rather than built, and prepared once per connection: it runs in every
-  // approval's transaction, and building the DISTINCT ON subquery and mapping each finding row
-  // cost more CPU than Postgres spent on it.
-  const found = await driverOf(db).query<{
-    digest: string;
-    vulnerability_id: string | null;
-    package_name: string | null;
-    severity: string | null;
-    known_exploited: boolean | null;
-  }>({ name: "pp_findings_of_digests", text: FINDINGS_OF_DIGESTS, values: [imageId, digests] });
-  const rows = found.rows.map((r) => ({
-    digest: r.digest,
-    vulnerabilityId: r.vulnerability_id,
-    packageName: r.package_name,
-    severity: r.severity,
-    knownExploited: r.known_exploited,
-  }));
+  running: string | null,
+  candidate: string | null,
+): Statement | null {
+  if (!candidate) return null;
+  return { text: FINDINGS_OF_DIGESTS, values: [imageId, running ? [candidate, running] : [candidate]] };
+}
+
+type FindingOfDigest = {
+  digest: string;
+  vulnerability_id: string | null;
+  package_name: string | null;
+  severity: string | null;
+  known_exploited: boolean | null;
+};
+
+/** The findings `candidateFindingsRead` returned, by digest; a digest never scanned is absent. */
+function findingsByDigest(rows: Rows): Map<string, DeltaFinding[]> {
   const byDigest = new Map<string, DeltaFinding[]>();
-  for (const r of rows) {
+  for (const r of rows as FindingOfDigest[]) {
     const list = byDigest.get(r.digest) ?? [];
     byDigest.set(r.digest, list);
     // A scan without findings comes back as one row with no finding.
-    if (r.vulnerabilityId === null || r.packageName === null || r.severity === null) continue;
+    if (r.vulnerability_id === null || r.package_name === null || r.severity === null) continue;
     list.push({
-      vulnerabilityId: r.vulnerabilityId,
-      packageName: r.packageName,
+      vulnerabilityId: r.vulnerability_id,
+      packageName: r.package_name,
       severity: r.severity as Severity,
-      knownExploited: r.knownExploited ?? false,
+      knownExploited: r.known_exploited ?? false,
     });
   }
   return byDigest;
@@ -63,15 +63,21 @@ export type CandidateScanState = {
   delta: CandidateDelta | null;
 };
 
-/** The CVE delta between the running and the candidate digest, from their latest scans. */
+/**
+ * The CVE delta between the running and the candidate digest, from their latest scans: from the
+ * rows `candidateFindingsRead` returned when the caller sent it already, else read now.
+ */
 export async function loadCandidateDelta(
   db: Db | Tx,
   imageId: string,
   running: string | null,
   candidate: string | null,
+  alreadyRead?: Rows,
 ): Promise<CandidateScanState> {
-  if (!candidate) return { candidateScanned: false, delta: null };
-  const scanned = await findingsOfDigests(db, imageId, running ? [candidate, running] : [candidate]);
+  const read = candidateFindingsRead(imageId, running, candidate);
+  if (!read || !candidate) return { candidateScanned: false, delta: null };
+  const rows = alreadyRead ?? ((await driverOf(db).query(read.text, [...read.values])).rows as Rows);
+  const scanned = findingsByDigest(rows);
   const after = scanned.get(candidate);
   if (after === undefined) return { candidateScanned: false, delta: null };
   // An image never scanned before: everything the candidate has counts as introduced.

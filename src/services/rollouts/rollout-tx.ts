@@ -16,7 +16,7 @@ import {
   type Tx,
 } from "../../db/rollout-repository.js";
 import { promoteCandidateScan } from "../../db/scan-repository.js";
-import { statementOf } from "../../db/statements.js";
+import type { Rows, Statement } from "../../db/statements.js";
 import { homeRefreshIntent } from "../home-refresh-intent.js";
 import { type Actor, type Origin, type RolloutDeps, SYSTEM_ACTOR } from "./rollout-deps.js";
 import { rolloutPolicy } from "./rollout-policy.js";
@@ -47,7 +47,18 @@ export type RolloutStep = {
     extra?: { stage?: StageRow; payload?: Record<string, unknown> },
   ): void;
   intent(intent: OutboxIntent): Promise<void>;
+  /**
+   * A write sent with the decision's COMMIT, in its last round trip: for a row nothing in the
+   * decision reads back from Postgres (a vote, whose conflicts the lock rules out; see
+   * `recordVote`). If it fails, the whole decision rolls back.
+   */
+  write(statement: Statement): void;
   newDispatchId(stage: StageRow): string;
+  /**
+   * What the caller's `alsoRead` returned under the lock, when the rollout read before the
+   * transaction (which its parameters came from) was still current; else undefined.
+   */
+  alsoRead?: Rows;
 };
 
 export class RolloutNotFound extends Error {}
@@ -67,11 +78,16 @@ export async function inRolloutTx<T>(
   fn: (step: RolloutStep) => Promise<T>,
   /** The rollout as read just before (for checks that must not wait on the lock), reused if current. */
   known?: LoadedRollout | null,
+  /** A read built from `known`, sent in the transaction's opening (see `RolloutStep.alsoRead`). */
+  alsoRead?: Statement | null,
 ): Promise<T> {
   let recorded: ReturnType<typeof intentsAtCommit> | undefined;
   // A click must be answered quickly even when something holds a lock for long (scenario 8). A
   // known rollout is locked in the transaction's opening round trip.
-  const opening = { lockTimeoutMs: LOCK_TIMEOUT_MS, ...(typeof which === "number" ? { lock: which } : {}) };
+  const opening = {
+    lockTimeoutMs: LOCK_TIMEOUT_MS,
+    ...(typeof which === "number" ? { lock: which, alsoRead: known ? (alsoRead ?? null) : null } : {}),
+  };
   const result = await rolloutTransaction(deps.db, opening, async (tx, opened) => {
     const intents: OutboxIntent[] = [];
     const created = typeof which === "number" ? which : await which(tx);
@@ -86,6 +102,7 @@ export async function inRolloutTx<T>(
     const audits: AuditEventInput[] = [];
     // Sent with the audit events and COMMIT, in one round trip.
     const closing: ClosingStatement[] = [];
+    const writes: Statement[] = [];
     let changed = false;
     const stagePatches = new Map<number, Partial<StageRow>>();
     let rolloutPatch: { candidateDigest?: string | null } = {};
@@ -99,6 +116,7 @@ export async function inRolloutTx<T>(
       repository,
       image,
       team,
+      ...(opened.alsoRead && loaded === known ? { alsoRead: opened.alsoRead } : {}),
       policyOf: (stage) => rolloutPolicy(deps.config, team, stage.name, stage.kind as StageKind),
       async setStage(stage, patch) {
         // Written once per stage at the end of the decision, however many steps changed it.
@@ -131,6 +149,9 @@ export async function inRolloutTx<T>(
       },
       async intent(intent) {
         intents.push(intent);
+      },
+      write(statement) {
+        writes.push(statement);
       },
       newDispatchId(stage) {
         const hex = deps.randomHex?.(4) ?? randomBytes(4).toString("hex");
@@ -165,9 +186,7 @@ export async function inRolloutTx<T>(
           },
         });
       }
-      closing.push({
-        ...statementOf(rolloutTouch(tx, rolloutId, { ...rolloutPatch, state }, now, stagePatches)),
-      });
+      closing.push(rolloutTouch(rolloutId, { ...rolloutPatch, state }, now, stagePatches));
       // The rollout is locked, so the statement above makes this its version.
       const version = loaded.rollout.version + 1;
       loaded.rollout.version = version;
@@ -183,7 +202,7 @@ export async function inRolloutTx<T>(
     }
     // Every intent of the decision in one statement; its ids are read once committed.
     recorded = intentsAtCommit(intents);
-    return { value, audits, closing: [...closing, ...recorded.closing] };
+    return { value, audits, closing: [...writes, ...closing, ...recorded.closing] };
   });
   const outboxIds = (await recorded?.ids(deps.db)) ?? [];
   if (outboxIds.length > 0) await deps.afterCommit(outboxIds);

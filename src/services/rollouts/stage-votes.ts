@@ -1,7 +1,5 @@
-import { sql } from "drizzle-orm";
 import type { Vote } from "../../core/rollout/check-approver.js";
-import type { ApprovalRow, LoadedRollout, StageRow, Tx } from "../../db/rollout-repository.js";
-import { approvals } from "../../db/schema/index.js";
+import type { ApprovalRow, LoadedRollout, StageRow } from "../../db/rollout-repository.js";
 import type { Actor } from "./rollout-deps.js";
 import type { RolloutStep } from "./rollout-tx.js";
 
@@ -19,62 +17,50 @@ export function votesOf(loaded: LoadedRollout, stage: StageRow): Vote[] {
     }));
 }
 
-/**
- * The vote's insert, built once per transaction handle (one per pooled connection) and sent as a
- * named prepared statement: it is in every approval's transaction.
- */
-function buildVoteInsert(tx: Tx) {
-  return tx
-    .insert(approvals)
-    .values({
-      stageId: sql.placeholder("stageId"),
-      userId: sql.placeholder("userId"),
-      userName: sql.placeholder("userName"),
-      decision: "approve",
-      reason: sql.placeholder("reason"),
-      candidateDigest: sql.placeholder("candidateDigest"),
-      round: sql.placeholder("round"),
-      groups: sql.placeholder("groups"),
-      override: sql.placeholder("override"),
-      createdAt: sql.placeholder("createdAt"),
-    })
-    .onConflictDoNothing()
-    .returning()
-    .prepare("pp_record_vote");
-}
-const voteInserts = new WeakMap<Tx, ReturnType<typeof buildVoteInsert>>();
-function voteInsertOf(tx: Tx): ReturnType<typeof buildVoteInsert> {
-  let insert = voteInserts.get(tx);
-  if (!insert) {
-    insert = buildVoteInsert(tx);
-    voteInserts.set(tx, insert);
-  }
-  return insert;
-}
+const VOTE_INSERT = `INSERT INTO approvals
+  (stage_id, user_id, user_name, decision, reason, candidate_digest, round, groups, override, created_at)
+  VALUES ($1, $2, $3, 'approve', $4, $5, $6, $7::jsonb, $8, $9)`;
 
 /**
- * Records one approval of the stage's current round, bound to `candidateDigest`; null when the
- * same person's vote for that round and digest is already there (a replayed click). A vote
- * touches its stage, so the rollout's version moves with it (see `lockRollout`).
+ * Records one approval of the stage's current round, bound to `candidateDigest`. The insert is
+ * sent with the decision's COMMIT (`step.write`), not on its own: the decision holds the
+ * rollout's lock and read its votes under it (`lockRollout`), and the caller has checked that
+ * this person has not voted in this round (`checkApprover`), so the unique vote constraint
+ * cannot fire; if it ever did, the whole decision would roll back, never count a vote twice.
+ * A vote touches its stage, so the rollout's version moves with it (see `lockRollout`).
  */
 export async function recordVote(
   step: RolloutStep,
   stage: StageRow,
   actor: Actor,
   vote: { candidateDigest: string | null; groups: string[]; reason: string | null; override?: boolean },
-): Promise<ApprovalRow | null> {
-  const [row] = await voteInsertOf(step.tx).execute({
+): Promise<ApprovalRow> {
+  const row: ApprovalRow = {
     stageId: stage.id,
     userId: actor.id,
     userName: actor.name ?? null,
+    decision: "approve",
     reason: vote.reason,
     candidateDigest: vote.candidateDigest,
     round: stage.round,
     groups: vote.groups,
     override: vote.override ?? false,
     createdAt: step.now,
+  };
+  step.write({
+    text: VOTE_INSERT,
+    values: [
+      row.stageId,
+      row.userId,
+      row.userName,
+      row.reason,
+      row.candidateDigest,
+      row.round,
+      JSON.stringify(row.groups),
+      row.override,
+      row.createdAt,
+    ],
   });
-  if (!row) return null;
   step.loaded.approvals.push(row);
   await step.setStage(stage, {});
   return row;
