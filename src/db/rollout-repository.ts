@@ -229,9 +229,9 @@ export async function findStageByRun(
  * The statement that records the rollout's (derived) state and bumps its version (the card
  * renders each version once), writing the patched stages in the same statement, each bumping its
  * own version. It is sent with the decision's COMMIT (see `inRolloutTx`); the rollout is locked,
- * so its new version is the one read under the lock plus one. Written from the tables' column
- * maps (`setList`), not through drizzle's update builder: it is in every decision, and building
- * it took a tenth of an approval's CPU.
+ * so its new version is the one read under the lock plus one (a `version` in a patch is
+ * ignored). Written from the tables' column maps (`setList`), not through drizzle's update
+ * builder: it is in every decision, and building it took a tenth of an approval's CPU.
  */
 export function rolloutTouch(
   id: number,
@@ -241,11 +241,11 @@ export function rolloutTouch(
 ): Statement {
   const values: unknown[] = [];
   const stages = [...stagePatches].map(([stageId, stagePatch], i) => {
-    const set = setList(rolloutStages, { ...stagePatch, updatedAt: now }, values);
+    const set = setList(rolloutStages, { ...stagePatch, updatedAt: now }, values, ["version"]);
     values.push(stageId);
     return `stage${i} AS (UPDATE rollout_stages SET ${set}, version = version + 1 WHERE id = $${values.length})`;
   });
-  const set = setList(rollouts, { ...patch, updatedAt: now }, values);
+  const set = setList(rollouts, { ...patch, updatedAt: now }, values, ["version"]);
   values.push(id);
   const touch = `UPDATE rollouts SET ${set}, version = version + 1 WHERE id = $${values.length}`;
   return { text: stages.length > 0 ? `WITH ${stages.join(", ")} ${touch}` : touch, values };

@@ -1,5 +1,5 @@
 import type { Writable } from "node:stream";
-import { getTableColumns, getTableName, type SQL } from "drizzle-orm";
+import { Column, getTableColumns, getTableName, is, SQL } from "drizzle-orm";
 import { PgDialect, type PgTable } from "drizzle-orm/pg-core";
 import type pg from "pg";
 import { prepareValue } from "pg/lib/utils.js";
@@ -19,17 +19,30 @@ export function statementOf(statement: SQL | { toSQL(): { sql: string; params: u
 export type Rows = Array<Record<string, unknown>>;
 
 /**
- * `"column" = $n, …` for a patch of `table`'s columns (keyed as drizzle names them; undefined
- * values are left out, as drizzle's update does), each value converted as its column converts it
- * and appended to `values`. For a hot statement written by hand (see `rolloutTouch`).
+ * `"column" = $n, …` for a patch of `table`'s columns (keyed as drizzle names them), in the
+ * table's column order (so one set of columns is always one text, one prepared statement), each
+ * value converted as its column converts it and appended to `values`. Undefined values are left
+ * out, as drizzle's update leaves them out, and so are the `omit` columns (the caller sets them
+ * itself). Plain values only: a drizzle SQL expression is refused, not sent as a value. For a
+ * hot statement written by hand (see `rolloutTouch`).
  */
-export function setList(table: PgTable, patch: Record<string, unknown>, values: unknown[]): string {
+export function setList(
+  table: PgTable,
+  patch: Record<string, unknown>,
+  values: unknown[],
+  omit: readonly string[] = [],
+): string {
   const columns = getTableColumns(table);
+  for (const key of Object.keys(patch))
+    if (!(key in columns)) throw new Error(`${getTableName(table)} has no column ${key}`);
   const set: string[] = [];
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === undefined) continue;
-    const column = columns[key];
-    if (!column) throw new Error(`${getTableName(table)} has no column ${key}`);
+  for (const [key, column] of Object.entries(columns)) {
+    const value = patch[key];
+    if (value === undefined || omit.includes(key)) continue;
+    if (is(value, SQL) || is(value, Column))
+      throw new Error(
+        `setList writes plain values; ${getTableName(table)}.${key} was given an SQL expression`,
+      );
     values.push(value === null ? null : column.mapToDriverValue(value));
     set.push(`"${column.name}" = $${values.length}`);
   }

@@ -113,7 +113,13 @@ describe("setList: a SET list written from a table's columns", () => {
     expect((await app.db.select().from(notes)).at(0)?.note).toBeNull();
   });
 
-  it("refuses a key that is not a column of the table", () => {
+  it("writes columns in the table's order, leaves out the omitted ones, and refuses what it cannot write", () => {
+    const values: unknown[] = [];
+    expect(setList(notes, { seenAt: null, note: "n", id: 4 }, values, ["id"])).toBe(
+      '"note" = $1, "seen_at" = $2',
+    );
+    expect(values).toEqual(["n", null]);
     expect(() => setList(notes, { color: "red" }, [])).toThrow(/pp_setlist_notes has no column color/);
+    expect(() => setList(notes, { note: sql`upper(note)` }, [])).toThrow(/given an SQL expression/);
   });
 });
