@@ -1,9 +1,7 @@
 import { durationMs } from "../core/duration-ms.js";
 import type { StagePolicy } from "../core/rollout/stage-policy.js";
+import type { ConfigImage, ConfigTeam } from "./config-lookup.js";
 import type { PatchpilotConfig } from "./file-schema.js";
-
-type ConfigImage = PatchpilotConfig["images"][number];
-type ConfigTeam = PatchpilotConfig["teams"][number];
 
 /** The stages an image goes through, in order: its own list or the default one. */
 export function stagesOfImage(config: PatchpilotConfig, image: ConfigImage): string[] {

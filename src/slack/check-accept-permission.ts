@@ -1,3 +1,4 @@
+import { configTeam } from "../config/config-lookup.js";
 import type { PatchpilotConfig } from "../config/file-schema.js";
 import { userError } from "../core/errors.js";
 import { renderPerson, renderUserGroup } from "../render/render-mentions.js";
@@ -21,7 +22,7 @@ export async function checkAcceptPermission(
     );
   }
   if ((await deps.teamsOfUser(userId, "")).includes(target.teamId)) return;
-  const team = deps.config.teams.find((t) => t.id === target.teamId);
+  const team = configTeam(deps.config, target.teamId);
   const who = [
     ...(team?.approvers.groups ?? []).map((g) => renderUserGroup(g)),
     ...(team?.approvers.users ?? []).map((u) => renderPerson(u)),

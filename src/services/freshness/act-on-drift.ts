@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import { z } from "zod";
+import { configImage, configTeam } from "../../config/config-lookup.js";
 import { severityCounts } from "../../core/digest/severity-counts.js";
 import { imageBaseStatus, images } from "../../db/schema/index.js";
 import { renderBaseImageDrift } from "../../render/render-base-image-drift.js";
@@ -28,8 +29,8 @@ export async function actOnDrift(
     .where(eq(imageBaseStatus.imageId, payload.imageId));
   if (!row || row.status.currentDigest !== payload.digest || row.status.state !== "behind")
     return { skipped: "the base image moved again or the image was rebuilt meanwhile" };
-  const image = deps.config.images.find((i) => i.id === row.image.configId);
-  const team = deps.config.teams.find((t) => t.id === image?.team);
+  const image = configImage(deps.config, row.image.configId);
+  const team = configTeam(deps.config, image?.team);
   if (!image) return { skipped: "the image is no longer configured" };
   let rolloutNote: string | null = null;
   if (image.onBaseImageDrift === "rollout") {

@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Logger } from "../../adapters/logger.js";
 import type { RegistryClient } from "../../adapters/registry/registry-client.js";
 import { RegistryError } from "../../adapters/registry/registry-error.js";
+import type { ConfigImage } from "../../config/config-lookup.js";
 import type { PatchpilotConfig } from "../../config/file-schema.js";
 import { type SeverityCounts, totalOf } from "../../core/digest/severity-counts.js";
 import {
@@ -21,8 +22,6 @@ import type { Db } from "../../db/client.js";
 import { insertIntent } from "../../db/outbox-repository.js";
 import { baseImageVersions, findings, imageBaseStatus, images, scans } from "../../db/schema/index.js";
 import { acceptedIdsSql, isSuppressedSql } from "../posture/accepted-ids-sql.js";
-
-type ConfigImage = PatchpilotConfig["images"][number];
 
 export type FreshnessDeps = {
   db: Db;

@@ -1,3 +1,4 @@
+import { configTeam } from "../../config/config-lookup.js";
 import { describeApprovers } from "../../core/rollout/check-approver.js";
 import type { StagePolicy } from "../../core/rollout/stage-policy.js";
 import { eligibleGroups } from "../../core/rollout/stage-policy.js";
@@ -13,7 +14,7 @@ import { rolloutPolicy } from "./rollout-policy.js";
 export async function actorGroups(deps: RolloutDeps, rolloutId: number, actorId: string): Promise<string[]> {
   const loaded = await loadRollout(deps.db, rolloutId);
   if (!loaded) return [];
-  const team = deps.config.teams.find((t) => t.id === loaded.rollout.teamId) ?? null;
+  const team = configTeam(deps.config, loaded.rollout.teamId);
   const groups = new Set<string>(team?.approvers.groups ?? []);
   for (const s of loaded.stages)
     for (const g of eligibleGroups(rolloutPolicy(deps.config, team, s.name, s.kind as StageKind)))

@@ -1,4 +1,5 @@
 import { eq } from "drizzle-orm";
+import { configTeam } from "../../config/config-lookup.js";
 import type { StageKind } from "../../core/rollout/stage-state.js";
 import type { LoadedRollout } from "../../db/rollout-repository.js";
 import { images } from "../../db/schema/index.js";
@@ -19,7 +20,7 @@ export async function approvalDialogFor(
 ): Promise<{ image: string; blocking: string[] } | null> {
   const stage = loaded.stages.find((s) => s.name === stageName);
   if (stage?.state !== "awaiting_approval") return null;
-  const team = deps.config.teams.find((t) => t.id === loaded.rollout.teamId) ?? null;
+  const team = configTeam(deps.config, loaded.rollout.teamId);
   if (!rolloutPolicy(deps.config, team, stage.name, stage.kind as StageKind).confirm) return null;
   const scan = await loadCandidateDelta(
     deps.db,

@@ -1,4 +1,5 @@
 import { and, eq, inArray } from "drizzle-orm";
+import { configTeam } from "../../config/config-lookup.js";
 import { checkApprover } from "../../core/rollout/check-approver.js";
 import { quorum } from "../../core/rollout/quorum.js";
 import { eligibleGroups } from "../../core/rollout/stage-policy.js";
@@ -100,7 +101,7 @@ export async function approveStage(
   const peekStage = peek?.stages.find((s) => s.name === input.stage);
   if (!peek || !peekStage)
     return { ok: false, message: `Rollout #${input.rolloutId} has no stage "${input.stage}".` };
-  const team = deps.config.teams.find((t) => t.id === peek.rollout.teamId) ?? null;
+  const team = configTeam(deps.config, peek.rollout.teamId);
   // A replayed or late click that changes nothing and is not audited (see `answeredWithoutVote`)
   // is answered from this read, without queueing for the rollout's lock.
   if (answeredWithoutVote(peek, peekStage, input.actor.id))

@@ -1,6 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { NotYet } from "../../adapters/slack-errors.js";
+import { configTeam } from "../../config/config-lookup.js";
 import type { StageHealth } from "../../core/rollout/stage-health.js";
 import type { StagePolicy } from "../../core/rollout/stage-policy.js";
 import type { StageKind, StageState } from "../../core/rollout/stage-state.js";
@@ -93,7 +94,7 @@ export async function runStageHealthGate(
     // The stage's configured environment (its name unless set), as freezes also see it.
     environment: rolloutPolicy(
       deps.config,
-      deps.config.teams.find((t) => t.id === loaded.rollout.teamId) ?? null,
+      configTeam(deps.config, loaded.rollout.teamId),
       stage.name,
       stage.kind as StageKind,
     ).environment,

@@ -3,6 +3,7 @@ import { UnrecoverableError } from "bullmq";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { ChannelGate } from "../../adapters/channel-gate.js";
+import { configImage, configTeam } from "../../config/config-lookup.js";
 import type { PatchpilotConfig } from "../../config/file-schema.js";
 import { quorum } from "../../core/rollout/quorum.js";
 import type { RolloutCardView } from "../../core/rollout/rollout-card-view.js";
@@ -34,8 +35,8 @@ export async function rolloutCardView(deps: CardDeps, rolloutId: number): Promis
   const r = loaded.rollout;
   const now = deps.now();
   const imageRow = (await deps.db.select().from(images).where(eq(images.id, r.imageId)))[0];
-  const image = deps.config.images.find((i) => i.id === imageRow?.configId);
-  const team = deps.config.teams.find((t) => t.id === r.teamId) ?? null;
+  const image = configImage(deps.config, imageRow?.configId);
+  const team = configTeam(deps.config, r.teamId);
   const scan = await loadCandidateDelta(deps.db, r.imageId, r.runningDigest, r.candidateDigest);
   const needsOverride = (scan.delta?.blocking.length ?? 0) > 0;
   const stages = loaded.stages.map((s) => {
@@ -181,7 +182,7 @@ export async function postApprovalRequest(
   const stage = loaded?.stages.find((s) => s.name === request.stage);
   if (!loaded || !stage || stage.state !== "awaiting_approval" || stage.round !== request.round)
     return { skipped: "the stage no longer waits for this request" };
-  const team = deps.config.teams.find((t) => t.id === loaded.rollout.teamId);
+  const team = configTeam(deps.config, loaded.rollout.teamId);
   if (!team) return { skipped: "no team channel" };
   // The request is a reply to the card: if every post of the card failed for good, waiting for
   // it would never end, so the request is dropped (the card's failure is in the outbox).

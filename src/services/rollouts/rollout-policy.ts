@@ -1,9 +1,9 @@
+import type { ConfigTeam } from "../../config/config-lookup.js";
 import type { PatchpilotConfig } from "../../config/file-schema.js";
 import { rollbackPolicyFromConfig, stagePolicyFromConfig } from "../../config/stage-policy-from-config.js";
 import type { StagePolicy } from "../../core/rollout/stage-policy.js";
 import type { StageKind } from "../../core/rollout/stage-state.js";
 
-type ConfigTeam = PatchpilotConfig["teams"][number];
 const NO_TEAM: ConfigTeam = { id: "unowned", channel: "C0NONE", approvers: { groups: [], users: [] } };
 
 /** A stage's policy; a rollback stage (`rollback-canary`) uses the rollback policy of its stage. */

@@ -1,4 +1,5 @@
 import { and, asc, eq, inArray } from "drizzle-orm";
+import { configTeam } from "../../config/config-lookup.js";
 import type { PatchpilotConfig } from "../../config/file-schema.js";
 import type { ImageRiskRow } from "../../core/digest/image-risk-row.js";
 import type { RolloutInFlight, RolloutStageProgress } from "../../core/digest/image-status.js";
@@ -41,7 +42,7 @@ export function approvalsMissing(
 
 /** The policy of a stage of a loaded rollout, from the config (its team's approvers). */
 export function policyOfStage(config: PatchpilotConfig, loaded: LoadedRollout, stage: StageRow): StagePolicy {
-  const team = config.teams.find((t) => t.id === loaded.rollout.teamId) ?? null;
+  const team = configTeam(config, loaded.rollout.teamId);
   return rolloutPolicy(config, team, stage.name, stage.kind as StageKind);
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { PatchpilotConfig } from "../../config/file-schema.js";
+import { type ConfigImage, type ConfigTeam, configImage, configTeam } from "../../config/config-lookup.js";
 import type { AuditEventInput } from "../../core/audit/audit-event.js";
 import { rolloutState } from "../../core/rollout/rollout-state.js";
 import type { StagePolicy } from "../../core/rollout/stage-policy.js";
@@ -20,9 +20,6 @@ import type { Rows, Statement } from "../../db/statements.js";
 import { homeRefreshIntent } from "../home-refresh-intent.js";
 import { type Actor, type Origin, type RolloutDeps, SYSTEM_ACTOR } from "./rollout-deps.js";
 import { rolloutPolicy } from "./rollout-policy.js";
-
-type ConfigImage = PatchpilotConfig["images"][number];
-type ConfigTeam = PatchpilotConfig["teams"][number];
 
 /** One decision about one rollout, inside its transaction with the rollout row locked. */
 export type RolloutStep = {
@@ -96,8 +93,8 @@ export async function inRolloutTx<T>(
     const locked = await lockRollout(tx, rolloutId, known, opened.locked);
     if (!locked) throw new RolloutNotFound(`rollout #${rolloutId} does not exist`);
     const { loaded, image: imageRow } = locked;
-    const image = deps.config.images.find((i) => i.id === imageRow?.configId) ?? null;
-    const team = deps.config.teams.find((t) => t.id === loaded.rollout.teamId) ?? null;
+    const image = configImage(deps.config, imageRow?.configId);
+    const team = configTeam(deps.config, loaded.rollout.teamId);
     const now = deps.now();
     const audits: AuditEventInput[] = [];
     // Sent with the audit events and COMMIT, in one round trip.

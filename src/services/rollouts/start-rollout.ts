@@ -1,4 +1,5 @@
 import { eq } from "drizzle-orm";
+import { type ConfigImage, configImage } from "../../config/config-lookup.js";
 import type { PatchpilotConfig } from "../../config/file-schema.js";
 import { stagesOfImage } from "../../config/stage-policy-from-config.js";
 import { closestMatch } from "../../core/closest-match.js";
@@ -21,14 +22,12 @@ export type StartInput = {
   trigger: RolloutTrigger;
 };
 
-type ConfigImage = PatchpilotConfig["images"][number];
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function findConfiguredImage(config: PatchpilotConfig, ref: string): ConfigImage | null {
   const repository = normalizeImageRef(ref).repository;
   return (
-    config.images.find((i) => i.id === ref) ??
+    configImage(config, ref) ??
     config.images.find((i) => normalizeImageRef(i.repository).repository === repository) ??
     null
   );

@@ -1,5 +1,6 @@
 import type { WebClient } from "@slack/web-api";
 import { canPostIn } from "../../adapters/slack-web.js";
+import { configImage } from "../../config/config-lookup.js";
 import type { PatchpilotConfig } from "../../config/file-schema.js";
 import type { SlaPolicy } from "../../core/sla/sla-policy.js";
 import type { Db } from "../../db/client.js";
@@ -69,7 +70,7 @@ export function buildSubcommands(deps: SubcommandDeps): ReadonlyMap<string, Subc
       db: deps.db,
       sla: deps.sla,
       teamIds: deps.config.teams.map((t) => t.id),
-      baseImageOf: (configId) => deps.config.images.find((i) => i.id === configId)?.baseImage ?? null,
+      baseImageOf: (configId) => configImage(deps.config, configId)?.baseImage ?? null,
       teamsOfUser: deps.teamsOfUser,
       now: deps.now,
       config: deps.config,
