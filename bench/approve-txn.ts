@@ -85,7 +85,14 @@ async function ours(deps: RolloutDeps, ids: number[], clients: number, seconds: 
 }
 
 /** Where pgbench's next transaction starts in its set: past every rollout a run before approved. */
-type PgbenchCursor = { first: number; offset: number; wrapped: boolean };
+type PgbenchCursor = {
+  first: number;
+  offset: number;
+  /** The version every rollout of the set had before pgbench approved any: one approval adds one. */
+  v0: number;
+  /** Some rollout was approved a second time: the set ran out. */
+  wrapped: boolean;
+};
 
 async function pgbench(
   url: string,
@@ -133,14 +140,13 @@ async function pgbench(
   if (failed && Number(failed[1]) > 0) log(`pgbench: ${failed[1]} failed transactions`);
   const avg = Number(lat?.[1] ?? Number.NaN);
   // The next run starts past the furthest rollout this one approved (clients progress unevenly).
-  const furthest = await database.pool.query<{ n: string | null }>(
-    `SELECT max(id) - $1::int + 1 AS n FROM rollouts
-      WHERE id BETWEEN $1::int AND $1::int + $2::int - 1
-        AND version > (SELECT min(version) FROM rollouts WHERE id BETWEEN $1::int AND $1::int + $2::int - 1)`,
-    [cursor.first, PGBENCH_SET],
+  const furthest = await database.pool.query<{ n: string | null; again: boolean | null }>(
+    `SELECT max(id) FILTER (WHERE version > $3::int) - $1::int + 1 AS n, bool_or(version > $3::int + 1) AS again
+       FROM rollouts WHERE id BETWEEN $1::int AND $1::int + $2::int - 1`,
+    [cursor.first, PGBENCH_SET, cursor.v0],
   );
   const used = Number(furthest.rows[0]?.n ?? 0);
-  if (cursor.offset + Number(n[1]) > PGBENCH_SET || used >= PGBENCH_SET) cursor.wrapped = true;
+  if (furthest.rows[0]?.again) cursor.wrapped = true;
   cursor.offset = Math.max(cursor.offset + Number(n[1]), used) % PGBENCH_SET;
   return { rate: Number(tps[1]), p50: avg, p99: Number.NaN, n: Number(n[1]) };
 }
@@ -191,9 +197,16 @@ async function main(): Promise<void> {
       `prepared ${images} rollouts (one per image, staging awaiting 1 approval, candidate scanned) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
     const pgbenchIds = ids.slice(OURS);
-    const cursor: PgbenchCursor = { first: pgbenchIds[0] ?? 0, offset: 0, wrapped: false };
-    if (pgbenchIds.at(-1) !== cursor.first + PGBENCH_SET - 1)
+    const first = pgbenchIds[0] ?? 0;
+    if (pgbenchIds.at(-1) !== first + PGBENCH_SET - 1)
       throw new Error("pgbench's rollouts are not contiguous ids");
+    const versions = await database.pool.query<{ lo: number; hi: number }>(
+      "SELECT min(version) AS lo, max(version) AS hi FROM rollouts WHERE id BETWEEN $1::int AND $1::int + $2::int - 1",
+      [first, PGBENCH_SET],
+    );
+    const v0 = versions.rows[0]?.lo ?? 0;
+    if (versions.rows[0]?.hi !== v0) throw new Error("pgbench's rollouts do not all start at one version");
+    const cursor: PgbenchCursor = { first, offset: 0, v0, wrapped: false };
     const pool = ids.slice(0, OURS).reverse();
     // Warm-up: JIT, pooled connections, prepared plans on both sides; not judged.
     await ours(deps, pool, 8, 1);

@@ -15,7 +15,7 @@ function byId<T extends { id: string }>(list: readonly T[], id: string | null | 
   if (id === null || id === undefined) return null;
   let index = indexes.get(list) as Index<T> | undefined;
   if (!index || index.size !== list.length) {
-    // The first entry of an id wins, as `find` would have it (the schema refuses duplicates).
+    // The first entry of an id wins, as `find` would have it (`validateConfig` refuses duplicates).
     const map = new Map<string, T>();
     for (const entry of list) if (!map.has(entry.id)) map.set(entry.id, entry);
     index = { size: list.length, byId: map };
