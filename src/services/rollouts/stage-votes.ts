@@ -34,7 +34,7 @@ export async function recordVote(
   stage: StageRow,
   actor: Actor,
   vote: { candidateDigest: string | null; groups: string[]; reason: string | null; override?: boolean },
-): Promise<ApprovalRow> {
+): Promise<void> {
   const row: ApprovalRow = {
     stageId: stage.id,
     userId: actor.id,
@@ -63,5 +63,4 @@ export async function recordVote(
   });
   step.loaded.approvals.push(row);
   await step.setStage(stage, {});
-  return row;
 }
