@@ -15,6 +15,7 @@ import type { Database } from "../src/db/client.js";
 import { approveStage } from "../src/services/rollouts/approve-stage.js";
 import type { RolloutDeps } from "../src/services/rollouts/rollout-deps.js";
 import { captureStatements, replayScript } from "./approve-txn/replay-script.js";
+import { cpuDelta, cpuSeconds } from "./ingest/cpu-seconds.js";
 import { describeMachine } from "./ingest/describe-machine.js";
 import {
   admin,
@@ -48,9 +49,40 @@ const BAR = 0.6;
 const SCRIPT = join(tmpdir(), `pp-bench-approve-${process.pid}.pgbench.sql`);
 const run = promisify(execFile);
 
-type Side = { rate: number; p50: number; p99: number; n: number; cpuMs?: number };
+type Side = {
+  rate: number;
+  p50: number;
+  p99: number;
+  n: number;
+  cpuMs?: number;
+  /** Postgres's CPU per approval (all its processes), ms: where the two sides' SQL costs differ. */
+  postgresMs: number;
+  /** WAL written per approval, bytes. */
+  walBytes: number;
+};
 
-async function ours(deps: RolloutDeps, ids: number[], clients: number, seconds: number): Promise<Side> {
+/** Where Postgres's WAL stands now. */
+async function walAt(database: Database): Promise<string> {
+  const r = await database.pool.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn");
+  return r.rows[0]?.lsn ?? "0/0";
+}
+
+/** WAL bytes written since `from`. */
+async function walSince(database: Database, from: string): Promise<number> {
+  const r = await database.pool.query<{ n: string }>(
+    "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::text AS n",
+    [from],
+  );
+  return Number(r.rows[0]?.n ?? Number.NaN);
+}
+
+async function ours(
+  deps: RolloutDeps,
+  database: Database,
+  ids: number[],
+  clients: number,
+  seconds: number,
+): Promise<Side> {
   const latencies: number[] = [];
   const until = performance.now() + seconds * 1000;
   const client = async () => {
@@ -69,12 +101,18 @@ async function ours(deps: RolloutDeps, ids: number[], clients: number, seconds: 
       latencies.push(performance.now() - t0);
     }
   };
+  const wal0 = await walAt(database);
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
+  const pg0 = cpuSeconds([]);
   await Promise.all(Array.from({ length: clients }, client));
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const pgCpu = cpuDelta(pg0, cpuSeconds([])).postgres;
+  const wal = await walSince(database, wal0);
   return {
+    postgresMs: (pgCpu * 1000) / latencies.length,
+    walBytes: wal / latencies.length,
     // This process's CPU per approval (drizzle, pg, our code): the part of the cost that is ours.
     cpuMs: (cpu.user + cpu.system) / 1000 / latencies.length,
     rate: latencies.length / elapsed,
@@ -102,6 +140,8 @@ async function pgbench(
   seconds: number,
   database: Database,
 ): Promise<Side> {
+  const wal0 = await walAt(database);
+  const pg0 = cpuSeconds([]);
   const { stdout } = await run(
     process.env.PGBENCH ?? "pgbench",
     [
@@ -139,6 +179,9 @@ async function pgbench(
   if (!tps || !n) throw new Error(`pgbench output not understood:\n${stdout}`);
   if (failed && Number(failed[1]) > 0) log(`pgbench: ${failed[1]} failed transactions`);
   const avg = Number(lat?.[1] ?? Number.NaN);
+  // Includes its connecting and the 0.1–0.2 s after its last transaction: a slight overcount.
+  const pgCpu = cpuDelta(pg0, cpuSeconds([])).postgres;
+  const wal = await walSince(database, wal0);
   // The next run starts past the furthest rollout this one approved (clients progress unevenly).
   const furthest = await database.pool.query<{ n: string | null; again: boolean | null }>(
     `SELECT max(id) FILTER (WHERE version > $3::int) - $1::int + 1 AS n, bool_or(version > $3::int + 1) AS again
@@ -148,7 +191,14 @@ async function pgbench(
   const used = Number(furthest.rows[0]?.n ?? 0);
   if (furthest.rows[0]?.again) cursor.wrapped = true;
   cursor.offset = Math.max(cursor.offset + Number(n[1]), used) % PGBENCH_SET;
-  return { rate: Number(tps[1]), p50: avg, p99: Number.NaN, n: Number(n[1]) };
+  return {
+    rate: Number(tps[1]),
+    p50: avg,
+    p99: Number.NaN,
+    n: Number(n[1]),
+    postgresMs: (pgCpu * 1000) / Number(n[1]),
+    walBytes: wal / Number(n[1]),
+  };
 }
 
 async function counts(database: Database): Promise<Record<string, number>> {
@@ -209,7 +259,7 @@ async function main(): Promise<void> {
     const cursor: PgbenchCursor = { first, offset: 0, v0, wrapped: false };
     const pool = ids.slice(0, OURS).reverse();
     // Warm-up: JIT, pooled connections, prepared plans on both sides; not judged.
-    await ours(deps, pool, 8, 1);
+    await ours(deps, database, pool, 8, 1);
     // Fresh statistics, as autovacuum keeps them in a running system: taken after the set-up and
     // the warm-up (so approvals are not an empty table, planned as one to scan whole), they make
     // Postgres plan again the statements pooled connections cached while tables were near empty.
@@ -256,7 +306,7 @@ async function main(): Promise<void> {
     const results: boolean[] = [];
     for (const c of CLIENTS) {
       const before = await counts(database);
-      const o = await ours(deps, pool, c, PHASE_SECONDS);
+      const o = await ours(deps, database, pool, c, PHASE_SECONDS);
       if (o.n === 0)
         throw new Error(`no prepared rollout left for the ${c}-client phase: raise BENCH_APPROVE_ROLLOUTS`);
       const after = await counts(database);
@@ -269,7 +319,7 @@ async function main(): Promise<void> {
       );
       const per = (k: string) => ((after[k] ?? 0) - (before[k] ?? 0)) / o.n;
       log(
-        `|  | per approval (ours): audit rows ${per("audit").toFixed(2)}, outbox rows ${per("outbox").toFixed(2)}, approvals ${per("approvals").toFixed(2)}; CPU of this process ${o.cpuMs?.toFixed(2)} ms |  |  |  |  |  |  |`,
+        `|  | per approval (ours): audit rows ${per("audit").toFixed(2)}, outbox rows ${per("outbox").toFixed(2)}, approvals ${per("approvals").toFixed(2)}; CPU of this process ${o.cpuMs?.toFixed(2)} ms; Postgres CPU ours ${o.postgresMs.toFixed(2)} ms, pgbench's ${b.postgresMs.toFixed(2)} ms; WAL ours ${o.walBytes.toFixed(0)} B, pgbench's ${b.walBytes.toFixed(0)} B |  |  |  |  |  |  |`,
       );
       if (pool.length === 0)
         log("(ran out of prepared rollouts before the phase's end: its rate is over the time it ran)");
