@@ -60,6 +60,33 @@ export async function captureStatements<T>(
   const original = proto.query;
   proto.query = function (this: unknown, ...args: unknown[]) {
     const [config, values] = args;
+    // Statements sent together (`sendTogether`) are one request: one round trip.
+    const batch = config as { statements?: Array<{ text: string; values: unknown[] }>; done?: unknown };
+    if (Array.isArray(batch?.statements) && batch.done instanceof Promise) {
+      const first = statements.length + 1;
+      const entries = batch.statements.map((s, k) => {
+        const entry: Captured = {
+          text: s.text,
+          values: s.values,
+          row: null,
+          rows: 0,
+          ...(k > 0 ? { sameRoundTripAs: first } : {}),
+        };
+        statements.push(entry);
+        return entry;
+      });
+      batch.done.then(
+        (results: Array<Array<Record<string, unknown>>>) =>
+          results.forEach((rows, k) => {
+            const entry = entries[k];
+            if (!entry) return;
+            entry.row = rows[0] ?? null;
+            entry.rows = rows.length;
+          }),
+        () => {},
+      );
+      return original.apply(this, args);
+    }
     const text = typeof config === "string" ? config : (config as { text: string }).text;
     const params = (
       Array.isArray(values) ? values : ((config as { values?: unknown[] }).values ?? [])

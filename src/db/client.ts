@@ -128,8 +128,6 @@ function prepareStatements(client: pg.PoolClient): void {
 
 export function createDatabase(url: string, opts: { max?: number; appRole?: boolean } = {}): Database {
   const pool = new pg.Pool({
-    // Statements a caller sends together travel in one round trip (`sendTogether`).
-    pipeline: true,
     connectionString: url,
     max: opts.max ?? DB_POOL_SIZE,
     // A click must be answered within 2.5 s even when Postgres stalls (QUALITY.md scenario 8).

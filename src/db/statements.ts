@@ -1,7 +1,7 @@
 import type { Writable } from "node:stream";
 import { Column, getTableColumns, getTableName, is, SQL } from "drizzle-orm";
 import { PgDialect, type PgTable } from "drizzle-orm/pg-core";
-import type pg from "pg";
+import pg from "pg";
 import { prepareValue } from "pg/lib/utils.js";
 import { statementName } from "./client.js";
 
@@ -49,36 +49,145 @@ export function setList(
   return set.join(", ");
 }
 
+type Sent = { name: string | undefined; text: string; values: unknown[] };
+type Field = { name: string; dataTypeID: number };
+type Connection = {
+  parsedStatements: Record<string, string>;
+  stream: Partial<Writable>;
+  parse(q: { name?: string; text: string; types: unknown[] }): void;
+  bind(q: { statement?: string; portal: string; values: unknown[] }): void;
+  describe(q: { type: "P"; name: string }): void;
+  execute(q: { portal: string; rows: number }): void;
+  sync(): void;
+  on(event: "parseComplete", listener: () => void): void;
+  removeListener(event: "parseComplete", listener: () => void): void;
+};
+
 /**
- * Sends the statements on `client` together, in one round trip (the pool's connections pipeline:
- * each is written without waiting for the answer to the one before), and returns their rows in
- * order. A string is sent as it is (BEGIN, COMMIT); a `Statement` as a named prepared statement,
- * so Postgres parses and plans its text once per connection. When one fails in Postgres, the rest
- * are still answered (inside a transaction, with "transaction is aborted", and a COMMIT then rolls
- * back); once all are, the first error is thrown. Every value is written as the driver writes a
- * parameter before anything is sent, so a value it cannot write (a circular object) fails here,
- * not between statements: a COMMIT behind it would commit the statements before it.
+ * Several statements as one request of the extended protocol, ended by one Sync (node-postgres's
+ * custom query interface, as pg-cursor uses it): Postgres answers them together and flushes once,
+ * where a query each would end each with a Sync, an answer flushed on its own, and a wake-up of
+ * this process per statement. After an error Postgres skips the rest up to the Sync, so a COMMIT
+ * behind a failed statement never runs: the transaction is left aborted for the caller to roll back.
+ */
+class StatementBatch {
+  readonly done: Promise<Rows[]>;
+  private resolve!: (rows: Rows[]) => void;
+  private reject!: (e: Error) => void;
+  private readonly results: Rows[] = [];
+  private rows: Rows = [];
+  private fields: Field[] = [];
+  private parsers: Array<(v: string) => unknown> = [];
+  private parsing: string[] = [];
+  private connection?: Connection;
+  private readonly onParsed = () => {
+    const name = this.parsing.shift();
+    const sent = this.statements.find((s) => s.name === name);
+    if (name !== undefined && sent && this.connection) this.connection.parsedStatements[name] = sent.text;
+  };
+
+  /** What the batch sends, in order (values as written), for a caller that watches the driver. */
+  constructor(readonly statements: readonly Sent[]) {
+    this.done = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  submit(connection: Connection): void {
+    this.connection = connection;
+    connection.on("parseComplete", this.onParsed);
+    // Corked, so the whole request leaves in one write (one packet for Postgres to wake up to).
+    connection.stream.cork?.();
+    try {
+      const parsing = new Set<string>();
+      for (const s of this.statements) {
+        const named =
+          s.name !== undefined && (connection.parsedStatements[s.name] !== undefined || parsing.has(s.name));
+        if (!named) {
+          connection.parse({ ...(s.name !== undefined ? { name: s.name } : {}), text: s.text, types: [] });
+          if (s.name !== undefined) {
+            parsing.add(s.name);
+            this.parsing.push(s.name);
+          } else this.parsing.push("");
+        }
+        connection.bind({
+          ...(s.name !== undefined ? { statement: s.name } : {}),
+          portal: "",
+          values: s.values,
+        });
+        connection.describe({ type: "P", name: "" });
+        connection.execute({ portal: "", rows: 0 });
+      }
+      connection.sync();
+    } finally {
+      connection.stream.uncork?.();
+    }
+  }
+
+  handleRowDescription(msg: { fields: Field[] }): void {
+    this.fields = msg.fields;
+    this.parsers = msg.fields.map(
+      (f) => pg.types.getTypeParser(f.dataTypeID, "text") as (v: string) => unknown,
+    );
+  }
+
+  handleDataRow(msg: { fields: Array<string | null> }): void {
+    const row: Record<string, unknown> = {};
+    for (let i = 0; i < msg.fields.length; i++) {
+      const raw = msg.fields[i];
+      const field = this.fields[i];
+      if (field) row[field.name] = raw === null || raw === undefined ? null : this.parsers[i]?.(raw);
+    }
+    this.rows.push(row);
+  }
+
+  handleCommandComplete(): void {
+    this.results.push(this.rows);
+    this.rows = [];
+    this.fields = [];
+  }
+
+  handleEmptyQuery(): void {
+    this.handleCommandComplete();
+  }
+
+  handleError(err: Error): void {
+    this.connection?.removeListener("parseComplete", this.onParsed);
+    this.reject(err);
+  }
+
+  handleReadyForQuery(): void {
+    this.connection?.removeListener("parseComplete", this.onParsed);
+    this.resolve(this.results);
+  }
+
+  handlePortalSuspended(): void {}
+  handleCopyInResponse(): void {
+    this.handleError(new Error("a statement sent together asked for COPY data"));
+  }
+  handleCopyData(): void {}
+}
+
+/**
+ * Sends the statements on `client` together, in one round trip and one request (see
+ * `StatementBatch`), and returns their rows in order. Each is sent as a named prepared statement
+ * (BEGIN and COMMIT too), so Postgres parses and plans its text once per connection. When one fails
+ * in Postgres, the rest are skipped and its error is thrown; a transaction it was in is left
+ * aborted, for the caller to roll back (a COMMIT behind it does not run). Every value is written
+ * as the driver writes a parameter before anything is sent, so a value it cannot write (a circular
+ * object) fails here, with nothing sent.
  */
 export async function sendTogether(
   client: pg.PoolClient,
   statements: ReadonlyArray<Statement | string>,
 ): Promise<Rows[]> {
-  const queries = statements.map((s) =>
-    typeof s === "string"
-      ? s
-      : { name: statementName(s.text), text: s.text, values: s.values.map((v) => prepareValue(v)) },
-  );
-  // Corked, so the queries leave in one write (one packet for Postgres to wake up to), not one each.
-  const stream = (client as unknown as { connection?: { stream?: Partial<Writable> } }).connection?.stream;
-  stream?.cork?.();
-  let sent: Array<Promise<pg.QueryResult>>;
-  try {
-    sent = queries.map((q) => client.query(q));
-  } finally {
-    stream?.uncork?.();
-  }
-  const settled = await Promise.allSettled(sent);
-  const failed = settled.find((r) => r.status === "rejected");
-  if (failed) throw failed.reason;
-  return settled.map((r) => (r.status === "fulfilled" ? (r.value.rows as Rows) : []));
+  const sent: Sent[] = statements.map((s) => {
+    const text = typeof s === "string" ? s : s.text;
+    const values = typeof s === "string" ? [] : s.values.map((v) => prepareValue(v));
+    return { name: statementName(text), text, values };
+  });
+  const batch = new StatementBatch(sent);
+  client.query(batch as unknown as pg.QueryConfig);
+  return batch.done;
 }

@@ -53,28 +53,53 @@ describe("statements sent as prepared statements", () => {
     expect((await query(app.db, { k: "after" })).rows).toEqual([{ k: "after" }]);
   });
 
-  it("sends statements together and answers each in order; a failing one fails the call after all are answered", async () => {
+  it("sends statements together as one request, answered in order and at once", async () => {
     const client = await app.pool.connect();
+    const connection = (client as unknown as { connection: NodeJS.EventEmitter }).connection;
+    let answers = 0;
+    const count = () => answers++;
+    connection.on("readyForQuery", count);
     try {
       const rows = await sendTogether(client, [
         "BEGIN",
         statementOf(sql`SELECT ${41}::int + 1 AS answer`),
-        { text: "SELECT $1::text AS echo", values: ["it's"] },
+        { text: "SELECT $1::text AS echo, NULL::int AS nothing", values: ["it's"] },
         "COMMIT",
       ]);
-      expect(rows).toEqual([[], [{ answer: 42 }], [{ echo: "it's" }], []]);
+      expect(rows).toEqual([[], [{ answer: 42 }], [{ echo: "it's", nothing: null }], []]);
+      // One Sync for the four: Postgres said it was ready once, not after each statement.
+      expect(answers).toBe(1);
+    } finally {
+      connection.removeListener("readyForQuery", count);
+      client.release();
+    }
+  });
+
+  it("a failing statement fails the call, skips the rest (its COMMIT too), and leaves the transaction to roll back", async () => {
+    const client = await app.pool.connect();
+    try {
+      await client.query("CREATE TEMP TABLE pp_together (n int)");
+      const before = { text: "INSERT INTO pp_together VALUES ($1::int + 100)", values: [1] };
+      const after = { text: "SELECT $1::int + 200 AS after_fail", values: [1] };
       await expect(
         sendTogether(client, [
           "BEGIN",
+          before,
           { text: "SELECT 1 / $1::int", values: [0] },
-          { text: "SELECT $1::int", values: [1] },
+          after,
+          "INSERT INTO pp_together VALUES (7)",
           "COMMIT",
         ]),
       ).rejects.toThrow(/division by zero/);
-      // The COMMIT behind the failure ended the aborted transaction: the connection is usable.
-      const after = await client.query("SELECT $1::int AS ok", [7]);
-      expect(after.rows).toEqual([{ ok: 7 }]);
+      await expect(client.query("SELECT 1")).rejects.toThrow(/current transaction is aborted/);
+      await client.query("ROLLBACK");
+      expect((await client.query("SELECT count(*)::int AS n FROM pp_together")).rows).toEqual([{ n: 0 }]);
+      // The text prepared before the failure is reused, the one skipped after it is prepared now.
+      const again = await sendTogether(client, ["BEGIN", before, after, "COMMIT"]);
+      expect(again).toEqual([[], [], [{ after_fail: 201 }], []]);
+      expect((await client.query("SELECT n FROM pp_together")).rows).toEqual([{ n: 101 }]);
     } finally {
+      await client.query("DROP TABLE IF EXISTS pp_together");
       client.release();
     }
   });
