@@ -59,8 +59,9 @@ type Connection = {
   describe(q: { type: "P"; name: string }): void;
   execute(q: { portal: string; rows: number }): void;
   sync(): void;
-  on(event: "parseComplete", listener: () => void): void;
-  removeListener(event: "parseComplete", listener: () => void): void;
+  sendCopyFail(message: string): void;
+  on(event: "parseComplete" | "readyForQuery" | "end", listener: () => void): void;
+  removeListener(event: "parseComplete" | "readyForQuery" | "end", listener: () => void): void;
 };
 
 /**
@@ -72,6 +73,8 @@ type Connection = {
  */
 class StatementBatch {
   readonly done: Promise<Rows[]>;
+  /** Set by node-postgres when the connection has a read timeout (`query_timeout`); it clears the timer. */
+  callback?: (err: Error | null, result?: unknown) => void;
   private resolve!: (rows: Rows[]) => void;
   private reject!: (e: Error) => void;
   private readonly results: Rows[] = [];
@@ -79,12 +82,7 @@ class StatementBatch {
   private fields: Field[] = [];
   private parsers: Array<(v: string) => unknown> = [];
   private parsing: string[] = [];
-  private connection?: Connection;
-  private readonly onParsed = () => {
-    const name = this.parsing.shift();
-    const sent = this.statements.find((s) => s.name === name);
-    if (name !== undefined && sent && this.connection) this.connection.parsedStatements[name] = sent.text;
-  };
+  private failure?: Error;
 
   /** What the batch sends, in order (values as written), for a caller that watches the driver. */
   constructor(readonly statements: readonly Sent[]) {
@@ -95,8 +93,22 @@ class StatementBatch {
   }
 
   submit(connection: Connection): void {
-    this.connection = connection;
-    connection.on("parseComplete", this.onParsed);
+    // A text counts as prepared on this connection once Postgres confirms it, in the order sent,
+    // however the call ends: the answers are followed until the connection is ready again (or
+    // gone), even after the call has failed (a read timeout fails it before Postgres answers).
+    const onParsed = () => {
+      const name = this.parsing.shift();
+      const sent = this.statements.find((s) => s.name === name);
+      if (name && sent) connection.parsedStatements[name] = sent.text;
+    };
+    const stop = () => {
+      connection.removeListener("parseComplete", onParsed);
+      connection.removeListener("readyForQuery", stop);
+      connection.removeListener("end", stop);
+    };
+    connection.on("parseComplete", onParsed);
+    connection.on("readyForQuery", stop);
+    connection.on("end", stop);
     // Corked, so the whole request leaves in one write (one packet for Postgres to wake up to).
     connection.stream.cork?.();
     try {
@@ -106,10 +118,8 @@ class StatementBatch {
           s.name !== undefined && (connection.parsedStatements[s.name] !== undefined || parsing.has(s.name));
         if (!named) {
           connection.parse({ ...(s.name !== undefined ? { name: s.name } : {}), text: s.text, types: [] });
-          if (s.name !== undefined) {
-            parsing.add(s.name);
-            this.parsing.push(s.name);
-          } else this.parsing.push("");
+          if (s.name !== undefined) parsing.add(s.name);
+          this.parsing.push(s.name ?? "");
         }
         connection.bind({
           ...(s.name !== undefined ? { statement: s.name } : {}),
@@ -134,10 +144,15 @@ class StatementBatch {
 
   handleDataRow(msg: { fields: Array<string | null> }): void {
     const row: Record<string, unknown> = {};
-    for (let i = 0; i < msg.fields.length; i++) {
-      const raw = msg.fields[i];
-      const field = this.fields[i];
-      if (field) row[field.name] = raw === null || raw === undefined ? null : this.parsers[i]?.(raw);
+    try {
+      for (let i = 0; i < msg.fields.length; i++) {
+        const raw = msg.fields[i];
+        const field = this.fields[i];
+        if (field) row[field.name] = raw === null || raw === undefined ? null : this.parsers[i]?.(raw);
+      }
+    } catch (e) {
+      // A value its type's parser refuses fails the call once Postgres has answered the rest.
+      this.failure ??= e instanceof Error ? e : new Error(String(e));
     }
     this.rows.push(row);
   }
@@ -153,18 +168,25 @@ class StatementBatch {
   }
 
   handleError(err: Error): void {
-    this.connection?.removeListener("parseComplete", this.onParsed);
+    this.callback?.(err);
     this.reject(err);
   }
 
   handleReadyForQuery(): void {
-    this.connection?.removeListener("parseComplete", this.onParsed);
+    if (this.failure) {
+      this.handleError(this.failure);
+      return;
+    }
+    this.callback?.(null, this.results);
     this.resolve(this.results);
   }
 
   handlePortalSuspended(): void {}
-  handleCopyInResponse(): void {
-    this.handleError(new Error("a statement sent together asked for COPY data"));
+  handleCopyInResponse(connection: Connection): void {
+    // Refused before sending (`sendTogether`); should one get here, end the COPY so the
+    // connection stays in step: Postgres ignored our Sync while copying and needs another.
+    connection.sendCopyFail("COPY is not sent together with other statements");
+    connection.sync();
   }
   handleCopyData(): void {}
 }
@@ -184,6 +206,7 @@ export async function sendTogether(
 ): Promise<Rows[]> {
   const sent: Sent[] = statements.map((s) => {
     const text = typeof s === "string" ? s : s.text;
+    if (/^\s*copy\b/i.test(text)) throw new Error("COPY cannot be sent together with other statements");
     const values = typeof s === "string" ? [] : s.values.map((v) => prepareValue(v));
     return { name: statementName(text), text, values };
   });

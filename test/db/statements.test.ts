@@ -103,6 +103,45 @@ describe("statements sent as prepared statements", () => {
       client.release();
     }
   });
+  it("keeps count of what a timed-out call prepared, so the text works again on that connection", async () => {
+    // A read timeout fails the call before Postgres answers; its answers still come afterwards.
+    const timed = createDatabase(`${database.url}?query_timeout=300`, { max: 1 });
+    const fresh = { text: "SELECT $1::int + 2 AS after_timeout", values: [1] };
+    const client = await timed.pool.connect();
+    try {
+      await expect(
+        sendTogether(client, [
+          "BEGIN",
+          fresh,
+          { text: "SELECT pg_sleep($1::float8)", values: [0.6] },
+          "COMMIT",
+        ]),
+      ).rejects.toThrow(/timeout/i);
+      // Postgres answers once the sleep is over; a query sent before then would time out too.
+      await new Promise((r) => setTimeout(r, 800));
+      await client.query("ROLLBACK");
+      expect(await sendTogether(client, [fresh])).toEqual([[{ after_timeout: 3 }]]);
+      expect((await client.query("SELECT $1::int + 2 AS after_timeout", [5])).rows).toEqual([
+        { after_timeout: 7 },
+      ]);
+    } finally {
+      client.release();
+      await timed.close();
+    }
+  });
+
+  it("refuses COPY, which cannot travel with other statements, before sending anything", async () => {
+    const client = await app.pool.connect();
+    try {
+      await expect(sendTogether(client, ["BEGIN", "COPY pg_class FROM STDIN", "COMMIT"])).rejects.toThrow(
+        /COPY cannot be sent together/,
+      );
+      expect((await client.query("SELECT $1::int AS still", [1])).rows).toEqual([{ still: 1 }]);
+      expect(client.getTransactionStatus?.() ?? "I").toBe("I");
+    } finally {
+      client.release();
+    }
+  });
 });
 
 describe("setList: a SET list written from a table's columns", () => {
