@@ -11,7 +11,7 @@ export type Captured = {
   /** The first row by column name, and how many rows came back. */
   row: Record<string, unknown> | null;
   rows: number;
-  /** Set on a statement written while its connection still owed an earlier one's answer. */
+  /** Set on a statement sent in one request with an earlier one (`sendTogether`): the first one's number. */
   sameRoundTripAs?: number;
 };
 
@@ -47,15 +47,13 @@ function aliasRepeatedColumns(text: string, row: Record<string, unknown>): strin
 }
 
 /**
- * Runs `fn` and returns what it sent to Postgres through any `pg` client of this process. A query
- * written while the same connection still owes an answer travelled in the same round trip (the
- * pool's connections pipeline); it is marked so.
+ * Runs `fn` and returns what it sent to Postgres through any `pg` client of this process. The
+ * statements of one `sendTogether` call travelled in one round trip; they are marked so.
  */
 export async function captureStatements<T>(
   fn: () => Promise<T>,
 ): Promise<{ value: T; statements: Captured[] }> {
   const statements: Captured[] = [];
-  const inFlight = new Map<unknown, { count: number; first: number }>();
   const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
   const original = proto.query;
   proto.query = function (this: unknown, ...args: unknown[]) {
@@ -91,47 +89,26 @@ export async function captureStatements<T>(
     const params = (
       Array.isArray(values) ? values : ((config as { values?: unknown[] }).values ?? [])
     ) as unknown[];
-    const flight = inFlight.get(this) ?? { count: 0, first: statements.length + 1 };
-    if (flight.count === 0) flight.first = statements.length + 1;
-    flight.count++;
-    inFlight.set(this, flight);
-    const entry: Captured = {
-      text,
-      values: params,
-      row: null,
-      rows: 0,
-      ...(statements.length + 1 > flight.first ? { sameRoundTripAs: flight.first } : {}),
-    };
+    const entry: Captured = { text, values: params, row: null, rows: 0 };
     statements.push(entry);
     const seen = (r: QueryResult | undefined) => {
       entry.row = firstRow(r);
       entry.rows = r?.rows?.length ?? 0;
-    };
-    const answered = () => {
-      flight.count--;
     };
     // pg-pool's `query` passes a callback; drizzle's transactions await the promise.
     const last = args.length - 1;
     const callback = args[last];
     if (typeof callback === "function")
       args[last] = (err: unknown, r: QueryResult) => {
-        answered();
         if (!err) seen(r);
         callback(err, r);
       };
     const out = original.apply(this, args);
     if (out instanceof Promise)
-      return out.then(
-        (r: QueryResult) => {
-          answered();
-          seen(r);
-          return r;
-        },
-        (e: unknown) => {
-          answered();
-          throw e;
-        },
-      );
+      return out.then((r: QueryResult) => {
+        seen(r);
+        return r;
+      });
     return out;
   };
   try {
